@@ -1,0 +1,405 @@
+"""Configuration: Hydra composition, a strict schema, and one-line errors.
+
+Composition uses Hydra's compose API on ``conf/`` (the ``scenario`` group is ``scenarios/``).
+The composed tree is validated by pydantic models that forbid unknown keys and check ranges
+and cross-references, so that a bad input never reaches the simulation.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = ROOT / "conf"
+SCENARIO_DIR = ROOT / "scenarios"
+BASELINE = "baseline"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased as one line: key, value, what is allowed."""
+
+
+# --------------------------------------------------------------------------- schema
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+NonNeg = Field(ge=0)
+Prob = Field(ge=0, le=1)
+
+
+class Targets(_Strict):
+    placed_per_1000_0_22: float = Field(ge=0)
+    spending_per_child_0_22_dkk: float = Field(ge=0)
+    placement_share_of_spending: float = Field(ge=0, le=1)
+
+
+class Municipality(_Strict):
+    name: str
+    label: str
+    population: int = Field(gt=0)
+    children_0_17: int = Field(gt=0)
+    young_18_22: int = Field(ge=0)
+    targets: Targets
+
+
+class Step(_Strict):
+    order: int = Field(ge=0)
+    label_da: str
+    label_en: str
+    placement: bool
+    requires_case: bool
+    cost_per_year_dkk: float = Field(ge=0)
+    fixed_cost_per_year_dkk: float = Field(ge=0)
+    capacity: Optional[int] = Field(default=None, ge=0)
+    min_age: float = Field(ge=0)
+    max_age: float = Field(gt=0)
+    recovery_multiplier: float = Field(ge=0)
+    escalation_multiplier: float = Field(ge=0)
+    breakdown_rate_per_year: float = Field(ge=0)
+    max_duration_days: Optional[tuple[float, float]] = None
+    on_max_duration: Literal["rematch", "step_down", "end"]
+    followup_interval_days: Optional[float] = Field(default=None, gt=0)
+
+    @field_validator("max_duration_days")
+    @classmethod
+    def _duration(cls, v):
+        if v is not None and not (0 < v[0] <= v[1]):
+            raise ValueError("must be [min, max] days with 0 < min <= max")
+        return v
+
+    @model_validator(mode="after")
+    def _ages(self):
+        if self.max_age <= self.min_age:
+            raise ValueError(f"max_age ({self.max_age}) must exceed min_age ({self.min_age})")
+        return self
+
+
+class Mismatch(_Strict):
+    too_low_efficacy: float = Prob
+    too_high_efficacy: float = Prob
+
+
+class Staircase(_Strict):
+    ground_step: str
+    steps: dict[str, Step]
+    matching: dict[str, dict[str, dict[str, float]]]
+    when_full: Literal["wait", "next_up", "next_down"]
+    mismatch: Mismatch
+
+
+class AgeRates(_Strict):
+    escalation: float = Field(ge=0)
+    recovery: float = Field(ge=0)
+
+
+class Need(_Strict):
+    levels: list[str] = Field(min_length=2)
+    age_groups: dict[str, tuple[float, float]]
+    onset_rate_per_year: dict[str, float]
+    onset_level_probs: dict[str, float]
+    escalation_rate_per_year: dict[str, float]
+    recovery_rate_per_year: dict[str, float]
+    age_multipliers: dict[str, AgeRates]
+    breakdown_escalation_prob: float = Prob
+    initial_prevalence: dict[str, float]
+
+
+class Detection(_Strict):
+    rate_per_year: dict[str, float]
+    triage_days: float = Field(ge=0)
+
+
+class Aftercare(_Strict):
+    probability: float = Prob
+    from_age: float = Field(gt=0)
+    to_age: float = Field(gt=0)
+    exit_rate_per_year: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ages(self):
+        if self.to_age < self.from_age:
+            raise ValueError(f"to_age ({self.to_age}) must be >= from_age ({self.from_age})")
+        return self
+
+
+class Casework(_Strict):
+    caseworkers: int = Field(ge=0)
+    hire_caseworkers: int
+    productive_hours_per_year: float = Field(gt=0)
+    assessment_hours: float = Field(ge=0)
+    followup_hours: float = Field(ge=0)
+    case_hours_per_month: float = Field(ge=0)
+    followup_interval_days: float = Field(gt=0)
+    placement_first_year_interval_days: Optional[float] = Field(default=None, gt=0)
+    on_time_grace_days: float = Field(ge=0)
+    decision_delay_days: float = Field(ge=0)
+    close_followup_days: float = Field(gt=0)
+    unfollowed_breakdown_multiplier: float = Field(ge=0)
+    aftercare: Aftercare
+
+
+class Costs(_Strict):
+    price_year: int = Field(ge=1900, le=2100)
+    caseworker_cost_per_year_dkk: float = Field(ge=0)
+    assessment_cost_dkk: float = Field(ge=0)
+    discount_rate_per_year: float = Field(ge=0, le=1)
+
+
+class Run(_Strict):
+    seed: int = Field(ge=0)
+    replications: int = Field(ge=1)
+    horizon_years: int = Field(ge=1)
+    warmup_years: float = Field(ge=0)
+    workers: int = Field(ge=1)
+
+
+class Output(_Strict):
+    dir: str
+    figures: bool
+    report: bool
+    save_children: bool
+    progress: bool
+    write: bool
+
+
+class Investment(_Strict):
+    one_off_dkk: float = Field(ge=0)
+    yearly_dkk: float = Field(ge=0)
+    notes: str = ""
+
+
+class ScenarioInfo(_Strict):
+    description: str
+    sources: list[str]
+    investment: Investment
+
+
+class Config(_Strict):
+    municipality: Municipality
+    staircase: Staircase
+    need: Need
+    detection: Detection
+    casework: Casework
+    costs: Costs
+    run: Run
+    output: Output
+    scenario_info: dict[str, ScenarioInfo]
+    compare: list[str]
+
+    @model_validator(mode="after")
+    def _cross(self):
+        _cross_check(self)
+        return self
+
+
+def _fail(key: str, value: Any, allowed: str) -> None:
+    raise ConfigError(f"{key} = {value!r}: {allowed}")
+
+
+def _check_keys(key: str, mapping: dict, allowed: list[str], complete: bool = True) -> None:
+    for k in mapping:
+        if k not in allowed:
+            _fail(f"{key}.{k}", mapping[k], f"unknown name; allowed: {', '.join(allowed)}")
+    if complete:
+        for k in allowed:
+            if k not in mapping:
+                _fail(f"{key}.{k}", None, "missing; every one of these is required: " + ", ".join(allowed))
+
+
+def _check_rates(key: str, mapping: dict[str, float], prob: bool = False) -> None:
+    for k, v in mapping.items():
+        if not math.isfinite(v) or v < 0 or (prob and v > 1):
+            _fail(f"{key}.{k}", v, "allowed: a number in [0, 1]" if prob else "allowed: a finite number >= 0")
+
+
+def _cross_check(c: Config) -> None:
+    levels = c.need.levels
+    need_levels = levels[1:]
+    if len(set(levels)) != len(levels):
+        _fail("need.levels", levels, "level names must be unique")
+    groups = list(c.need.age_groups)
+    # age groups: contiguous from 0, covering childhood and aftercare
+    edges = sorted(c.need.age_groups.values())
+    if edges[0][0] != 0:
+        _fail("need.age_groups", dict(c.need.age_groups), "the first age group must start at 0")
+    for (a0, a1), (b0, b1) in zip(edges, edges[1:]):
+        if a1 != b0:
+            _fail("need.age_groups", dict(c.need.age_groups), "age groups must be contiguous [lo, hi) ranges")
+    for name, (lo, hi) in c.need.age_groups.items():
+        if hi <= lo:
+            _fail(f"need.age_groups.{name}", [lo, hi], "allowed: [lo, hi) with hi > lo")
+    if edges[-1][1] < c.casework.aftercare.to_age:
+        _fail("need.age_groups", dict(c.need.age_groups),
+              f"the last age group must reach casework.aftercare.to_age ({c.casework.aftercare.to_age})")
+    _check_keys("need.onset_rate_per_year", c.need.onset_rate_per_year, groups)
+    _check_rates("need.onset_rate_per_year", c.need.onset_rate_per_year)
+    _check_keys("need.age_multipliers", c.need.age_multipliers, groups)
+    _check_keys("need.onset_level_probs", c.need.onset_level_probs, need_levels)
+    _check_rates("need.onset_level_probs", c.need.onset_level_probs, prob=True)
+    total = sum(c.need.onset_level_probs.values())
+    if abs(total - 1) > 1e-6:
+        _fail("need.onset_level_probs", dict(c.need.onset_level_probs), f"probabilities must sum to 1 (they sum to {total:g})")
+    _check_keys("need.escalation_rate_per_year", c.need.escalation_rate_per_year, need_levels[:-1])
+    _check_rates("need.escalation_rate_per_year", c.need.escalation_rate_per_year)
+    _check_keys("need.recovery_rate_per_year", c.need.recovery_rate_per_year, need_levels)
+    _check_rates("need.recovery_rate_per_year", c.need.recovery_rate_per_year)
+    _check_keys("need.initial_prevalence", c.need.initial_prevalence, need_levels)
+    _check_rates("need.initial_prevalence", c.need.initial_prevalence, prob=True)
+    if sum(c.need.initial_prevalence.values()) > 1:
+        _fail("need.initial_prevalence", dict(c.need.initial_prevalence), "shares must sum to at most 1")
+    _check_keys("detection.rate_per_year", c.detection.rate_per_year, need_levels)
+    _check_rates("detection.rate_per_year", c.detection.rate_per_year)
+
+    steps = c.staircase.steps
+    names = list(steps)
+    if c.staircase.ground_step not in steps:
+        _fail("staircase.ground_step", c.staircase.ground_step, "must name a step; steps: " + ", ".join(names))
+    ground = steps[c.staircase.ground_step]
+    if ground.placement or ground.requires_case:
+        _fail("staircase.ground_step", c.staircase.ground_step, "the ground step must have placement: false and requires_case: false")
+    orders = [s.order for s in steps.values()]
+    if len(set(orders)) != len(orders):
+        _fail("staircase.steps", {k: s.order for k, s in steps.items()}, "every step needs a distinct order")
+    if ground.order != min(orders):
+        _fail(f"staircase.steps.{c.staircase.ground_step}.order", ground.order, "the ground step must have the lowest order")
+    _check_keys("staircase.matching", c.staircase.matching, need_levels)
+    for level, tiers in c.staircase.matching.items():
+        if not tiers:
+            _fail(f"staircase.matching.{level}", {}, "needs at least one tier of steps")
+        for tier, weights in tiers.items():
+            key = f"staircase.matching.{level}.{tier}"
+            if not weights:
+                _fail(key, {}, "a tier needs at least one step")
+            for step, w in weights.items():
+                if step not in steps:
+                    _fail(f"{key}.{step}", w, "unknown step; steps: " + ", ".join(names))
+                if step == c.staircase.ground_step:
+                    _fail(f"{key}.{step}", w, "the ground step cannot be a measure")
+                if not math.isfinite(w) or w < 0:
+                    _fail(f"{key}.{step}", w, "allowed: a weight >= 0")
+            if sum(weights.values()) <= 0:
+                _fail(key, dict(weights), "weights must not all be 0")
+    for name, s in steps.items():
+        if s.max_duration_days is None and s.on_max_duration != "rematch":
+            pass  # harmless: never reached
+    # scenarios named in compare must exist
+    available = available_scenarios()
+    for entry in c.compare:
+        for part in entry.split("+"):
+            if part not in available:
+                _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
+    if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
+        _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
+              f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
+
+
+# --------------------------------------------------------------------------- composition
+
+def available_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        if isinstance(e.get("ctx", {}).get("error"), ConfigError):
+            lines.append(str(e["ctx"]["error"]))
+            continue
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{loc} = {value!r}: unknown key (check the spelling; unknown keys are not allowed)")
+        elif e["type"] == "missing":
+            lines.append(f"{loc}: missing; this key is required")
+        else:
+            msg = e["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            lines.append(f"{loc} = {value!r}: {msg}")
+    return lines[0] if len(lines) == 1 else lines[0] + f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:]) + ")"
+
+
+def validate(tree: dict) -> Config:
+    """Validate a plain composed tree. Raises ConfigError with a one-line message."""
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err)) from None
+
+
+def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """Compose conf/ with Hydra overrides into a plain, resolved dict."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=list(overrides))
+        return OmegaConf.to_container(cfg, resolve=True)
+    except (HydraException, OmegaConfBaseException) as err:
+        first = " ".join(str(err).strip().split("\n")[:3]).replace("\t", " ")
+        if "Could not find" in first:
+            first = str(err).strip().split("\n")[0] + "; available: " + ", ".join(
+                ln.strip() for ln in str(err).split("\n")[2:] if ln.startswith("\t") and "/" not in ln and "provider" not in ln)
+        raise ConfigError(f"overrides {list(overrides)}: {first}") from None
+
+
+def scenario_override(arm: str) -> str:
+    parts = arm.split("+")
+    return f"scenario={parts[0]}" if len(parts) == 1 else "scenario=[" + ",".join(parts) + "]"
+
+
+def _strip_scenario(overrides) -> list[str]:
+    return [o for o in overrides if not o.lstrip("+~").startswith("scenario=")]
+
+
+def selected_scenario(overrides) -> str:
+    for o in overrides:
+        if o.lstrip("+").startswith("scenario="):
+            v = o.split("=", 1)[1].strip()
+            if v.startswith("[") and v.endswith("]"):
+                return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())
+            return v
+    return BASELINE
+
+
+class Plan(BaseModel):
+    """Everything one run needs: validated configs of the warm-up and of each arm."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    overrides: list[str]
+    warmup: Config
+    arms: dict[str, Config]          # arm name -> config (first is the reference arm)
+    reference: str
+    tree: dict                        # composed tree of the reference arm (for saving)
+
+
+def plan(overrides: list[str] | tuple[str, ...] = ()) -> Plan:
+    """Compose and validate the reference arm, every compared arm and the warm-up config."""
+    overrides = list(overrides)
+    tree = compose_tree(overrides)
+    ref_cfg = validate(tree)
+    reference = selected_scenario(overrides)
+    base_overrides = _strip_scenario(overrides)
+    warm = validate(compose_tree(base_overrides + [scenario_override(BASELINE)])) if reference != BASELINE else ref_cfg
+    arms = {reference: ref_cfg}
+    for entry in ref_cfg.compare:
+        if entry == reference or entry in arms:
+            continue
+        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)]))
+    # The run settings and outputs must agree across arms: pairing needs the same seeds and horizon.
+    for name, cfg in arms.items():
+        if cfg.run != ref_cfg.run:
+            raise ConfigError(f"scenario {name!r} changes run.*: scenarios may change mechanisms only, not the experiment")
+        if cfg.municipality.children_0_17 != ref_cfg.municipality.children_0_17 or cfg.municipality.young_18_22 != ref_cfg.municipality.young_18_22:
+            raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
+        if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
+            raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")
+    return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree)
