@@ -1,0 +1,6 @@
+"""Discrete-event simulation of the Danish intervention staircase (indsatstrappen)."""
+from .api import simulate
+from .config import ConfigError, available_scenarios, plan
+from .runner import Results
+
+__all__ = ["simulate", "plan", "ConfigError", "available_scenarios", "Results"]

@@ -7,6 +7,7 @@ and cross-references, so that a bad input never reaches the simulation.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -344,11 +345,38 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
             cfg = compose("config", overrides=list(overrides))
         return OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
-        first = " ".join(str(err).strip().split("\n")[:3]).replace("\t", " ")
+        text = str(err).strip()
+        m = re.match(r"Could not override '([^']+)'", text)
+        if m:
+            key = m.group(1)
+            value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), None)
+            raise ConfigError(f"{key} = {value!r}: unknown key (unknown keys are not allowed){_suggest(key)}") from None
+        first = " ".join(text.split("\n")[:3]).replace("\t", " ")
         if "Could not find" in first:
             first = str(err).strip().split("\n")[0] + "; available: " + ", ".join(
                 ln.strip() for ln in str(err).split("\n")[2:] if ln.startswith("\t") and "/" not in ln and "provider" not in ln)
         raise ConfigError(f"overrides {list(overrides)}: {first}") from None
+
+
+def _suggest(key: str) -> str:
+    """'; did you mean ...' from the keys of the default configuration."""
+    import difflib
+
+    try:
+        tree = compose_tree([])
+    except ConfigError:
+        return ""
+    flat: list[str] = []
+
+    def walk(d, prefix=""):
+        for k, v in d.items():
+            flat.append(prefix + k)
+            if isinstance(v, dict):
+                walk(v, prefix + k + ".")
+
+    walk(tree)
+    close = difflib.get_close_matches(key, flat, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def scenario_override(arm: str) -> str:

@@ -307,6 +307,9 @@ class Model:
             return P.ground, -1
         age = self.env.now - c.birth
         u = self.u_dec(c)
+        if mode == "rematch" and exclude < 0 and c.step in P.candidates[L] and c.waiting_for < 0 \
+                and P.min_age_days[c.step] <= age < P.max_age_days[c.step]:
+            return c.step, -1      # the measure still matches the need: continue it [001]
         limit = c.step if mode == "step_down" else self.n_steps
         first = -1
         for steps, weights in P.tiers[L]:

@@ -46,6 +46,7 @@ class Compiled:
     rec_age: list
     # matching
     tiers: list                  # by level: list of (steps list, weights list)
+    candidates: list             # by level: set of steps with weight > 0 in any tier
     band_lo: list                # by level: lowest matching step index (INF-like for none)
     band_hi: list
     esc_factor: list             # [level][step]
@@ -167,6 +168,7 @@ def compile_config(c: Config) -> Compiled:
         esc_age=[c.need.age_multipliers[g].escalation for g in group_names],
         rec_age=[c.need.age_multipliers[g].recovery for g in group_names],
         tiers=tiers,
+        candidates=[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tiers],
         band_lo=band_lo,
         band_hi=band_hi,
         esc_factor=esc_f,

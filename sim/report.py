@@ -1,0 +1,180 @@
+"""Printed tables and the self-contained HTML report."""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .kpis import KPI_DEFS, _t_interval
+
+HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "cost_total_dkk",
+            "cost_total_discounted_dkk", "cost_per_child_0_22_dkk", "placement_cost_share", "open_cases",
+            "cases_per_caseworker", "followup_on_time_share", "assessment_wait_days", "step_ups", "step_downs",
+            "breakdowns", "returns_home"]
+
+
+def _fmt(v: float) -> str:
+    if v is None or not np.isfinite(v):
+        return "-"
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:,.1f}M"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:,.1f}"
+    return f"{v:,.2f}"
+
+
+def format_summary(res, period: str = "horizon", kpis: list[str] | None = None) -> pd.DataFrame:
+    s = res.summary
+    kpis = kpis or HEADLINE
+    s = s[(s.period == period) & s.kpi.isin(kpis)]
+    if period == "year":
+        s = s.assign(scenario=s.scenario + " y" + s.year.astype(str))
+    cell = s.apply(lambda r: f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]", axis=1)
+    t = s.assign(cell=cell).pivot(index="kpi", columns="scenario", values="cell")
+    cols = [a for a in res.arms if a in t.columns] if period != "year" else list(t.columns)
+    return t.reindex(index=[k for k in kpis if k in t.index], columns=cols)
+
+
+def format_comparison(res, period: str = "horizon", kpis: list[str] | None = None) -> pd.DataFrame:
+    c = res.comparison
+    if c.empty:
+        return pd.DataFrame()
+    kpis = kpis or HEADLINE
+    c = c[(c.period == period) & c.kpi.isin(kpis)]
+    cell = c.apply(lambda r: f"{_fmt(r['diff_mean'])} [{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}]", axis=1)
+    t = c.assign(cell=cell).pivot(index="kpi", columns="scenario", values="cell")
+    cols = [a for a in res.arms if a in t.columns]
+    return t.reindex(index=[k for k in kpis if k in t.index], columns=cols)
+
+
+def payback(res) -> pd.DataFrame:
+    """Cumulative paired cost difference (scenario - reference) by horizon year, investments included.
+
+    A negative cumulative difference means the scenario has paid back its extra spending by then.
+    """
+    k = res.kpis
+    k = k[(k.period == "year") & (k.kpi == "cost_total_dkk")]
+    ref = k[k.scenario == res.reference].set_index(["replication", "year"])["value"]
+    rows = []
+    for sc in res.arms:
+        if sc == res.reference:
+            continue
+        arm = k[k.scenario == sc].set_index(["replication", "year"])["value"]
+        d = (arm - ref).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+        for year in d.columns:
+            m, lo, hi, n = _t_interval(d[year].to_numpy(dtype=float))
+            rows.append((sc, int(year), m, lo, hi, n))
+    return pd.DataFrame(rows, columns=["scenario", "year", "cum_cost_diff_dkk", "ci_low", "ci_high", "n"])
+
+
+def payback_years(res) -> pd.DataFrame:
+    p = payback(res)
+    out = []
+    for sc, g in p.groupby("scenario", sort=False):
+        g = g.sort_values("year")
+        sure = g[g.ci_high < 0]
+        likely = g[g.cum_cost_diff_dkk < 0]
+        out.append((sc, int(sure.year.iloc[0]) if len(sure) else None, int(likely.year.iloc[0]) if len(likely) else None,
+                    float(g.cum_cost_diff_dkk.iloc[-1])))
+    return pd.DataFrame(out, columns=["scenario", "paid_back_by_year_95pct", "paid_back_by_year_mean", "cum_cost_diff_end_dkk"])
+
+
+def summary_text(res) -> str:
+    cfg = res.plan.arms[res.reference]
+    lines = [
+        f"Staircase simulation - {cfg.municipality.label}",
+        f"reference: {res.reference}; arms: {', '.join(res.arms)}",
+        f"replications: {cfg.run.replications}, horizon: {cfg.run.horizon_years} years after {cfg.run.warmup_years} warm-up years, "
+        f"seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices",
+        "",
+        "Mean [95 % interval] over the horizon (flows: total over the horizon; stocks: mean per year)",
+        format_summary(res).to_string(),
+    ]
+    if not res.comparison.empty:
+        lines += ["", f"Paired difference vs {res.reference} over the horizon, mean [95 % interval]",
+                  format_comparison(res).to_string(), "", "Payback (cumulative cost difference incl. investments)",
+                  payback_years(res).to_string(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def _flatten(d, prefix=""):
+    out = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def parameter_changes(res, arm: str) -> list[tuple[str, object, object]]:
+    ref = _flatten({k: v for k, v in res.plan.warmup.model_dump(mode="json").items() if k != "scenario_info"})
+    new = _flatten({k: v for k, v in res.plan.arms[arm].model_dump(mode="json").items() if k != "scenario_info"})
+    return [(k, ref.get(k), new.get(k)) for k in sorted(set(ref) | set(new)) if ref.get(k) != new.get(k)]
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}"><figcaption>{html.escape(path.stem.replace("_", " "))}</figcaption></figure>'
+
+
+def _table(df: pd.DataFrame, index: bool = True) -> str:
+    return df.to_html(index=index, escape=True, border=0, classes="t", na_rep="-")
+
+
+def write_report(res, path: Path, figures_dir: Path | None = None) -> None:
+    cfg = res.plan.arms[res.reference]
+    m = cfg.municipality
+    s = res.summary
+    base = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
+    calib = pd.DataFrame([
+        ("placed per 1,000 aged 0-22", m.targets.placed_per_1000_0_22, base.loc["placed_per_1000_0_22", "mean"]),
+        ("spending per 0-22-year-old per year (DKK)", m.targets.spending_per_child_0_22_dkk, base.loc["cost_per_child_0_22_dkk", "mean"]),
+        ("placements' share of spending", m.targets.placement_share_of_spending, base.loc["placement_cost_share", "mean"]),
+    ], columns=["figure", "key figure (target)", f"simulated ({res.reference})"])
+    parts = [f"""<!doctype html><html><head><meta charset="utf-8"><title>Staircase simulation - {html.escape(m.label)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}}
+table.t{{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}} table.t td,table.t th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}}
+table.t th:first-child,table.t td:first-child{{text-align:left}} figure{{margin:1em 0}} img{{max-width:100%}}
+.note{{background:#fff8e1;padding:0.6em 1em;border-left:4px solid #f0b400}} h2{{border-bottom:2px solid #eee}}</style></head><body>
+<h1>Staircase simulation: {html.escape(m.label)}</h1>
+<p>Run {html.escape(str(res.run_id or ''))}, written {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference arm <b>{html.escape(res.reference)}</b>;
+{cfg.run.replications} replications per arm with common random numbers; {cfg.run.warmup_years} warm-up years under current practice,
+then {cfg.run.horizon_years} horizon years under each scenario. Seed {cfg.run.seed}. Money in DKK, {cfg.costs.price_year} prices.</p>
+<p class="note">Most parameters are marked <code>[assumption]</code> or <code>[calibrated]</code> in <code>conf/</code>: they are
+orders of magnitude for an average municipality, not your municipality's figures. Replace them before using the numbers in a budget.
+Intervals are 95 % intervals over replications: they show simulation uncertainty, not uncertainty in the assumptions
+(run a sweep for that).</p>
+<h2>Calibration check</h2>{_table(calib, index=False)}
+<h2>Key figures over the horizon</h2><p>Mean [95 % interval]. Flows are totals over the horizon; stocks are means per year.</p>
+{_table(format_summary(res))}"""]
+    if not res.comparison.empty:
+        parts.append(f"<h2>Difference from {html.escape(res.reference)}</h2><p>Paired by replication (same children and draws in every arm).</p>")
+        parts.append(_table(format_comparison(res)))
+        pb = payback(res)
+        pb_t = pb.assign(cell=pb.apply(lambda r: f"{_fmt(r.cum_cost_diff_dkk)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", axis=1)).pivot(
+            index="scenario", columns="year", values="cell")
+        parts.append("<h2>Does it pay back?</h2><p>Cumulative cost difference from the reference, investments included "
+                     "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(payback_years(res), index=False))
+    if figures_dir is not None and Path(figures_dir).exists():
+        parts.append("<h2>Figures</h2>" + "".join(_img(p) for p in sorted(Path(figures_dir).glob("*.png"))))
+    parts.append("<h2>Scenarios</h2>")
+    for arm in res.arms:
+        acfg = res.plan.arms[arm]
+        for name, info in acfg.scenario_info.items():
+            parts.append(f"<h3>{html.escape(arm)}: {html.escape(name)}</h3><p>{html.escape(info.description)} "
+                         f"Sources: {html.escape(', '.join(info.sources) or '-')}. Investment: one-off {_fmt(info.investment.one_off_dkk)} DKK, "
+                         f"yearly {_fmt(info.investment.yearly_dkk)} DKK. {html.escape(info.investment.notes)}</p>")
+        ch = parameter_changes(res, arm)
+        if ch:
+            parts.append(_table(pd.DataFrame(ch, columns=["parameter", "current practice", arm]), index=False))
+    kd = pd.DataFrame([(k, u, a, d) for k, (u, a, d) in KPI_DEFS.items()], columns=["KPI", "unit", "over the horizon", "definition"])
+    parts.append("<h2>KPI dictionary</h2>" + _table(kd, index=False) + "</body></html>")
+    Path(path).write_text("\n".join(parts), encoding="utf-8")

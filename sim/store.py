@@ -1,0 +1,146 @@
+"""Run folders under results/ and the DuckDB catalog results/results.duckdb.
+
+A run is written into a hidden staging folder, renamed into place when complete, and only
+then registered in the catalog inside one transaction. If anything fails or is interrupted,
+the staging folder is removed and the catalog is untouched: no half-written entry.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+
+from .config import ROOT
+from .runner import Results
+
+CATALOG = "results.duckdb"
+
+_SCHEMA = {
+    "runs": """CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, reference VARCHAR, scenarios VARCHAR,
+        municipality VARCHAR, seed BIGINT, replications INTEGER, horizon_years INTEGER,
+        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, config_json VARCHAR)""",
+    "kpis": """CREATE TABLE IF NOT EXISTS kpis (
+        run_id VARCHAR, scenario VARCHAR, replication INTEGER, period VARCHAR, year INTEGER,
+        kpi VARCHAR, value DOUBLE)""",
+    "timeseries": """CREATE TABLE IF NOT EXISTS timeseries (
+        run_id VARCHAR, scenario VARCHAR, replication INTEGER, month INTEGER, step VARCHAR,
+        metric VARCHAR, value DOUBLE)""",
+    "summary": """CREATE TABLE IF NOT EXISTS summary (
+        run_id VARCHAR, scenario VARCHAR, period VARCHAR, year INTEGER, kpi VARCHAR,
+        mean DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n INTEGER)""",
+    "comparison": """CREATE TABLE IF NOT EXISTS comparison (
+        run_id VARCHAR, scenario VARCHAR, reference VARCHAR, period VARCHAR, year INTEGER, kpi VARCHAR,
+        diff_mean DOUBLE, diff_ci_low DOUBLE, diff_ci_high DOUBLE, n INTEGER, reference_mean DOUBLE,
+        relative_diff DOUBLE, unpaired_half_width DOUBLE)""",
+}
+
+
+def results_dir(res: Results) -> Path:
+    d = Path(res.plan.arms[res.reference].output.dir)
+    return d if d.is_absolute() else Path(os.getcwd()) / d
+
+
+def _run_id(res: Results) -> str:
+    now = _dt.datetime.now()
+    h = hashlib.sha1(json.dumps([res.plan.overrides, now.isoformat()]).encode()).hexdigest()[:6]
+    ref = res.reference.replace("+", "_")
+    return f"{now:%Y%m%d-%H%M%S}-{ref}-{h}"
+
+
+def _yaml(obj) -> str:
+    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
+
+
+def write_run(res: Results) -> Path:
+    """Write the run folder and register it; returns the folder. Atomic as described above."""
+    base = results_dir(res)
+    base.mkdir(parents=True, exist_ok=True)
+    run_id = _run_id(res)
+    while (base / run_id).exists():
+        run_id += "x"
+    staging = base / f".staging-{run_id}"
+    final = base / run_id
+    ref_cfg = res.plan.arms[res.reference]
+    try:
+        staging.mkdir()
+        (staging / "configs").mkdir()
+        (staging / "config.yaml").write_text(_yaml(res.plan.tree))
+        (staging / "configs" / "warmup.yaml").write_text(_yaml(res.plan.warmup.model_dump(mode="json")))
+        for arm, cfg in res.plan.arms.items():
+            (staging / "configs" / f"{arm}.yaml").write_text(_yaml(cfg.model_dump(mode="json")))
+        (staging / "overrides.txt").write_text("\n".join(res.plan.overrides) + "\n")
+        res.kpis.to_parquet(staging / "kpis.parquet", index=False)
+        res.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+        res.summary.to_parquet(staging / "summary.parquet", index=False)
+        res.comparison.to_parquet(staging / "comparison.parquet", index=False)
+        if ref_cfg.output.save_children:
+            res.children.to_parquet(staging / "children.parquet", index=False)
+        from .report import summary_text
+        (staging / "summary.txt").write_text(summary_text(res))
+        if ref_cfg.output.figures:
+            from .plots import make_figures
+            make_figures(res, staging / "figures")
+        if ref_cfg.output.report:
+            from .report import write_report
+            write_report(res, staging / "report.html", figures_dir=staging / "figures" if ref_cfg.output.figures else None)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        register(res, run_id, final, base / CATALOG)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    res.run_id = run_id
+    res.run_dir = final
+    return final
+
+
+def register(res: Results, run_id: str, run_dir: Path, catalog: Path) -> None:
+    ref_cfg = res.plan.arms[res.reference]
+    con = duckdb.connect(str(catalog))
+    try:
+        for ddl in _SCHEMA.values():
+            con.execute(ddl)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, _dt.datetime.now(), res.reference, ",".join(res.arms), ref_cfg.municipality.name,
+                 ref_cfg.run.seed, ref_cfg.run.replications, ref_cfg.run.horizon_years, ref_cfg.run.warmup_years,
+                 " ".join(res.plan.overrides), str(run_dir), json.dumps(res.plan.tree)])
+            for table, df in (("kpis", res.kpis), ("timeseries", res.timeseries), ("summary", res.summary),
+                              ("comparison", res.comparison)):
+                cols = [c.split()[0] for c in _SCHEMA[table].split("(", 1)[1].rsplit(")", 1)[0].split(",")]
+                cols = [c.strip() for c in cols]
+                frame = df.copy()
+                frame.insert(0, "run_id", run_id)
+                frame = frame[cols]
+                con.register("_frame", frame)
+                con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+                con.unregister("_frame")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+
+
+def query(sql: str, results: str | Path = "results") -> pd.DataFrame:
+    """Run SQL against the catalog, e.g. query("SELECT * FROM runs")."""
+    path = Path(results) / CATALOG
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
