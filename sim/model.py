@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, INF, Compiled
+from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, INF, MONTHS_PER_YEAR, Compiled
 from .streams import PER_CHILD, Stream
 
 # counters recorded per month
@@ -38,6 +38,9 @@ CTR = (
     "exits_recovered", "exits_aged_out", "case_openings", "case_closings",
 )
 C = {name: i for i, name in enumerate(CTR)}
+
+# bookkeeping only (speed, not a parameter): prune exited children from the registry this often
+REGISTRY_PRUNE_AT = 4096
 
 # life-loop event kinds
 _ESC, _REC, _DET, _BRK, _FU, _DUR, _AGE, _ACX = range(8)
@@ -95,8 +98,8 @@ class Model:
         self.Ph = horizon
         self.s = streams
         self.n_steps = len(warm.step_names)
-        self.warm_months = int(round(warmup_years * 12))
-        self.h_months = int(horizon_years * 12)
+        self.warm_months = int(round(warmup_years * MONTHS_PER_YEAR))
+        self.h_months = int(horizon_years * MONTHS_PER_YEAR)
         self.M = self.warm_months + self.h_months
         self.T_w = self.warm_months * DAYS_PER_MONTH
         self.T_end = self.M * DAYS_PER_MONTH
@@ -137,7 +140,7 @@ class Model:
         self._area_a_prev = [0.0] * n
         self._case_prev = 0.0
         self.registry: list = []
-        self._prune_at = 4096
+        self._prune_at = REGISTRY_PRUNE_AT
         self._flushed = -1
 
     # ------------------------------------------------------------------ helpers
@@ -235,7 +238,7 @@ class Model:
         self.registry.append(c)
         if len(self.registry) > self._prune_at:
             self.registry = [x for x in self.registry if not x.exited]
-            self._prune_at = 2 * max(len(self.registry), 1024)
+            self._prune_at = 2 * max(len(self.registry), REGISTRY_PRUNE_AT)
         return c
 
     def start(self, c: Child) -> None:
@@ -820,4 +823,4 @@ def _pick(options, total, u):
 def _event_count(env: simpy.Environment) -> int:
     """Number of events SimPy scheduled (its event-id counter)."""
     eid = env._eid  # itertools.count
-    return int(repr(eid)[6:-1])
+    return int(repr(eid).removeprefix("count(").removesuffix(")"))

@@ -1,0 +1,305 @@
+"""Benchmark: SimPy overhead vs one 10-year replication of the average municipality.
+
+Run from the repository root:
+
+    python benchmarks/bench_replication.py                  # 3 replications, ~1 s bare loops
+    python benchmarks/bench_replication.py --replications 5
+    python benchmarks/bench_replication.py --quick          # shorter bare loops, 1 replication
+    python benchmarks/bench_replication.py --profile 15     # + cProfile top-15 of one replication
+
+Everything is measured in ONE process:
+
+1. Bare SimPy loops (processes doing ``yield env.timeout(1)``), sized to take ~1 s each,
+   repeated; events are counted with ``sim.model._event_count`` (SimPy's scheduled-event
+   counter), the same counter the model reports, so the ratio is like for like.
+2. ``Model(...).run()`` for the default config (baseline, warm-up 6 y + horizon 4 y),
+   for N replications: wall time, SimPy events, events/s; then the tidy tables built on the
+   same result (KPIs, time series, per-child ledger) timed separately.
+3. ``sim.runner.run_replication(...)`` (model + tables), N replications.
+4. Memory: tracemalloc peak of Python allocations during one replication (separate pass,
+   since tracing slows the run) and the process peak RSS (``ru_maxrss``).
+
+Targets (reported as PASS / MISS; the script always exits 0 - it is a benchmark, not a test):
+    model events/s / bare-loop events/s >= 0.5
+    one 10-year replication (model.run, slowest of N) <= 1.5 s
+    process peak RSS <= 300 MB
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import simpy  # noqa: E402
+
+from sim.config import plan as make_plan  # noqa: E402
+from sim.kpis import replication_children, replication_kpis, replication_timeseries  # noqa: E402
+from sim.model import Model, _event_count  # noqa: E402
+from sim.params import compile_config  # noqa: E402
+from sim.runner import run_replication  # noqa: E402
+from sim.streams import replication_streams  # noqa: E402
+
+OVERRIDES = ["compare=[]", "run.warmup_years=6", "run.horizon_years=4", "output.progress=false"]
+TARGET_RATIO = 0.5
+TARGET_REP_S = 1.5
+TARGET_MEM_MB = 300.0
+
+
+# --------------------------------------------------------------------------- helpers
+
+def peak_rss_mb() -> float:
+    """Process peak resident set size so far, MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 1024 / 1024 if sys.platform == "darwin" else r / 1024
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def machine_info() -> list[tuple[str, str]]:
+    import numpy
+    import pandas
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return [
+        ("python", f"{platform.python_version()} ({platform.python_implementation()}) {sys.executable}"),
+        ("platform", platform.platform()),
+        ("cpu", f"{cpu_model()}; nproc (usable) = {usable}, os.cpu_count() = {os.cpu_count()}"),
+        ("load avg", "%.2f %.2f %.2f (1/5/15 min; other busy processes distort timings)" % os.getloadavg()),
+        ("packages", f"simpy {simpy.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}"),
+    ]
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x / 1e3:,.0f} k/s"
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    print(f"\n{title}")
+    print("  ".join(str(h).ljust(w) if i == 0 else str(h).rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+    print(line)
+    for r in rows:
+        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+
+
+# --------------------------------------------------------------------------- 1. bare SimPy loop
+
+def _ticker(env):
+    timeout = env.timeout
+    while True:
+        yield timeout(1)
+
+
+def bare_loop(n_procs: int, until: int) -> tuple[int, float]:
+    """Run n_procs tickers for `until` time units; return (SimPy events, seconds)."""
+    env = simpy.Environment()
+    for _ in range(n_procs):
+        env.process(_ticker(env))
+    e0 = _event_count(env)
+    t0 = time.perf_counter()
+    env.run(until=until)
+    dt = time.perf_counter() - t0
+    return _event_count(env) - e0, dt
+
+
+def bench_bare(n_procs: int, seconds: float, repeats: int) -> dict:
+    # calibrate on a short run, then size the run to take ~`seconds`
+    ev, dt = bare_loop(n_procs, max(1, 100_000 // n_procs))
+    rate = ev / dt
+    until = max(1, int(rate * seconds / n_procs))
+    runs = [bare_loop(n_procs, until) for _ in range(repeats)]
+    rates = [e / t for e, t in runs]
+    return {"procs": n_procs, "events": runs[0][0], "times": [t for _, t in runs], "rates": rates,
+            "rate": statistics.median(rates)}
+
+
+# --------------------------------------------------------------------------- 2./3. replications
+
+def one_model(warm, arm, run, rep: int):
+    t0 = time.perf_counter()
+    model = Model(warm, arm, run.warmup_years, run.horizon_years, replication_streams(run.seed, rep))
+    t1 = time.perf_counter()
+    r = model.run()
+    t2 = time.perf_counter()
+    return r, t1 - t0, t2 - t1
+
+
+def time_tables(r, levels) -> dict:
+    out = {}
+    for name, fn in (("kpis", lambda: replication_kpis(r)), ("timeseries", lambda: replication_timeseries(r)),
+                     ("children", lambda: replication_children(r, levels))):
+        t0 = time.perf_counter()
+        fn()
+        out[name] = time.perf_counter() - t0
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--replications", "-n", type=int, default=None, help="replications to time (default 3; 1 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="short bare loops (~0.25 s, 1 repeat) and 1 replication by default")
+    ap.add_argument("--profile", type=int, default=0, metavar="K",
+                    help="also cProfile one replication and print the top K functions by own time")
+    args = ap.parse_args(argv)
+    n_reps = args.replications if args.replications is not None else (1 if args.quick else 3)
+    n_reps = max(1, n_reps)
+    bare_seconds, bare_repeats = (0.25, 1) if args.quick else (1.0, 3)
+
+    print("=" * 78)
+    print("bench_replication: SimPy baseline vs one 10-year replication (average municipality)")
+    print("=" * 78)
+    for k, v in machine_info():
+        print(f"{k:<9} {v}")
+    rss = {"after imports": peak_rss_mb()}
+
+    # ---- configuration (not timed as part of a replication)
+    t0 = time.perf_counter()
+    p = make_plan(OVERRIDES)
+    warm = compile_config(p.warmup)
+    arm = compile_config(p.arms[p.reference])
+    run = p.arms[p.reference].run
+    t_plan = time.perf_counter() - t0
+    print(f"config    plan({OVERRIDES}) + compile_config: {t_plan:.2f} s "
+          f"(reference arm {p.reference!r}, seed {run.seed}, warm-up {run.warmup_years} y + horizon {run.horizon_years} y)")
+    rss["after plan"] = peak_rss_mb()
+
+    # ---- 1. bare SimPy
+    bare = [bench_bare(k, bare_seconds, bare_repeats) for k in (1, 10, 1000)]
+    ref_rate = bare[0]["rate"]
+    rows = []
+    for b in bare:
+        rows.append([f"{b['procs']} process(es), timeout(1) loop", f"{b['events']:,}",
+                     f"{statistics.median(b['times']):.3f}", fmt_rate(b["rate"]),
+                     fmt_rate(min(b["rates"])) + " .. " + fmt_rate(max(b["rates"]))])
+    table(f"1. Bare SimPy loop (events = _event_count(env); median of {bare_repeats} run(s))",
+          ["loop", "events/run", "s/run", "events/s", "range"], rows)
+    rss["after bare loops"] = peak_rss_mb()
+
+    # ---- 2. Model.run, N replications (after one untimed warm-up replication)
+    gc.collect()
+    _, ti, tr = one_model(warm, arm, run, 0)
+    print(f"\nwarm-up   one untimed Model.run (rep 0) before the timed ones: {ti + tr:.3f} s")
+    model_rows, rep_times, rep_events, rep_rates, table_times = [], [], [], [], []
+    for rep in range(n_reps):
+        gc.collect()
+        r, t_init, t_run = one_model(warm, arm, run, rep)
+        tt = time_tables(r, arm.levels)
+        wall = t_init + t_run
+        rep_times.append(wall)
+        rep_events.append(r.events)
+        rep_rates.append(r.events / wall)
+        table_times.append(tt)
+        model_rows.append([f"rep {rep}", f"{wall:.3f}", f"{r.events:,}", fmt_rate(r.events / wall),
+                           f"{r.created:,}", f"{r.active_end:,}", f"{sum(tt.values()):.3f}"])
+        del r
+    model_rows.append(["median", f"{statistics.median(rep_times):.3f}", f"{int(statistics.median(rep_events)):,}",
+                       fmt_rate(statistics.median(rep_rates)), "", "", f"{statistics.median(sum(t.values()) for t in table_times):.3f}"])
+    model_rows.append(["max", f"{max(rep_times):.3f}", f"{max(rep_events):,}", fmt_rate(min(rep_rates)) + " (min)", "", "",
+                       f"{max(sum(t.values()) for t in table_times):.3f}"])
+    table(f"2. Model(...).run(): one 10-year replication, {n_reps} replication(s)",
+          ["replication", "wall s", "SimPy events", "events/s", "children", "active end", "tables s*"], model_rows)
+    tk = {k: statistics.median(t[k] for t in table_times) for k in ("kpis", "timeseries", "children")}
+    print("   * tables = replication_kpis + replication_timeseries + replication_children on the same result;"
+          f"\n     medians: kpis {tk['kpis']:.3f} s, timeseries {tk['timeseries']:.3f} s, children {tk['children']:.3f} s")
+    rss["after Model.run reps"] = peak_rss_mb()
+
+    # ---- 3. full pipeline
+    pipe_times = []
+    for rep in range(n_reps):
+        gc.collect()
+        t0 = time.perf_counter()
+        out = run_replication(warm, arm, run.warmup_years, run.horizon_years, run.seed, rep, p.reference)
+        pipe_times.append(time.perf_counter() - t0)
+        assert out.events == rep_events[rep], "run_replication saw a different number of events than Model.run"
+        del out
+    med_model, med_pipe = statistics.median(rep_times), statistics.median(pipe_times)
+    table(f"3. sim.runner.run_replication(...): model + tidy tables, {n_reps} replication(s)",
+          ["", "median s", "max s", "share of pipeline"],
+          [["Model.run (from 2.)", f"{med_model:.3f}", f"{max(rep_times):.3f}", f"{med_model / med_pipe:.0%}"],
+           ["run_replication", f"{med_pipe:.3f}", f"{max(pipe_times):.3f}", "100%"],
+           ["overhead (tables etc.)", f"{med_pipe - med_model:.3f}", "", f"{(med_pipe - med_model) / med_pipe:.0%}"]])
+    rss["after run_replication reps"] = peak_rss_mb()
+    rss_peak = peak_rss_mb()          # before the tracemalloc pass (tracing costs memory itself)
+
+    # ---- memory of one replication (separate pass: tracing slows the run ~2-3x)
+    gc.collect()
+    tracemalloc.start()
+    base_cur, _ = tracemalloc.get_traced_memory()
+    t0 = time.perf_counter()
+    r, _, _ = one_model(warm, arm, run, 0)
+    t_traced = time.perf_counter() - t0
+    cur_model, peak_model = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    replication_kpis(r); replication_timeseries(r); replication_children(r, arm.levels)  # noqa: E702
+    _, peak_tables = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del r
+    rows = [["tracemalloc peak, Model.run (rep 0)", f"{(peak_model - base_cur) / 2**20:.1f}"],
+            ["tracemalloc retained after run (RepResult etc.)", f"{(cur_model - base_cur) / 2**20:.1f}"],
+            ["tracemalloc peak while building tidy tables (incl. result)", f"{(peak_tables - base_cur) / 2**20:.1f}"]]
+    rows += [[f"process peak RSS {k}", f"{v:.1f}"] for k, v in rss.items()]
+    rows.append(["process peak RSS incl. tracemalloc pass", f"{peak_rss_mb():.1f}"])
+    table(f"4. Memory (traced run took {t_traced:.2f} s)", ["measure", "MB"], rows)
+
+    # ---- targets
+    model_rate = statistics.median(rep_rates)
+    ratio = model_rate / ref_rate
+    checks = [
+        ("model events/s / bare events/s (1 process)", f">= {TARGET_RATIO}",
+         f"{ratio:.3f}  ({fmt_rate(model_rate)} / {fmt_rate(ref_rate)})", ratio >= TARGET_RATIO),
+        ("one 10-year replication, Model.run (max of N)", f"<= {TARGET_REP_S} s",
+         f"{max(rep_times):.3f} s (median {med_model:.3f} s)", max(rep_times) <= TARGET_REP_S),
+        ("process peak RSS", f"<= {TARGET_MEM_MB:.0f} MB", f"{rss_peak:.1f} MB", rss_peak <= TARGET_MEM_MB),
+    ]
+    rows = [[n, t, v, "PASS" if ok else "MISS"] for n, t, v, ok in checks]
+    rows.append(["(info) ratio vs 10 / 1000 bare processes", "", f"{model_rate / bare[1]['rate']:.3f} / "
+                 f"{model_rate / bare[2]['rate']:.3f}", ""])
+    rows.append(["(info) run_replication incl. tables (max of N)", f"<= {TARGET_REP_S} s", f"{max(pipe_times):.3f} s",
+                 "pass" if max(pipe_times) <= TARGET_REP_S else "miss"])
+    table("Targets", ["target", "goal", "measured", "result"], rows)
+
+    print("\nload avg at end: %.2f %.2f %.2f" % os.getloadavg())
+
+    # ---- optional profile
+    if args.profile:
+        import cProfile
+        import pstats
+        pr = cProfile.Profile()
+        pr.enable()
+        one_model(warm, arm, run, 0)
+        pr.disable()
+        print(f"\ncProfile of one Model.run (rep 0), top {args.profile} by own time (profiling inflates times):")
+        pstats.Stats(pr, stream=sys.stdout).sort_stats("tottime").print_stats(args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as err:   # a benchmark reports, it does not fail the build
+        import traceback
+        traceback.print_exc()
+        print(f"bench_replication: error: {err}", file=sys.stderr)
+    sys.exit(0)
