@@ -1,0 +1,138 @@
+"""Mechanism and extreme-value tests: each checks a property the model must have by construction."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import C
+from sim.params import DAYS_PER_YEAR
+
+from .conftest import horizon, one_model, run_inline
+
+NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
+ZERO_COSTS = ([f"staircase.steps.{s}.cost_per_year_dkk=0" for s in
+               ("universal", "early_preventive", "home_based", "intensive_home_based", "kinship_care", "foster_care", "residential")]
+              + ["costs.caseworker_cost_per_year_dkk=0", "costs.assessment_cost_dkk=0"])
+NO_NEED = ["need.onset_rate_per_year.age_0_5=0", "need.onset_rate_per_year.age_6_12=0", "need.onset_rate_per_year.age_13_17=0"] + \
+          [f"need.initial_prevalence.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
+
+
+def test_without_detection_nobody_gets_a_case():
+    _, r = one_model(NO_DETECTION)
+    assert r.open_cases_end.max() == 0
+    assert r.counters[C["assessments"]].sum() == 0
+    assert r.counters[C["new_placements"]].sum() == 0
+    pl = np.array(r.placement)
+    assert r.child_days[pl].sum() == 0
+    assert r.created > 0          # children still develop needs
+
+
+def test_zero_costs_give_zero_cost():
+    res = run_inline(ZERO_COSTS)
+    assert np.all(horizon(res, "cost_total_dkk") == 0)
+
+
+def test_cost_is_caseworkers_times_price_when_nothing_happens():
+    """Deterministic check against arithmetic: no need -> cost = FTE x cost per year x years."""
+    res = run_inline(NO_NEED + ["casework.caseworkers=10", "costs.caseworker_cost_per_year_dkk=500000"])
+    np.testing.assert_allclose(horizon(res, "cost_total_dkk"), 10 * 500000 * 2, rtol=1e-9)
+    assert np.all(horizon(res, "open_cases") == 0)
+
+
+def test_children_are_conserved():
+    m, r = one_model()
+    assert r.created == r.active_end + r.exited
+    # everyone alive is on exactly one step
+    assert r.occupancy_end[:, -1].sum() == r.active_end
+    assert sum(m.occ) + sum(m.occ_a) == r.active_end
+    # exits are all accounted for by reason
+    exits = r.counters[C["exits_recovered"]].sum() + r.counters[C["exits_aged_out"]].sum()
+    assert exits == r.exited
+
+
+def test_caseload_and_occupancy_never_negative():
+    for rep in range(3):
+        m, r = one_model(["scenario=full_shift"], replication=rep)
+        assert r.open_cases_end.min() >= 0
+        assert r.occupancy_end.min() >= 0
+        assert r.queue_end.min() >= 0
+        assert m.n_case >= 0 and m.n_waiting >= 0
+
+
+def test_onsets_match_the_analytical_expectation():
+    """Onsets are a Poisson process: count ~ sum(cohort x hazard) x time."""
+    p_years = 4.0
+    m, r = one_model(["run.warmup_years=2", "run.horizon_years=2"])
+    P = m.P
+    per_day_age = P.children_0_17 / P.adult_age_days
+    rate = sum(max(0.0, min(hi, P.adult_age_days) - lo) * per_day_age * h
+               for (lo, hi), h in zip(P.group_edges_days, P.onset_per_day))
+    expected = rate * p_years * DAYS_PER_YEAR
+    observed = r.counters[C["onsets"]].sum()
+    assert abs(observed - expected) < 4 * np.sqrt(expected)
+
+
+def test_cutting_caseworkers_makes_followups_slip():
+    many = run_inline(["casework.caseworkers=16"], replications=3)
+    few = run_inline(["casework.caseworkers=9"], replications=3)
+    assert horizon(few, "followup_on_time_share").mean() < horizon(many, "followup_on_time_share").mean() - 0.2
+    assert horizon(few, "followup_slip_days").mean() > horizon(many, "followup_slip_days").mean()
+    assert horizon(few, "assessment_wait_days").mean() > horizon(many, "assessment_wait_days").mean()
+
+
+def test_unlimited_caseworkers_give_zero_waits():
+    res = run_inline(["casework.caseworkers=100000", "detection.triage_days=0"])
+    np.testing.assert_allclose(horizon(res, "assessment_wait_days"), 0, atol=1e-9)
+    np.testing.assert_allclose(horizon(res, "followup_slip_days"), 0, atol=1e-9)
+    np.testing.assert_allclose(horizon(res, "followup_on_time_share"), 1)
+
+
+def test_step_capacity_is_respected_and_waiting_is_measured():
+    caps = {"kinship_care": 5, "foster_care": 20, "residential": 10}
+    ov = [f"staircase.steps.{s}.capacity={c}" for s, c in caps.items()] + ["staircase.when_full=wait"]
+    m, r = one_model(ov)
+    for s, c in caps.items():
+        assert r.occupancy_end[r.step_names.index(s)].max() <= c
+    assert r.waiting_end.max() > 0            # children wait for a full step, visibly
+
+
+def test_next_up_policy_moves_children_up_when_full():
+    base = run_inline([], replications=2)
+    full = run_inline(["staircase.steps.kinship_care.capacity=0", "staircase.when_full=next_up"], replications=2)
+    assert np.all(horizon(full, "child_days__kinship_care") == 0)
+    assert horizon(full, "child_days__foster_care").mean() > horizon(base, "child_days__foster_care").mean()
+
+
+def test_followups_happen_at_the_configured_interval_with_ample_staff():
+    res = run_inline(["casework.caseworkers=100000", "casework.followup_interval_days=91"], replications=2)
+    ref = run_inline(["casework.caseworkers=100000"], replications=2)
+    # twice the frequency: roughly twice the follow-ups per open case
+    per_case_fast = horizon(res, "open_cases")
+    fu_fast = res.timeseries.query("metric=='followups_due' and month>=0").groupby("replication")["value"].sum().to_numpy()
+    fu_ref = ref.timeseries.query("metric=='followups_due' and month>=0").groupby("replication")["value"].sum().to_numpy()
+    per_case_ref = horizon(ref, "open_cases")
+    assert 1.6 < (fu_fast / per_case_fast).mean() / (fu_ref / per_case_ref).mean() < 2.2
+
+
+def test_close_followup_lowers_breakdowns():
+    loose = run_inline(["casework.caseworkers=100000"], replications=4)
+    close = run_inline(["casework.caseworkers=100000", "casework.followup_interval_days=60"], replications=4)
+    assert horizon(close, "breakdowns").mean() < horizon(loose, "breakdowns").mean()
+
+
+def test_aftercare_only_when_enabled():
+    _, r = one_model(["casework.aftercare.probability=0"])
+    assert r.adult_days.sum() == 0
+    _, r = one_model(["casework.aftercare.probability=1"])
+    assert r.adult_days.sum() > 0
+
+
+def test_courses_end_after_their_duration():
+    """The intensive programme is a 12-week course: nobody stays on it longer (+ a follow-up's work)."""
+    res = run_inline(["scenario=intensive_home_based", "casework.caseworkers=100000"], replications=2)
+    ts = res.timeseries.query("step=='intensive_home_based' and metric=='occupancy' and month>=0")
+    assert ts["value"].max() <= 2
+    assert ts["value"].sum() > 0
+    days = horizon(res, "child_days__intensive_home_based")
+    # at most 2 families at a time for 2 years
+    assert np.all(days <= 2 * 2 * DAYS_PER_YEAR + 1e-6)

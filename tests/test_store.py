@@ -1,0 +1,117 @@
+"""Results folders, the DuckDB catalog, the CLI and the Python API."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+import sim
+from sim import plots
+from sim.store import CATALOG, query
+
+SMALL = ["run.warmup_years=1", "run.horizon_years=1", "run.replications=2", "run.workers=1", "output.progress=false"]
+
+
+def _runs(results):
+    con = duckdb.connect(str(results / CATALOG), read_only=True)
+    try:
+        return con.execute("SELECT run_id, run_dir FROM runs ORDER BY created_at").fetchall()
+    finally:
+        con.close()
+
+
+def test_simulate_api_writes_a_complete_run(tmp_results):
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[earlier_detection]"])
+    d = res.run_dir
+    assert d.parent == tmp_results
+    for f in ["config.yaml", "overrides.txt", "kpis.parquet", "timeseries.parquet", "summary.parquet",
+              "comparison.parquet", "summary.txt", "report.html", "configs/baseline.yaml", "configs/warmup.yaml",
+              "configs/earlier_detection.yaml"]:
+        assert (d / f).is_file(), f
+    for f in plots.FIGURES:
+        assert (d / "figures" / f).is_file(), f
+    assert list(res.kpis.columns) == ["scenario", "replication", "period", "year", "kpi", "value"]
+    assert list(res.timeseries.columns) == ["scenario", "replication", "month", "step", "metric", "value"]
+    html = (d / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Does it pay back?" in html
+    # the catalog holds the same numbers as the Parquet files
+    n = query(f"SELECT count(*) AS n FROM kpis WHERE run_id = '{res.run_id}'", tmp_results)["n"][0]
+    assert n == len(res.kpis)
+    assert query("SELECT count(*) AS n FROM comparison", tmp_results)["n"][0] == len(res.comparison)
+
+
+def test_two_runs_two_entries_no_overwrite(tmp_results):
+    a = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    b = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    assert a.run_dir != b.run_dir and a.run_dir.exists() and b.run_dir.exists()
+    assert [r[0] for r in _runs(tmp_results)] == [a.run_id, b.run_id]
+
+
+def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch):
+    sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    before = sorted(p.name for p in tmp_results.iterdir())
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(plots, "make_figures", boom)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"])
+    assert sorted(p.name for p in tmp_results.iterdir()) == before      # no folder, no staging left
+    assert len(_runs(tmp_results)) == 1
+
+
+def test_catalog_failure_removes_the_folder(tmp_results, monkeypatch):
+    from sim import store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("catalog down")
+
+    monkeypatch.setattr(store, "register", broken)
+    with pytest.raises(RuntimeError, match="catalog down"):
+        sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    assert [p for p in tmp_results.iterdir() if p.name != CATALOG] == []
+
+
+def test_write_false_writes_nothing(tmp_results):
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"], write=False)
+    assert res.run_dir is None and not tmp_results.exists()
+    assert not res.kpis.empty
+
+
+def _cli(args, cwd):
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_runs_and_prints_a_summary(tmp_path):
+    out = tmp_path / "results"
+    proc = _cli(SMALL + [f"output.dir={out}", "compare=[lower_caseload]", "output.figures=false"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "placed_per_1000_0_22" in proc.stdout and "Paired difference" in proc.stdout
+    assert len(_runs(out)) == 1
+
+
+@pytest.mark.slow
+def test_cli_multirun_sweep_gives_one_run_per_value(tmp_path):
+    out = tmp_path / "results"
+    proc = _cli(["-m", *SMALL, f"output.dir={out}", "compare=[]", "output.figures=false", "output.report=false",
+                 "casework.caseworkers=12,20"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = query("SELECT overrides FROM runs ORDER BY created_at", out)["overrides"].tolist()
+    assert len(runs) == 2
+    assert "casework.caseworkers=12" in runs[0] and "casework.caseworkers=20" in runs[1]
+
+
+def test_cli_multirun_validates_every_job_first(tmp_path):
+    out = tmp_path / "results"
+    proc = _cli(["-m", *SMALL, f"output.dir={out}", "compare=[]", "run.replications=2,0"], tmp_path)
+    assert proc.returncode == 2 and "run.replications = 0" in proc.stderr
+    assert not out.exists()
+
+
+def test_cli_cfg_prints_the_composed_config(tmp_path):
+    proc = _cli(["--cfg", "municipality=kolding"], tmp_path)
+    assert proc.returncode == 0
+    assert "name: kolding" in proc.stdout and "horizon_years" in proc.stdout
