@@ -8,6 +8,7 @@ Every combination is validated before the first one runs.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 
 from .config import ConfigError, available_scenarios, plan
@@ -48,6 +49,7 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")       # figures are files here, never windows
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return 0

@@ -148,7 +148,7 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first_measure_day", "served_mask",
+LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first_measure_day", "first_measure_level", "served_mask",
                   "placed_in_horizon", "cost_horizon_dkk", "exit_day", "exit_reason", "level_end", "step_end"]
 
 
@@ -156,6 +156,7 @@ def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
     df = pd.DataFrame(r.children, columns=LEDGER_COLUMNS)
     for i, name in enumerate(r.step_names):
         df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1
+    df["first_measure_level"] = df["first_measure_level"].astype(int)
     df["onset_level"] = [levels[i] for i in df["onset_level"]]
     df["level_end"] = [levels[i] for i in df["level_end"]]
     df["step_end"] = [r.step_names[i] for i in df["step_end"]]

@@ -53,7 +53,7 @@ class Child:
         "fu_due", "last_fu", "step_end", "step_t0", "placement_start",
         "in_process", "task", "waiting_for", "adult", "exited",
         "un", "ud", "ub", "uc",
-        "onset_t", "onset_level", "first_measure_t", "served", "placed_h", "cost_h",
+        "onset_t", "onset_level", "first_measure_t", "first_level", "served", "placed_h", "cost_h",
         "exit_t", "exit_reason",
     )
 
@@ -227,6 +227,7 @@ class Model:
         c.onset_t = now
         c.onset_level = level
         c.first_measure_t = INF
+        c.first_level = 0
         c.served = 0
         c.placed_h = False
         c.cost_h = 0.0
@@ -407,6 +408,7 @@ class Model:
         horizon = now >= self.T_w
         if target != P.ground and c.first_measure_t == INF:
             c.first_measure_t = now
+            c.first_level = c.level
         if horizon:
             c.served |= 1 << target
         if P.placement[target]:
@@ -480,7 +482,7 @@ class Model:
     def _ledger(self, c: Child) -> None:
         self.ledger.append((
             c.id, c.onset_t - self.T_w, (c.onset_t - c.birth) / DAYS_PER_YEAR, c.onset_level,
-            c.first_measure_t - self.T_w, c.served, c.placed_h, c.cost_h,
+            c.first_measure_t - self.T_w, c.first_level, c.served, c.placed_h, c.cost_h,
             c.exit_t - self.T_w, c.exit_reason, c.level, c.step,
         ))
 
@@ -789,7 +791,7 @@ class Model:
             c.exit_reason = "active"
             self.ledger.append((
                 c.id, c.onset_t - self.T_w, (c.onset_t - c.birth) / DAYS_PER_YEAR, c.onset_level,
-                c.first_measure_t - self.T_w, c.served, c.placed_h, c.cost_h,
+                c.first_measure_t - self.T_w, c.first_level, c.served, c.placed_h, c.cost_h,
                 INF, "active", c.level, c.step,
             ))
         P = self.P

@@ -1,17 +1,19 @@
-"""Seaborn figures of a run. Every figure shows the mean over replications with a 95 % band."""
+"""Seaborn figures of a run. Every figure shows the mean over replications with a 95 % band.
+
+Each function takes the Results and an optional path: with a path the figure is saved (PNG)
+and closed; without one the matplotlib Figure is returned, to show inline in a notebook.
+The backend is left to matplotlib (headless machines fall back to Agg; the CLI sets Agg).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from .runner import Results  # noqa: E402
+from .runner import Results
 
 HEADLINE = ["placed_per_1000_0_22", "new_placements", "cost_total_dkk", "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "breakdowns", "assessment_wait_days"]
@@ -22,12 +24,15 @@ def _order(res: Results) -> list[str]:
     return list(res.arms)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path | None):
+    if path is None:
+        return fig
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+    return path
 
 
-def occupancy_by_step(res: Results, path: Path) -> None:
+def occupancy_by_step(res: Results, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.metric == "occupancy") & (ts.month >= 0)].copy()
     steps = res.plan.arms[res.reference].staircase.steps
@@ -41,10 +46,10 @@ def occupancy_by_step(res: Results, path: Path) -> None:
     g.set_axis_labels("years into the horizon", "children on the step")
     g.set_titles("{col_name}")
     g.figure.suptitle("Children on each step of the staircase (month end, mean and 95 % band)", y=1.02)
-    _save(g.figure, path)
+    return _save(g.figure, path)
 
 
-def placements_per_1000(res: Results, path: Path) -> None:
+def placements_per_1000(res: Results, path: Path | None = None):
     k = res.kpis
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
     g = sns.catplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), col="kpi", kind="point",
@@ -55,10 +60,10 @@ def placements_per_1000(res: Results, path: Path) -> None:
     g.axes.flat[-1].axhline(target, color="grey", ls="--", lw=1)
     g.axes.flat[-1].annotate("key figure [003]", (0, target), xytext=(2, 3), textcoords="offset points", fontsize=8, color="grey")
     g.figure.suptitle("Placements per 1,000 (time-averaged stock, 95 % CI over replications)", y=1.03)
-    _save(g.figure, path)
+    return _save(g.figure, path)
 
 
-def cost_by_step(res: Results, path: Path) -> None:
+def cost_by_step(res: Results, path: Path | None = None):
     k = res.kpis
     d = k[(k.period == "year") & (k.kpi.str.startswith("cost_dkk__") | k.kpi.isin(["cost_caseworkers_dkk", "cost_investment_dkk"]))]
     d = d.groupby(["scenario", "year", "kpi"], as_index=False)["value"].mean()
@@ -87,10 +92,10 @@ def cost_by_step(res: Results, path: Path) -> None:
     fig.legend(handles, comps, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.suptitle(f"Cost by step and year (mean over replications, DKK {res.plan.arms[res.reference].costs.price_year} prices)")
     fig.tight_layout()
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def caseload(res: Results, path: Path) -> None:
+def caseload(res: Results, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.metric == "cases_per_caseworker") & (ts.month >= 0)].copy()
     d["year"] = d["month"] / 12
@@ -106,10 +111,10 @@ def caseload(res: Results, path: Path) -> None:
     axes[2].set(title="Wait from notification to assessment", xlabel="horizon year", ylabel="days")
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3)
     fig.tight_layout()
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def forest(res: Results, path: Path, kpis: list[str] | None = None) -> None:
+def forest(res: Results, path: Path | None = None, kpis: list[str] | None = None):
     c = res.comparison
     if c.empty:
         return
@@ -136,10 +141,10 @@ def forest(res: Results, path: Path, kpis: list[str] | None = None) -> None:
         ax.axis("off")
     fig.suptitle("Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)")
     fig.tight_layout()
-    _save(fig, path)
+    return _save(fig, path)
 
 
-def warmup(res: Results, path: Path) -> None:
+def warmup(res: Results, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.scenario == res.reference) & ts.metric.isin(["open_cases"])].copy()
     occ = ts[(ts.scenario == res.reference) & (ts.metric == "occupancy")].copy()
@@ -156,7 +161,7 @@ def warmup(res: Results, path: Path) -> None:
     g.set_titles("{col_name}")
     g.set_axis_labels("years (0 = end of warm-up)", "count")
     g.figure.suptitle(f"Warm-up check for {res.reference}: stocks should be level before year 0", y=1.04)
-    _save(g.figure, path)
+    return _save(g.figure, path)
 
 
 FIGURES = {

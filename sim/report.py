@@ -83,7 +83,25 @@ def payback_years(res) -> pd.DataFrame:
         likely = g[g.cum_cost_diff_dkk < 0]
         out.append((sc, int(sure.year.iloc[0]) if len(sure) else None, int(likely.year.iloc[0]) if len(likely) else None,
                     float(g.cum_cost_diff_dkk.iloc[-1])))
-    return pd.DataFrame(out, columns=["scenario", "paid_back_by_year_95pct", "paid_back_by_year_mean", "cum_cost_diff_end_dkk"])
+    df = pd.DataFrame(out, columns=["scenario", "paid_back_by_year_95pct", "paid_back_by_year_mean", "cum_cost_diff_end_dkk"])
+    for col in ("paid_back_by_year_95pct", "paid_back_by_year_mean"):
+        df[col] = df[col].astype("Int64")       # whole years; <NA> = not within the horizon
+    return df
+
+
+def calibration(res) -> pd.DataFrame:
+    """The reference arm against the municipality's key figures (the calibration targets)."""
+    cfg = res.plan.arms[res.reference]
+    t = cfg.municipality.targets
+    s = res.summary
+    base = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
+    rows = []
+    for label, kpi, target in (("placed per 1,000 aged 0-22", "placed_per_1000_0_22", t.placed_per_1000_0_22),
+                               ("spending per 0-22-year-old per year (DKK)", "cost_per_child_0_22_dkk", t.spending_per_child_0_22_dkk),
+                               ("placements' share of spending", "placement_cost_share", t.placement_share_of_spending)):
+        r = base.loc[kpi]
+        rows.append((label, kpi, target, r["mean"], r["ci_low"], r["ci_high"], (r["mean"] - target) / target if target else np.nan))
+    return pd.DataFrame(rows, columns=["figure", "kpi", "target", "simulated", "ci_low", "ci_high", "relative_gap"])
 
 
 def summary_text(res) -> str:
@@ -132,13 +150,11 @@ def _table(df: pd.DataFrame, index: bool = True) -> str:
 def write_report(res, path: Path, figures_dir: Path | None = None) -> None:
     cfg = res.plan.arms[res.reference]
     m = cfg.municipality
-    s = res.summary
-    base = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
-    calib = pd.DataFrame([
-        ("placed per 1,000 aged 0-22", m.targets.placed_per_1000_0_22, base.loc["placed_per_1000_0_22", "mean"]),
-        ("spending per 0-22-year-old per year (DKK)", m.targets.spending_per_child_0_22_dkk, base.loc["cost_per_child_0_22_dkk", "mean"]),
-        ("placements' share of spending", m.targets.placement_share_of_spending, base.loc["placement_cost_share", "mean"]),
-    ], columns=["figure", "key figure (target)", f"simulated ({res.reference})"])
+    cal = calibration(res)
+    calib = pd.DataFrame({"figure": cal["figure"], "key figure (target)": cal["target"].map(_fmt),
+                          f"simulated ({res.reference}), 95 % interval": [f"{_fmt(a)} [{_fmt(b)}, {_fmt(c)}]" for a, b, c in
+                                                                       zip(cal["simulated"], cal["ci_low"], cal["ci_high"])],
+                          "gap": (100 * cal["relative_gap"]).map(lambda v: f"{v:+.1f} %")})
     parts = [f"""<!doctype html><html><head><meta charset="utf-8"><title>Staircase simulation - {html.escape(m.label)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}}
 table.t{{border-collapse:collapse;font-size:12px;margin:0.5em 0 1.5em}} table.t td,table.t th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}}
