@@ -11,7 +11,6 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m ipykernel install --user --name staircase-sim --display-name "staircase-sim" >/dev/null
 	touch $@
 
 setup: $(VENV)/.installed
