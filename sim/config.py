@@ -102,6 +102,7 @@ class Need(_Strict):
     levels: list[str] = Field(min_length=2)
     age_groups: dict[str, tuple[float, float]]
     onset_rate_per_year: dict[str, float]
+    onset_scale: float = Field(ge=0)
     onset_level_probs: dict[str, float]
     escalation_rate_per_year: dict[str, float]
     recovery_rate_per_year: dict[str, float]
@@ -390,7 +391,7 @@ def _strip_scenario(overrides) -> list[str]:
 
 def selected_scenario(overrides) -> str:
     for o in overrides:
-        if o.lstrip("+").startswith("scenario="):
+        if o.lstrip("+~").startswith("scenario="):
             v = o.split("=", 1)[1].strip()
             if v.startswith("[") and v.endswith("]"):
                 return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())

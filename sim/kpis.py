@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .model import C, RepResult
 from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
@@ -17,7 +16,7 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "cost_total_dkk": ("DKK", "sum", "All costs: per-child step costs, fixed step costs, caseworkers, assessments and scenario investments."),
     "cost_total_discounted_dkk": ("DKK (discounted to the horizon start)", "sum", "cost_total_dkk discounted monthly at costs.discount_rate_per_year."),
     "cost_per_child_0_22_dkk": ("DKK per 0-22-year-old per year", "mean", "cost_total_dkk per inhabitant aged 0-22; comparable with spending per 0-22-year-old [003 Table 1.1]."),
-    "cost_placements_dkk": ("DKK", "sum", "Per-child costs of placement steps."),
+    "cost_placements_dkk": ("DKK", "sum", "Costs of placement steps (per-child and fixed)."),
     "placement_cost_share": ("share", "pooled", "cost_placements_dkk / cost_total_dkk."),
     "cost_caseworkers_dkk": ("DKK", "sum", "Caseworker team (FTE x cost per year)."),
     "cost_investment_dkk": ("DKK", "sum", "Scenario investments (one-off at the horizon start, yearly during the horizon)."),
@@ -65,7 +64,7 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
     pop_0_22 = r.children_0_17 + r.young_18_22
     open_cases = float(r.case_days[sl].sum() / days)
     team = float(r.team[sl].mean())
-    placements_cost = float(cost_step[pl].sum())
+    placements_cost = float(cost_step[pl].sum() + cost_fixed[pl].sum())
     due = ctr[C["followups_due"]]
     out = {
         "placed_per_1000_0_17": float(child[pl].sum() / days / r.children_0_17 * 1000),
@@ -110,10 +109,7 @@ def replication_kpis(r: RepResult) -> pd.DataFrame:
         rows += [("year", y + 1, k, v) for k, v in vals.items()]
     vals = _period_values(r, slice(h0, h0 + H), H / MONTHS_PER_YEAR, t_mid)
     for k, v in vals.items():
-        unit, agg = kpi_unit_and_agg(k)
-        if agg == "mean" and k not in ("cost_per_child_0_22_dkk",):
-            pass  # _period_values already yields the per-year mean for stocks
-        rows.append(("horizon", 0, k, v))
+        rows.append(("horizon", 0, k, v))      # stocks come out as means per year, flows as totals
     df = pd.DataFrame(rows, columns=["period", "year", "kpi", "value"])
     return df
 
@@ -173,6 +169,8 @@ def _t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     m = float(x.mean())
     if n < 2:
         return m, np.nan, np.nan, n
+    from scipy import stats      # imported here: scipy.stats costs ~57 MB in every worker otherwise
+
     half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half, n
 
@@ -210,6 +208,7 @@ def paired_differences(kpis: pd.DataFrame, reference: str) -> pd.DataFrame:
                 va, vb = a_.var(ddof=1) / len(a_), b_.var(ddof=1) / len(b_)
                 se = np.sqrt(va + vb)
                 df_w = (va + vb) ** 2 / ((va ** 2 / (len(a_) - 1)) + (vb ** 2 / (len(b_) - 1))) if (va + vb) > 0 else 1.0
+                from scipy import stats
                 unpaired = float(stats.t.ppf(0.975, df_w) * se) if se > 0 else 0.0
             else:
                 unpaired = np.nan

@@ -21,6 +21,7 @@ the horizon the arm's parameters take over, so a scenario starts from today's si
 """
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass
 
@@ -41,6 +42,9 @@ C = {name: i for i, name in enumerate(CTR)}
 
 # bookkeeping only (speed, not a parameter): prune exited children from the registry this often
 REGISTRY_PRUNE_AT = 4096
+
+# time tolerance (days) when comparing a wake-up time with a scheduled time (float round-off)
+TIME_EPS = 1e-9
 
 # life-loop event kinds
 _ESC, _REC, _DET, _BRK, _FU, _DUR, _AGE, _ACX = range(8)
@@ -361,7 +365,20 @@ class Model:
         if c.waiting_for >= 0:
             c.waiting_for = -1
             self.n_waiting -= 1
-        self.move(c, target)
+        if target == c.step:
+            self._sync_case(c)
+        else:
+            self.move(c, target)
+
+    def _sync_case(self, c: Child) -> None:
+        """A case is open exactly while the child is on a case step (or waiting for one)."""
+        needs = self.P.requires_case[c.step] or (c.waiting_for >= 0 and self.P.requires_case[c.waiting_for])
+        if needs and not c.case:
+            self._open_case(c)
+            self.poke(c)
+        elif c.case and not needs:
+            self._close_case(c)
+            self.poke(c)
 
     def _open_case(self, c: Child) -> None:
         now = self.env.now
@@ -579,9 +596,12 @@ class Model:
             elif kind == _REC:
                 c.b_rec = -math.log(self.u_need(c))
                 c.level = L - 1
-                if c.level == 0 and not c.case and c.step == P.ground and not c.in_process and not c.task:
-                    self.exit(c, "recovered")
-                    return
+                if c.level == 0 and not c.case and not c.in_process and not c.task:
+                    if c.step != P.ground and not P.requires_case[c.step] and P.duration[c.step] is None:
+                        self.move(c, P.ground)          # an open-ended no-case measure ends with the need
+                    if c.step == P.ground:
+                        self.exit(c, "recovered")
+                        return
             elif kind == _DET:
                 c.b_det = -math.log(self.u_det(c))
                 self.count("notifications")
@@ -593,16 +613,21 @@ class Model:
                 c.b_brk = -math.log(self.u_brk(c))
                 self.breakdown(c)
             elif kind == _FU:
-                due = c.fu_due
-                c.fu_due = INF
-                self._spawn_task(c, "followup", due)
+                if c.case and c.fu_due <= env.now + TIME_EPS:       # still due (not rescheduled meanwhile)
+                    due = c.fu_due
+                    c.fu_due = INF
+                    self._spawn_task(c, "followup", due)
             elif kind == _DUR:
+                if c.step_end > env.now + TIME_EPS:      # the course was changed meanwhile
+                    continue
                 c.step_end = INF
                 mode = P.on_max[s]
                 if P.requires_case[s]:
                     self._spawn_task(c, "course_" + mode, env.now)
                 else:
                     target, wait = self.decide(c, mode, exclude=s)
+                    if target < 0 and wait < 0:
+                        target = P.ground                # the course is over; a persisting need is detected again
                     self.apply(c, target, wait)
                     if c.level == 0 and c.step == P.ground and not c.case and not c.in_process:
                         self.exit(c, "recovered")
@@ -612,7 +637,7 @@ class Model:
                 self.exit(c, "aged_out")
                 return
             elif kind == _AGE:
-                if not c.adult and age_at(env.now, c) >= P.adult_age_days - 1e-9:
+                if not c.adult and age_at(env.now, c) >= P.adult_age_days - TIME_EPS:
                     if P.placement[c.step] and self.u_brk(c) < P.aftercare_p:
                         self._leave_step(c, env.now)
                         c.step_t0 = env.now
@@ -622,7 +647,7 @@ class Model:
                     else:
                         self.exit(c, "aged_out")
                         return
-                elif c.adult and age_at(env.now, c) >= P.aftercare_end_days - 1e-9:
+                elif c.adult and age_at(env.now, c) >= P.aftercare_end_days - TIME_EPS:
                     self.exit(c, "aged_out")
                     return
 
@@ -758,11 +783,21 @@ class Model:
         elif diff < 0:
             self.team.get(-diff)          # taken as caseworkers become free
         self.team_size = new.team_size
+        now = self.env.now
         for s in range(self.n_steps):
             self.free_slot(s)
         for c in self.registry:
             if c.exited:
                 continue
+            dur = new.duration[c.step]
+            if dur is not None and c.step_end == INF:
+                # a stay under way becomes bounded: it ends when a new stay begun at its start would
+                lo, hi = dur
+                c.step_end = max(now, c.step_t0 + lo + (hi - lo) * self.u_dec(c))
+            elif dur is None:
+                c.step_end = INF
+            if c.waiting_for < 0:
+                self._sync_case(c)
             if c.case and c.fu_due < INF:
                 c.fu_due = min(c.fu_due, c.last_fu + self.interval(c))
             self.poke(c)
@@ -773,7 +808,14 @@ class Model:
         self.initial_population()
         env.process(self.onsets())
         env.process(self.months())
-        env.run(until=self.T_end)
+        # Long-lived objects from imports need not be rescanned by the garbage collector during the
+        # run (about 10 % of the run time); freezing them does not change any result.
+        gc.collect()
+        gc.freeze()
+        try:
+            env.run(until=self.T_end)
+        finally:
+            gc.unfreeze()
         now = self.T_end
         if self._flushed < self.M - 1:
             self._flush(self.M - 1, now)

@@ -164,7 +164,7 @@ def compile_config(c: Config) -> Compiled:
         onset_levels_cum=cum,
         group_edges_days=[(lo * DAYS_PER_YEAR, hi * DAYS_PER_YEAR) for _, (lo, hi) in groups],
         group_names=group_names,
-        onset_per_day=[c.need.onset_rate_per_year[g] / DAYS_PER_YEAR for g in group_names],
+        onset_per_day=[c.need.onset_rate_per_year[g] * c.need.onset_scale / DAYS_PER_YEAR for g in group_names],
         esc_age=[c.need.age_multipliers[g].escalation for g in group_names],
         rec_age=[c.need.age_multipliers[g].recovery for g in group_names],
         tiers=tiers,

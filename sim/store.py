@@ -26,7 +26,7 @@ _SCHEMA = {
     "runs": """CREATE TABLE IF NOT EXISTS runs (
         run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, reference VARCHAR, scenarios VARCHAR,
         municipality VARCHAR, seed BIGINT, replications INTEGER, horizon_years INTEGER,
-        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, config_json VARCHAR)""",
+        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, code_version VARCHAR, config_json VARCHAR)""",
     "kpis": """CREATE TABLE IF NOT EXISTS kpis (
         run_id VARCHAR, scenario VARCHAR, replication INTEGER, period VARCHAR, year INTEGER,
         kpi VARCHAR, value DOUBLE)""",
@@ -55,6 +55,19 @@ def _run_id(res: Results) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{ref}-{h}"
 
 
+def code_version() -> str:
+    """The git commit of the code (with '+dirty' for uncommitted changes), or 'unknown'."""
+    import subprocess
+
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+        return (sha or "unknown") + ("+dirty" if sha and dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def _yaml(obj) -> str:
     return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
 
@@ -77,6 +90,7 @@ def write_run(res: Results) -> Path:
         for arm, cfg in res.plan.arms.items():
             (staging / "configs" / f"{arm}.yaml").write_text(_yaml(cfg.model_dump(mode="json")))
         (staging / "overrides.txt").write_text("\n".join(res.plan.overrides) + "\n")
+        (staging / "code_version.txt").write_text(code_version() + "\n")
         res.kpis.to_parquet(staging / "kpis.parquet", index=False)
         res.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
         res.summary.to_parquet(staging / "summary.parquet", index=False)
@@ -114,10 +128,10 @@ def register(res: Results, run_id: str, run_dir: Path, catalog: Path) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, _dt.datetime.now(), res.reference, ",".join(res.arms), ref_cfg.municipality.name,
                  ref_cfg.run.seed, ref_cfg.run.replications, ref_cfg.run.horizon_years, ref_cfg.run.warmup_years,
-                 " ".join(res.plan.overrides), str(run_dir), json.dumps(res.plan.tree)])
+                 " ".join(res.plan.overrides), str(run_dir), code_version(), json.dumps(res.plan.tree)])
             for table, df in (("kpis", res.kpis), ("timeseries", res.timeseries), ("summary", res.summary),
                               ("comparison", res.comparison)):
                 cols = [c.split()[0] for c in _SCHEMA[table].split("(", 1)[1].rsplit(")", 1)[0].split(",")]

@@ -25,8 +25,8 @@ PURPOSES = (
     "decision_extra",
 )
 
-BLOCK = 8192          # uniforms drawn at a time (speed only; does not change the sequence)
-PER_CHILD = 12        # draws handed to each child per purpose (speed only, see module doc)
+BLOCK = 8192          # uniforms drawn at a time; part of the definition of the streams (changing it changes results)
+PER_CHILD = 12        # draws handed to each child per purpose; changing it changes which draws a child gets
 
 
 class Stream:

@@ -172,5 +172,5 @@ def test_no_magic_numbers_in_model_code():
     for tok in tokenize.generate_tokens(io.StringIO(src).readline):
         if tok.type == tokenize.NUMBER and not re.match(r"^[A-Z_, ]+ = ", tok.line):   # module constants are named
             numbers.add(tok.string)
-    allowed = {"0", "1", "2", "0.0", "1.0", "1e-9"}
+    allowed = {"0", "1", "2", "0.0", "1.0"}
     assert numbers <= allowed, f"numeric literals in sim/model.py: {sorted(numbers - allowed)}"

@@ -1,0 +1,78 @@
+"""Property tests (Hypothesis): invariants that must hold for any valid parameters."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from sim.params import INF
+
+from .conftest import one_model
+
+
+def check_invariants(m, r):
+    P = m.P
+    assert r.created == r.active_end + r.exited
+    assert r.open_cases_end.min() >= 0 and r.occupancy_end.min() >= 0
+    alive = [c for c in m.registry if not c.exited]
+    assert len(alive) == r.active_end
+    n_case = 0
+    for c in alive:
+        case_step = P.requires_case[c.step] or (c.waiting_for >= 0 and P.requires_case[c.waiting_for])
+        assert c.case == case_step, (c.id, P.step_names[c.step], c.waiting_for)
+        n_case += c.case
+        assert 0 <= c.level < P.n_levels
+    assert n_case == m.n_case
+    # nobody enters a full step: above capacity (children already there when a scenario lowered it)
+    # the occupancy can only fall
+    h0 = m.warm_months
+    for s, cap in enumerate(P.capacity):
+        if cap == INF:
+            continue
+        occ = r.occupancy_end[s, h0:]
+        for a, b in zip(occ[:-1], occ[1:]):
+            assert b <= max(cap, a), (P.step_names[s], cap, a, b)
+
+
+params = st.fixed_dictionaries({
+    "scenario": st.sampled_from(["baseline", "full_shift", "early_help_unit", "short_intensive_stays", "kinship_first"]),
+    "caseworkers": st.integers(min_value=1, max_value=40),
+    "when_full": st.sampled_from(["wait", "next_up", "next_down"]),
+    "home_cap": st.one_of(st.none(), st.integers(min_value=0, max_value=150)),
+    "foster_cap": st.one_of(st.none(), st.integers(min_value=0, max_value=80)),
+    "detect": st.floats(min_value=0.0, max_value=3.0),
+    "interval": st.integers(min_value=30, max_value=365),
+    "seed": st.integers(min_value=0, max_value=10_000),
+})
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow])
+@given(params)
+def test_invariants_hold_for_any_valid_parameters(p):
+    ov = [f"scenario={p['scenario']}", f"casework.caseworkers={p['caseworkers']}",
+          f"staircase.when_full={p['when_full']}", f"casework.followup_interval_days={p['interval']}",
+          f"run.seed={p['seed']}", "run.warmup_years=1", "run.horizon_years=1"]
+    ov.append(f"staircase.steps.home_based.capacity={'null' if p['home_cap'] is None else p['home_cap']}")
+    ov.append(f"staircase.steps.foster_care.capacity={'null' if p['foster_cap'] is None else p['foster_cap']}")
+    ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
+    m, r = one_model(ov)
+    check_invariants(m, r)
+
+
+def test_waiting_child_who_recovers_has_its_case_closed():
+    m, r = one_model(["staircase.when_full=wait", "staircase.steps.home_based.capacity=40"])
+    check_invariants(m, r)
+
+
+def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
+    m, r = one_model(["scenario=short_intensive_stays", "casework.caseworkers=100000"])
+    check_invariants(m, r)
+    hi = max(m.P.duration[m.P.step_names.index("residential")])
+    for c in m.registry:
+        if not c.exited and m.P.step_names[c.step] == "residential":
+            assert m.env.now - max(c.step_t0, m.T_w) <= hi + 30      # + the review's own work
+
+
+def test_cases_move_to_the_unit_at_the_switch():
+    m, r = one_model(["scenario=early_help_unit", "casework.caseworkers=100000"])
+    check_invariants(m, r)
