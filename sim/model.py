@@ -791,9 +791,10 @@ class Model:
                 continue
             dur = new.duration[c.step]
             if dur is not None and c.step_end == INF:
-                # a stay under way becomes bounded: it ends when a new stay begun at its start would
+                # a stay under way becomes bounded, counted from the start of the horizon: the new
+                # practice does not end every long stay in its first month
                 lo, hi = dur
-                c.step_end = max(now, c.step_t0 + lo + (hi - lo) * self.u_dec(c))
+                c.step_end = now + lo + (hi - lo) * self.u_dec(c)
             elif dur is None:
                 c.step_end = INF
             if c.waiting_for < 0:

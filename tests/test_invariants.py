@@ -68,8 +68,10 @@ def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
     m, r = one_model(["scenario=short_intensive_stays", "casework.caseworkers=100000"])
     check_invariants(m, r)
     hi = max(m.P.duration[m.P.step_names.index("residential")])
+    assert m.env.now - m.T_w > hi + 30        # the horizon is longer than the longest bounded stay
     for c in m.registry:
         if not c.exited and m.P.step_names[c.step] == "residential":
+            # stays under way at the switch are bounded from the switch; new ones from their start
             assert m.env.now - max(c.step_t0, m.T_w) <= hi + 30      # + the review's own work
 
 
