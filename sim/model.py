@@ -832,11 +832,7 @@ class Model:
             c.cost_h += (now - t0) * self.P.cost_per_day[c.step]
             c.exit_t = INF
             c.exit_reason = "active"
-            self.ledger.append((
-                c.id, c.onset_t - self.T_w, (c.onset_t - c.birth) / DAYS_PER_YEAR, c.onset_level,
-                c.first_measure_t - self.T_w, c.first_level, c.served, c.placed_h, c.cost_h,
-                INF, "active", c.level, c.step,
-            ))
+            self._ledger(c)
         P = self.P
         return RepResult(
             step_names=list(P.step_names), placement=list(P.placement),
