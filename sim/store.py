@@ -82,6 +82,7 @@ def write_run(res: Results) -> Path:
     staging = base / f".staging-{run_id}"
     final = base / run_id
     ref_cfg = res.plan.arms[res.reference]
+    res.run_id = run_id                 # the report names its run
     try:
         staging.mkdir()
         (staging / "configs").mkdir()
@@ -108,13 +109,14 @@ def write_run(res: Results) -> Path:
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        res.run_id = None
         raise
     try:
         register(res, run_id, final, base / CATALOG)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
+        res.run_id = None
         raise
-    res.run_id = run_id
     res.run_dir = final
     return final
 

@@ -36,6 +36,8 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert list(res.timeseries.columns) == ["scenario", "replication", "month", "step", "metric", "value"]
     html = (d / "report.html").read_text()
     assert "data:image/png;base64," in html and "Does it pay back?" in html
+    assert res.run_id in html and d.name == res.run_id
+    assert (d / "code_version.txt").read_text().strip()
     # the catalog holds the same numbers as the Parquet files
     n = query(f"SELECT count(*) AS n FROM kpis WHERE run_id = '{res.run_id}'", tmp_results)["n"][0]
     assert n == len(res.kpis)
