@@ -44,8 +44,9 @@ _SCHEMA = {
 
 
 def results_dir(res: Results) -> Path:
-    d = Path(res.plan.arms[res.reference].output.dir)
-    return d if d.is_absolute() else Path(os.getcwd()) / d
+    """output.dir; a relative path is taken from the project root, wherever the run starts."""
+    d = Path(res.plan.arms[res.reference].output.dir).expanduser()
+    return d if d.is_absolute() else ROOT / d
 
 
 def _run_id(res: Results) -> str:
@@ -153,8 +154,10 @@ def register(res: Results, run_id: str, run_dir: Path, catalog: Path) -> None:
 
 
 def query(sql: str, results: str | Path = "results") -> pd.DataFrame:
-    """Run SQL against the catalog, e.g. query("SELECT * FROM runs")."""
-    path = Path(results) / CATALOG
+    """Run SQL against the catalog, e.g. query("SELECT * FROM runs"); relative folders are
+    taken from the project root, like output.dir."""
+    base = Path(results).expanduser()
+    path = (base if base.is_absolute() else ROOT / base) / CATALOG
     con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(sql).df()

@@ -13,6 +13,7 @@ MUNICIPALITY = "average"
 SCENARIOS = ["earlier_detection", "intensive_home_based"]
 REPLICATIONS = 2
 WRITE = True
+RESULTS_DIR = {results!r}
 """
 
 
@@ -38,7 +39,7 @@ def test_notebook_executes(tmp_path):
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
     (params,) = _tagged(nb, "parameters")
-    nb.cells[params].source = FAST_PARAMETERS
+    nb.cells[params].source = FAST_PARAMETERS.format(results=str(tmp_path / "results"))
     nb.cells[params].metadata["tags"] = ["injected-parameters"]
 
     # cwd = tmp_path: the relative output.dir ("results") and the catalog land there, not in the repo.
