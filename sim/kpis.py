@@ -180,6 +180,8 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (sc, period, year, kpi), g in kpis.groupby(["scenario", "period", "year", "kpi"], sort=False):
         m, lo, hi, n = _t_interval(g["value"].to_numpy(dtype=float))
+        if kpi in KPI_DEFS and KPI_DEFS[kpi][0] == "share" and n > 1:
+            lo, hi = max(lo, 0.0), min(hi, 1.0)        # a share's mean lies in [0, 1]
         rows.append((sc, period, year, kpi, m, lo, hi, n))
     return pd.DataFrame(rows, columns=["scenario", "period", "year", "kpi", "mean", "ci_low", "ci_high", "n"])
 
