@@ -811,7 +811,6 @@ class Model:
         env.process(self.months())
         # Long-lived objects from imports need not be rescanned by the garbage collector during the
         # run (about 10 % of the run time); freezing them does not change any result.
-        gc.collect()
         gc.freeze()
         try:
             env.run(until=self.T_end)
