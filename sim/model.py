@@ -799,8 +799,8 @@ class Model:
                 c.step_end = INF
             if c.waiting_for < 0:
                 self._sync_case(c)
-            if c.case and c.fu_due < INF:
-                c.fu_due = min(c.fu_due, c.last_fu + self.interval(c))
+            # follow-ups already scheduled keep their date; the new interval applies from the next one
+            # (pulling every case forward at once would create a backlog no municipality would plan)
             self.poke(c)
 
     # ------------------------------------------------------------------ run
