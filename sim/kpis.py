@@ -152,7 +152,8 @@ def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
     df = pd.DataFrame(r.children, columns=LEDGER_COLUMNS)
     for i, name in enumerate(r.step_names):
         df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1
-    df["first_measure_level"] = df["first_measure_level"].astype(int)
+    df["first_measure_level"] = [levels[i] if np.isfinite(t) else None
+                                 for i, t in zip(df["first_measure_level"], df["first_measure_day"])]
     df["onset_level"] = [levels[i] for i in df["onset_level"]]
     df["level_end"] = [levels[i] for i in df["level_end"]]
     df["step_end"] = [r.step_names[i] for i in df["step_end"]]

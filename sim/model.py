@@ -468,6 +468,7 @@ class Model:
             target, wait = self.decide(c, "rematch")
             if target >= 0:
                 self.apply(c, target, -1)
+                self._exit_if_recovered(c)
             elif wait >= 0 and wait != s:
                 c.waiting_for = -1
                 self.n_waiting -= 1
@@ -475,6 +476,13 @@ class Model:
             else:
                 wl.insert(0, c)
                 break
+
+    def _exit_if_recovered(self, c: Child) -> None:
+        """A child with no need, no measure, no case and nothing pending leaves the model."""
+        if (not c.exited and c.level == 0 and c.step == self.P.ground and not c.case
+                and not c.in_process and not c.task):
+            self.exit(c, "recovered")
+            self.poke(c)
 
     def exit(self, c: Child, reason: str) -> None:
         now = self.env.now
@@ -513,7 +521,7 @@ class Model:
             age = now - c.birth
             g = 0
             edges = P.group_edges_days
-            while g < len(edges) - 1 and age >= edges[g][1]:
+            while g < len(edges) - 1 and age + TIME_EPS >= edges[g][1]:
                 g += 1
             esc = P.esc_per_day[L] * P.esc_age[g] * P.esc_factor[L][s]
             rec = P.rec_per_day[L] * P.rec_age[g] * P.rec_factor[L][s]
@@ -525,7 +533,7 @@ class Model:
             if P.placement[s]:
                 brk = P.breakdown_per_day[s]
                 t_close = c.last_fu + P.close_fu
-                if now >= t_close:
+                if now + TIME_EPS >= t_close:
                     brk *= P.unfollowed_mult
                 else:
                     t_brk_change = t_close
@@ -790,7 +798,7 @@ class Model:
             if c.exited:
                 continue
             dur = new.duration[c.step]
-            if dur is not None and c.step_end == INF:
+            if dur is not None and c.step_end == INF and not c.task:
                 # a stay under way becomes bounded, counted from the start of the horizon: the new
                 # practice does not end every long stay in its first month
                 lo, hi = dur

@@ -41,7 +41,8 @@ def test_1_earlier_detection_more_children_on_early_steps_earlier_in_their_need(
     assert ci(early)[0] > 0
     ch = res.children
     new = ch[(ch.onset_day >= 0) & np.isfinite(ch.first_measure_day)]
-    lvl = new.groupby("scenario")["first_measure_level"].mean()
+    levels = res.plan.arms["baseline"].need.levels
+    lvl = new["first_measure_level"].map(levels.index).groupby(new.scenario).mean()
     wait = (new.first_measure_day - new.onset_day).groupby(new.scenario).mean()
     assert lvl["earlier_detection"] < lvl["baseline"] - 0.1          # helped at a milder level
     assert wait["earlier_detection"] < wait["baseline"]             # and sooner after the need arose

@@ -136,3 +136,10 @@ def test_courses_end_after_their_duration():
     days = horizon(res, "child_days__intensive_home_based")
     # at most 2 families at a time for 2 years
     assert np.all(days <= 2 * 2 * DAYS_PER_YEAR + 1e-6)
+
+
+def test_long_runs_finish():
+    """Children cross age-group boundaries exactly; round-off must not stall the clock there."""
+    m, r = one_model(["run.warmup_years=6", "run.horizon_years=10"])
+    assert m.env.now == pytest.approx(16 * DAYS_PER_YEAR)
+    assert r.occupancy_end.shape[1] == 16 * 12
