@@ -74,16 +74,23 @@ def main(argv: list[str] | None = None) -> int:
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
+    import duckdb
+
+    from .report import summary_text
     from .runner import execute
     from .store import write_run
-    from .report import summary_text
     for i, p in enumerate(plans):
         if len(plans) > 1:
             print(f"[{i + 1}/{len(plans)}] {' '.join(p.overrides)}", flush=True)
         res = execute(p)
         cfg = p.arms[p.reference]
         if cfg.output.write:
-            write_run(res)
+            try:
+                write_run(res)                       # atomic: on failure nothing is left behind
+            except (OSError, duckdb.Error) as err:
+                print(f"error: could not store the run under output.dir = {cfg.output.dir!r}: "
+                      f"{' '.join(str(err).split())}", file=sys.stderr)
+                return 1
         print(summary_text(res))
         if res.run_dir is not None:
             print(f"results: {res.run_dir}")

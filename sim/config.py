@@ -229,7 +229,7 @@ def _cross_check(c: Config) -> None:
     edges = sorted(c.need.age_groups.values())
     if edges[0][0] != 0:
         _fail("need.age_groups", dict(c.need.age_groups), "the first age group must start at 0")
-    for (a0, a1), (b0, b1) in zip(edges, edges[1:]):
+    for (_, a1), (b0, _) in zip(edges, edges[1:]):
         if a1 != b0:
             _fail("need.age_groups", dict(c.need.age_groups), "age groups must be contiguous [lo, hi) ranges")
     for name, (lo, hi) in c.need.age_groups.items():
@@ -286,9 +286,6 @@ def _cross_check(c: Config) -> None:
                     _fail(f"{key}.{step}", w, "allowed: a weight >= 0")
             if sum(weights.values()) <= 0:
                 _fail(key, dict(weights), "weights must not all be 0")
-    for name, s in steps.items():
-        if s.max_duration_days is None and s.on_max_duration != "rematch":
-            pass  # harmless: never reached
     # scenarios named in compare must exist
     available = available_scenarios()
     for entry in c.compare:

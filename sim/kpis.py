@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .model import C, RepResult
-from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
+from .params import DAYS_PER_YEAR, MONTHS_PER_YEAR
 
 # name: (unit, horizon aggregation, description). "sum" = total over the horizon years,
 # "mean" = mean of the yearly values, "pooled" = recomputed from the horizon's pooled counts.
@@ -37,18 +37,6 @@ STEP_KPIS = {
     "cost_dkk__": ("DKK", "sum", "Cost of the step (per-child and fixed)."),
     "child_days__": ("child-days", "sum", "Days children spent on the step."),
 }
-FLOW_AGG = {k: v[1] for k, v in KPI_DEFS.items()}
-
-
-def kpi_unit_and_agg(kpi: str) -> tuple[str, str]:
-    if kpi in KPI_DEFS:
-        return KPI_DEFS[kpi][0], KPI_DEFS[kpi][1]
-    for prefix, (unit, agg, _) in STEP_KPIS.items():
-        if kpi.startswith(prefix):
-            return unit, agg
-    raise KeyError(kpi)
-
-
 def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarray) -> dict[str, float]:
     pl = np.array(r.placement, dtype=bool)
     days = years * DAYS_PER_YEAR

@@ -477,12 +477,13 @@ class Model:
                 wl.insert(0, c)
                 break
 
-    def _exit_if_recovered(self, c: Child) -> None:
+    def _exit_if_recovered(self, c: Child) -> bool:
         """A child with no need, no measure, no case and nothing pending leaves the model."""
         if (not c.exited and c.level == 0 and c.step == self.P.ground and not c.case
                 and not c.in_process and not c.task):
             self.exit(c, "recovered")
-            self.poke(c)
+            return True
+        return False
 
     def exit(self, c: Child, reason: str) -> None:
         now = self.env.now
@@ -604,12 +605,11 @@ class Model:
             elif kind == _REC:
                 c.b_rec = -math.log(self.u_need(c))
                 c.level = L - 1
-                if c.level == 0 and not c.case and not c.in_process and not c.task:
-                    if c.step != P.ground and not P.requires_case[c.step] and P.duration[c.step] is None:
-                        self.move(c, P.ground)          # an open-ended no-case measure ends with the need
-                    if c.step == P.ground:
-                        self.exit(c, "recovered")
-                        return
+                if (c.level == 0 and c.step != P.ground and not P.requires_case[c.step]
+                        and P.duration[c.step] is None and not c.case and not c.in_process and not c.task):
+                    self.move(c, P.ground)              # an open-ended no-case measure ends with the need
+                if self._exit_if_recovered(c):
+                    return
             elif kind == _DET:
                 c.b_det = -math.log(self.u_det(c))
                 self.count("notifications")
@@ -637,15 +637,14 @@ class Model:
                     if target < 0 and wait < 0:
                         target = P.ground                # the course is over; a persisting need is detected again
                     self.apply(c, target, wait)
-                    if c.level == 0 and c.step == P.ground and not c.case and not c.in_process:
-                        self.exit(c, "recovered")
+                    if self._exit_if_recovered(c):
                         return
             elif kind == _ACX:
                 c.b_acx = -math.log(self.u_brk(c))
                 self.exit(c, "aged_out")
                 return
             elif kind == _AGE:
-                if not c.adult and age_at(env.now, c) >= P.adult_age_days - TIME_EPS:
+                if not c.adult and env.now - c.birth >= P.adult_age_days - TIME_EPS:
                     if P.placement[c.step] and self.u_brk(c) < P.aftercare_p:
                         self._leave_step(c, env.now)
                         c.step_t0 = env.now
@@ -655,7 +654,7 @@ class Model:
                     else:
                         self.exit(c, "aged_out")
                         return
-                elif c.adult and age_at(env.now, c) >= P.aftercare_end_days - TIME_EPS:
+                elif c.adult and env.now - c.birth >= P.aftercare_end_days - TIME_EPS:
                     self.exit(c, "aged_out")
                     return
 
@@ -706,8 +705,7 @@ class Model:
             return
         target, wait = self.decide(c, "rematch")
         self.apply(c, target, wait)
-        if c.level == 0 and not c.case and c.step == self.P.ground and not c.task:
-            self.exit(c, "recovered")
+        if self._exit_if_recovered(c):
             return
         self.poke(c)
 
@@ -740,8 +738,7 @@ class Model:
             self.apply(c, target, wait)
         if c.case:
             c.fu_due = env.now + self.interval(c)
-        if c.level == 0 and not c.case and c.step == self.P.ground and not c.in_process:
-            self.exit(c, "recovered")
+        if self._exit_if_recovered(c):
             return
         self.poke(c)
 
@@ -853,10 +850,6 @@ class Model:
             events=_event_count(env), children_0_17=P.children_0_17, young_18_22=P.young_18_22,
             horizon_months=self.h_months, discount_rate=P.discount_rate,
         )
-
-
-def age_at(t: float, c: Child) -> float:
-    return t - c.birth
 
 
 def _pick(options, total, u):

@@ -136,7 +136,7 @@ def forest(res: Results, path: Path | None = None, kpis: list[str] | None = None
         ax.set_title(kpi, fontsize=9)
         ax.set_yticks(y, arms, fontsize=8)
         ax.set_xlabel("% vs " + res.reference, fontsize=8)
-        ax.invert_yaxis() if ax is axes.flat[0] else None
+    axes.flat[0].invert_yaxis()          # first scenario on top; the y axis is shared
     for ax in axes.flat[len(kpis):]:
         ax.axis("off")
     fig.suptitle("Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)")

@@ -137,13 +137,8 @@ def register(res: Results, run_id: str, run_dir: Path, catalog: Path) -> None:
                  " ".join(res.plan.overrides), str(run_dir), code_version(), json.dumps(res.plan.tree)])
             for table, df in (("kpis", res.kpis), ("timeseries", res.timeseries), ("summary", res.summary),
                               ("comparison", res.comparison)):
-                cols = [c.split()[0] for c in _SCHEMA[table].split("(", 1)[1].rsplit(")", 1)[0].split(",")]
-                cols = [c.strip() for c in cols]
-                frame = df.copy()
-                frame.insert(0, "run_id", run_id)
-                frame = frame[cols]
-                con.register("_frame", frame)
-                con.execute(f"INSERT INTO {table} SELECT * FROM _frame")
+                con.register("_frame", df.assign(run_id=run_id))
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
                 con.unregister("_frame")
             con.execute("COMMIT")
         except BaseException:

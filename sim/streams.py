@@ -25,7 +25,7 @@ PURPOSES = (
     "decision_extra",
 )
 
-BLOCK = 8192          # uniforms drawn at a time; part of the definition of the streams (changing it changes results)
+BLOCK = 8192          # uniforms drawn at a time (speed); it shifts only the 'initial' stream, which also draws Poisson counts
 PER_CHILD = 12        # draws handed to each child per purpose; changing it changes which draws a child gets
 
 

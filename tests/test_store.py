@@ -117,3 +117,12 @@ def test_cli_cfg_prints_the_composed_config(tmp_path):
     proc = _cli(["--cfg", "municipality=kolding"], tmp_path)
     assert proc.returncode == 0
     assert "name: kolding" in proc.stdout and "horizon_years" in proc.stdout
+
+
+def test_cli_unwritable_results_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    proc = _cli(SMALL + [f"output.dir={blocker}", "compare=[]", "output.figures=false"], tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: could not store the run")
+    assert len(proc.stderr.strip().splitlines()) == 1
