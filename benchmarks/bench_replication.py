@@ -18,6 +18,13 @@ Everything is measured in ONE process:
 3. ``sim.runner.run_replication(...)`` (model + tables), N replications.
 4. Memory: tracemalloc peak of Python allocations during one replication (separate pass,
    since tracing slows the run) and the process peak RSS (``ru_maxrss``).
+5. What SimPy alone allows for this model: one instrumented replication records the model's
+   SimPy event mix (timeouts, process starts and ends, interrupts, container get/put) and the
+   size of SimPy's event queue; then a skeleton with NO model logic - the same number of
+   concurrently waiting processes, exponential delays, and interrupts, short-lived processes
+   and container requests in the model's proportions - is timed the same way. Its ratio to
+   the 1-process bare loop is the ceiling any model with this population and event mix can
+   reach in SimPy, however little work it does per event.
 
 Targets (reported as PASS / MISS; the script always exits 0 - it is a benchmark, not a test):
     model events/s / bare-loop events/s >= 0.5
@@ -133,6 +140,98 @@ def bench_bare(n_procs: int, seconds: float, repeats: int) -> dict:
     rates = [e / t for e, t in runs]
     return {"procs": n_procs, "events": runs[0][0], "times": [t for _, t in runs], "rates": rates,
             "rate": statistics.median(rates)}
+
+
+# --------------------------------------------------------------------------- 5. the model's event mix
+
+def model_event_mix(warm, arm, run) -> dict:
+    """Instrumented replication (rep 0): SimPy events by type and the event queue's size.
+
+    The queue is sampled at every month end; 'stale' entries are timeouts whose process was
+    interrupted (SimPy cannot remove them from its heap; they are popped at their time).
+    """
+    model = Model(warm, arm, run.warmup_years, run.horizon_years, replication_streams(run.seed, 0))
+    env = model.env
+    by_type: dict[str, int] = {}
+    orig_schedule = env.schedule
+
+    def schedule(event, priority=1, delay=0):
+        name = type(event).__name__
+        by_type[name] = by_type.get(name, 0) + 1
+        return orig_schedule(event, priority, delay)
+
+    sizes, stale = [], []
+    orig_flush = model._flush
+
+    def flush(m, now):
+        q = env._queue
+        sizes.append(len(q))
+        stale.append(sum(1 for entry in q if not entry[3].callbacks))
+        orig_flush(m, now)
+
+    env.schedule = schedule
+    model._flush = flush
+    r = model.run()
+    return {"events": r.events, "by_type": by_type, "queue_mean": statistics.mean(sizes),
+            "stale_mean": statistics.mean(stale), "queue_max": max(sizes)}
+
+
+def skeleton(n_waiting: int, mix: dict, n_events: int, seed: int = 1) -> tuple[int, float]:
+    """SimPy with the model's event mix and queue size but no model logic; (events, seconds).
+
+    ``n_waiting`` processes wait on exponential timeouts (mean 1). On each wake-up a process, with
+    the model's per-wake-up probabilities, interrupts another waiting process, starts a short
+    task that takes one unit from a Container, holds it, and puts it back, and ends while a new
+    process takes its place (as children leave and arrive). Random numbers are drawn beforehand.
+    """
+    import random
+    rnd = random.Random(seed)
+    by = mix["by_type"]
+    wakes = max(1, by.get("Timeout", 0) - by.get("ContainerGet", 0) // 2 + by.get("Interruption", 0))
+    p_int = by.get("Interruption", 0) / wakes
+    p_task = by.get("ContainerGet", 0) / wakes
+    p_turn = max(0, by.get("Initialize", 0) - by.get("ContainerGet", 0)) / wakes
+    size = 1 << 16
+    delays = [rnd.expovariate(1.0) for _ in range(size)]
+    uni = [rnd.random() for _ in range(size)]
+    env = simpy.Environment()
+    team = simpy.Container(env, capacity=float("inf"), init=10 ** 9)
+    procs = []
+    state = {"i": 0}
+
+    def task(env):
+        yield team.get(1)
+        yield env.timeout(delays[state["i"] & (size - 1)])
+        team.put(1)
+
+    def waiter(env, slot):
+        timeout = env.timeout
+        while True:
+            i = state["i"] = (state["i"] + 1) & (size - 1)
+            try:
+                yield timeout(delays[i])
+            except simpy.Interrupt:
+                pass
+            u = uni[i]
+            if u < p_int:
+                other = procs[int(uni[(i + 1) & (size - 1)] * n_waiting)]
+                if other is not env.active_process and other.is_alive and other._value is simpy.events.PENDING \
+                        and not isinstance(other._target, simpy.events.Initialize):
+                    other.interrupt()
+            if uni[(i + 2) & (size - 1)] < p_task:
+                env.process(task(env))
+            if uni[(i + 3) & (size - 1)] < p_turn:
+                procs[slot] = env.process(waiter(env, slot))
+                return
+
+    for k in range(n_waiting):
+        procs.append(env.process(waiter(env, k)))
+    env.run(until=1.0)                      # start-up (initialize events) not timed
+    e0 = _event_count(env)
+    t0 = time.perf_counter()
+    while _event_count(env) - e0 < n_events:
+        env.run(until=env.now + 5.0)
+    return _event_count(env) - e0, time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------- 2./3. replications
@@ -263,9 +362,37 @@ def main(argv=None) -> int:
     rows.append(["process peak RSS incl. tracemalloc pass", f"{peak_rss_mb():.1f}"])
     table(f"4. Memory (traced run took {t_traced:.2f} s)", ["measure", "MB"], rows)
 
-    # ---- targets
+    # ---- 5. ceiling from SimPy itself
     model_rate = statistics.median(rep_rates)
     ratio = model_rate / ref_rate
+    mix = model_event_mix(warm, arm, run)
+    live = max(1, round(mix["queue_mean"] - mix["stale_mean"]))
+    by = mix["by_type"]
+    print(f"\n5. The model's SimPy event mix (rep 0): {mix['events']:,} events; "
+          + ", ".join(f"{k} {v / mix['events']:.0%}" for k, v in sorted(by.items(), key=lambda kv: -kv[1])))
+    print(f"   event queue at month ends: mean {mix['queue_mean']:,.0f} entries ({mix['stale_mean']:,.0f} stale "
+          f"timeouts of interrupted processes), max {mix['queue_max']:,}")
+    n_skel = int(max(200_000, min(1_000_000, ref_rate * bare_seconds)))
+    skel_rows = []
+    skel = {}
+    for label, n, m in (("bare timeouts, 1 process (section 1)", 1, None),
+                        (f"{live:,} processes, exponential timeouts", live, {"by_type": {}}),
+                        (f"{live:,} processes, the model's event mix", live, mix)):
+        if n == 1:
+            rate = ref_rate
+        else:
+            runs = [skeleton(n, m, n_skel) for _ in range(bare_repeats)]
+            rate = statistics.median(e / t for e, t in runs)
+        skel[label] = rate
+        skel_rows.append([label, fmt_rate(rate), f"{rate / ref_rate:.2f}", f"{model_rate / rate:.2f}"])
+    skel_rows.append(["the model (section 2)", fmt_rate(model_rate), f"{ratio:.2f}", "1.00"])
+    table("   SimPy without model logic (skeletons, events/s)",
+          ["loop", "events/s", "/ bare 1-process", "model / this"], skel_rows)
+    ceiling = list(skel.values())[-1] / ref_rate
+    print(f"   -> with no model code at all, this population and event mix reaches {ceiling:.2f} x the bare loop;"
+          f"\n      the model itself runs at {model_rate / list(skel.values())[-1]:.2f} x its skeleton.")
+
+    # ---- targets
     checks = [
         ("model events/s / bare events/s (1 process)", f">= {TARGET_RATIO}",
          f"{ratio:.3f}  ({fmt_rate(model_rate)} / {fmt_rate(ref_rate)})", ratio >= TARGET_RATIO),
@@ -274,6 +401,8 @@ def main(argv=None) -> int:
         ("process peak RSS", f"<= {TARGET_MEM_MB:.0f} MB", f"{rss_peak:.1f} MB", rss_peak <= TARGET_MEM_MB),
     ]
     rows = [[n, t, v, "PASS" if ok else "MISS"] for n, t, v, ok in checks]
+    rows.append(["(info) ceiling: model's skeleton / bare (section 5)", f">= {TARGET_RATIO}", f"{ceiling:.3f}",
+                 "pass" if ceiling >= TARGET_RATIO else "miss"])
     rows.append(["(info) ratio vs 10 / 1000 bare processes", "", f"{model_rate / bare[1]['rate']:.3f} / "
                  f"{model_rate / bare[2]['rate']:.3f}", ""])
     rows.append(["(info) run_replication incl. tables (max of N)", f"<= {TARGET_REP_S} s", f"{max(pipe_times):.3f} s",
