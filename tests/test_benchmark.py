@@ -1,0 +1,68 @@
+"""The benchmark script works and its SimPy skeleton reproduces the model's event mix.
+
+No timing is asserted here (timings belong in the benchmark's output, not in tests); these tests
+check that the figures the benchmark prints are computed on like-for-like terms.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import simpy
+
+from sim.config import plan
+from sim.params import compile_config
+
+from .conftest import QUICK
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_replication as bench  # noqa: E402
+
+
+def _mix():
+    p = plan(QUICK + ["compare=[]"])
+    cfg = p.arms[p.reference]
+    return bench.model_event_mix(compile_config(p.warmup), compile_config(cfg), cfg.run)
+
+
+def test_event_mix_accounts_for_every_simpy_event():
+    mix = _mix()
+    assert sum(mix["by_type"].values()) == mix["events"] > 0
+    # the model interrupts children, starts tasks and uses the caseworker container
+    for kind in ("Timeout", "Initialize", "Process", "Interruption", "ContainerGet", "ContainerPut"):
+        assert mix["by_type"].get(kind, 0) > 0, kind
+    assert 0 < mix["stale_mean"] < mix["queue_mean"] <= mix["queue_max"]
+
+
+def test_skeleton_reproduces_the_models_event_mix(monkeypatch):
+    mix = _mix()
+    counts: dict[str, int] = {}
+    orig = simpy.Environment.schedule
+
+    def schedule(self, event, priority=1, delay=0):
+        counts[type(event).__name__] = counts.get(type(event).__name__, 0) + 1
+        return orig(self, event, priority, delay)
+
+    monkeypatch.setattr(simpy.Environment, "schedule", schedule)
+    n_live = round(mix["queue_mean"] - mix["stale_mean"])
+    events, seconds = bench.skeleton(n_live, mix, 60_000)
+    assert events >= 60_000 and seconds > 0
+    total_m, total_s = sum(mix["by_type"].values()), sum(counts.values())
+    for kind in ("Timeout", "Initialize", "Process", "Interruption", "ContainerGet", "ContainerPut"):
+        share_m = mix["by_type"][kind] / total_m
+        share_s = counts.get(kind, 0) / total_s
+        assert abs(share_s - share_m) < 0.10, (kind, share_m, share_s)
+
+
+@pytest.mark.slow
+def test_benchmark_script_runs_and_reports_every_target():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_replication.py"), "--quick"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert out.returncode == 0
+    assert "error" not in out.stderr.lower(), out.stderr[-2000:]
+    for line in ("model events/s / bare events/s", "one 10-year replication", "process peak RSS",
+                 "ceiling: model's skeleton / bare"):
+        assert line in out.stdout, line
