@@ -104,6 +104,14 @@ def calibration(res) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure", "kpi", "target", "simulated", "ci_low", "ci_high", "relative_gap"])
 
 
+def _payback_text(res) -> str:
+    py = payback_years(res)
+    for col in ("paid_back_by_year_95pct", "paid_back_by_year_mean"):
+        py[col] = [("-" if pd.isna(v) else str(int(v))) for v in py[col]]
+    py["cum_cost_diff_end_dkk"] = py["cum_cost_diff_end_dkk"].map(_fmt)
+    return py.to_string(index=False)
+
+
 def summary_text(res) -> str:
     cfg = res.plan.arms[res.reference]
     lines = [
@@ -117,8 +125,10 @@ def summary_text(res) -> str:
     ]
     if not res.comparison.empty:
         lines += ["", f"Paired difference vs {res.reference} over the horizon, mean [95 % interval]",
-                  format_comparison(res).to_string(), "", "Payback (cumulative cost difference incl. investments)",
-                  payback_years(res).to_string(index=False)]
+                  format_comparison(res).to_string(), "",
+                  f"Payback: first horizon year by which the cumulative paired cost difference (investments included) "
+                  f"is below zero - with 95 % confidence, and on average; '-' = not within the {cfg.run.horizon_years} years",
+                  _payback_text(res)]
     return "\n".join(lines) + "\n"
 
 

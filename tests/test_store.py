@@ -92,6 +92,9 @@ def test_cli_runs_and_prints_a_summary(tmp_path):
     proc = _cli(SMALL + [f"output.dir={out}", "compare=[lower_caseload]", "output.figures=false"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "placed_per_1000_0_22" in proc.stdout and "Paired difference" in proc.stdout
+    # money is printed for people (12.3M), never in scientific notation; payback years are whole or '-'
+    payback = proc.stdout[proc.stdout.index("Payback"):]
+    assert "lower_caseload" in payback and "e+0" not in proc.stdout and "<NA>" not in payback
     assert len(_runs(out)) == 1
 
 
