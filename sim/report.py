@@ -104,12 +104,13 @@ def calibration(res) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["figure", "kpi", "target", "simulated", "ci_low", "ci_high", "relative_gap"])
 
 
-def _payback_text(res) -> str:
+def _payback_display(res) -> pd.DataFrame:
+    """payback_years for people: whole years or '-' (not within the horizon), money as 12.3M."""
     py = payback_years(res)
     for col in ("paid_back_by_year_95pct", "paid_back_by_year_mean"):
         py[col] = [("-" if pd.isna(v) else str(int(v))) for v in py[col]]
     py["cum_cost_diff_end_dkk"] = py["cum_cost_diff_end_dkk"].map(_fmt)
-    return py.to_string(index=False)
+    return py
 
 
 def summary_text(res) -> str:
@@ -128,7 +129,7 @@ def summary_text(res) -> str:
                   format_comparison(res).to_string(), "",
                   f"Payback: first horizon year by which the cumulative paired cost difference (investments included) "
                   f"is below zero - with 95 % confidence, and on average; '-' = not within the {cfg.run.horizon_years} years",
-                  _payback_text(res)]
+                  _payback_display(res).to_string(index=False)]
     return "\n".join(lines) + "\n"
 
 
@@ -188,7 +189,7 @@ Intervals are 95 % intervals over replications: they show simulation uncertainty
         pb_t = pb.assign(cell=pb.apply(lambda r: f"{_fmt(r.cum_cost_diff_dkk)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", axis=1)).pivot(
             index="scenario", columns="year", values="cell")
         parts.append("<h2>Does it pay back?</h2><p>Cumulative cost difference from the reference, investments included "
-                     "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(payback_years(res), index=False))
+                     "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(_payback_display(res), index=False))
     if figures_dir is not None and Path(figures_dir).exists():
         parts.append("<h2>Figures</h2>" + "".join(_img(p) for p in sorted(Path(figures_dir).glob("*.png"))))
     parts.append("<h2>Scenarios</h2>")
