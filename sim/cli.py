@@ -1,9 +1,10 @@
 """Command line: ``python -m sim [-m] [--cfg] [key=value ...]``.
 
 Overrides use Hydra's syntax and are composed with Hydra's compose API on ``conf/``.
-``-m``/``--multirun`` expands sweeps (``key=a,b``, ``range(...)``, ``choice(...)``) into one run
+``-m``/``--multirun`` expands sweeps (``key=a,b``, ``range(...)``, ``choice(...)``, ``glob(...)``) into one run
 per combination, like Hydra's basic sweeper; each run gets its own folder and catalog entry.
-Every combination is validated before the first one runs.
+Every combination is validated before the first one runs; after the last, the sweep's summary
+across its jobs is written to results/sweeps/<sweep id>/ (see ``sim.sweep``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import itertools
 import os
 import sys
 
-from .config import ConfigError, available_scenarios, plan
+from .config import CONF_DIR, ConfigError, available_scenarios, plan
 
 USAGE = """usage: python -m sim [-m|--multirun] [--cfg] [--list-scenarios] [key=value ...]
 
@@ -21,16 +22,19 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   key=value        override any configuration key (Hydra syntax), e.g. run.replications=10
   group=option     choose a config group option, e.g. municipality=kolding, scenario=earlier_detection
   scenario=[a,b]   compose scenarios
-  -m, --multirun   sweep: key=a,b runs one job per value (and per combination of several keys)
+  -m, --multirun   sweep: key=a,b runs one job per value (and per combination of several keys);
+                   also range(1,4), choice(a,b), and glob(*) over a group's options, e.g. municipality=glob(*)
   --cfg            print the composed configuration of the reference arm and exit
   --list-scenarios print the scenarios in scenarios/ and exit
 
-Results go to results/<run id>/ and the catalog results/results.duckdb.
+Results go to results/<run id>/ and the catalog results/results.duckdb; a sweep's summary
+across its jobs goes to results/sweeps/<sweep id>/.
 """
 
 
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ValueType
 
     parser = OverridesParser.create()
     try:
@@ -40,11 +44,31 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     axes = []
     for o in parsed:
         key = o.get_key_element()
-        if o.is_sweep_override():
+        if o.value_type == ValueType.GLOB_CHOICE_SWEEP:
+            # glob(...) chooses among a config group's options, e.g. municipality=glob(*)
+            options = group_options(o.key_or_group)
+            if not options:
+                groups = ", ".join(sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir()))
+                raise ConfigError(f"{key}: glob() sweeps the options of a config group; "
+                                  f"{o.key_or_group!r} is not one (groups: {groups})")
+            values = o.value().filter(options)
+            if not values:
+                raise ConfigError(f"{o.input_line or key}: matches none of {', '.join(options)}")
+            axes.append([f"{key}={v}" for v in values])
+        elif o.is_sweep_override():
+            if o.value_type == ValueType.INTERVAL_SWEEP:
+                raise ConfigError(f"{o.input_line}: interval() is for optimising sweepers; a sweep here takes "
+                                  f"a list (a,b), range(), choice(), or glob() over a config group")
             axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
         else:
             axes.append([f"{key}={o.get_value_element_as_str()}"])
     return [list(combo) for combo in itertools.product(*axes)]
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group (its YAML files), or [] if there is no such group."""
+    d = CONF_DIR / group
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,20 +102,39 @@ def main(argv: list[str] | None = None) -> int:
 
     from .report import summary_text
     from .runner import execute
-    from .store import write_run
+    from .store import results_dir, write_run
+    from .sweep import Sweep, new_sweep_id, swept_keys, sweep_text, write_sweep
+    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
     for i, p in enumerate(plans):
-        if len(plans) > 1:
+        if sweep is not None:
             print(f"[{i + 1}/{len(plans)}] {' '.join(p.overrides)}", flush=True)
         res = execute(p)
         cfg = p.arms[p.reference]
         if cfg.output.write:
             try:
-                write_run(res)                       # atomic: on failure nothing is left behind
+                write_run(res, sweep_id=sweep.sweep_id if sweep else None)   # atomic: on failure nothing is left behind
             except (OSError, duckdb.Error) as err:
-                print(f"error: could not store the run under output.dir = {cfg.output.dir!r}: "
-                      f"{' '.join(str(err).split())}", file=sys.stderr)
-                return 1
+                return _store_error(cfg.output.dir, err)
         print(summary_text(res))
         if res.run_dir is not None:
             print(f"results: {res.run_dir}")
+        if sweep is not None:
+            sweep.add(jobs[i], res)
+            if i == 0:
+                sweep_base = results_dir(res)        # the sweep's folder sits beside its first job's run
+    if sweep is not None:
+        print(sweep_text(sweep))
+        first = plans[0].arms[plans[0].reference]
+        if first.output.write:
+            try:
+                d = write_sweep(sweep, sweep_base, figures=first.output.figures)
+            except (OSError, duckdb.Error) as err:
+                return _store_error(first.output.dir, err)
+            print(f"sweep: {d}")
     return 0
+
+
+def _store_error(where: str, err: Exception) -> int:
+    print(f"error: could not store the results under output.dir = {where!r}: {' '.join(str(err).split())}",
+          file=sys.stderr)
+    return 1

@@ -26,7 +26,8 @@ _SCHEMA = {
     "runs": """CREATE TABLE IF NOT EXISTS runs (
         run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, reference VARCHAR, scenarios VARCHAR,
         municipality VARCHAR, seed BIGINT, replications INTEGER, horizon_years INTEGER,
-        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, code_version VARCHAR, config_json VARCHAR)""",
+        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, code_version VARCHAR, config_json VARCHAR,
+        sweep_id VARCHAR)""",
     "kpis": """CREATE TABLE IF NOT EXISTS kpis (
         run_id VARCHAR, scenario VARCHAR, replication INTEGER, period VARCHAR, year INTEGER,
         kpi VARCHAR, value DOUBLE)""",
@@ -40,7 +41,19 @@ _SCHEMA = {
         run_id VARCHAR, scenario VARCHAR, reference VARCHAR, period VARCHAR, year INTEGER, kpi VARCHAR,
         diff_mean DOUBLE, diff_ci_low DOUBLE, diff_ci_high DOUBLE, n INTEGER, reference_mean DOUBLE,
         relative_diff DOUBLE, unpaired_half_width DOUBLE)""",
+    "sweeps": """CREATE TABLE IF NOT EXISTS sweeps (
+        sweep_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, swept_keys VARCHAR, n_jobs INTEGER,
+        run_ids VARCHAR, sweep_dir VARCHAR, overrides VARCHAR)""",
 }
+# columns added since the first catalogs were written (added to an older catalog when it is next used)
+_MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR"]
+
+
+def ensure_schema(con) -> None:
+    for ddl in _SCHEMA.values():
+        con.execute(ddl)
+    for sql in _MIGRATIONS:
+        con.execute(sql)
 
 
 def results_dir(res: Results) -> Path:
@@ -73,8 +86,10 @@ def _yaml(obj) -> str:
     return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
 
 
-def write_run(res: Results) -> Path:
-    """Write the run folder and register it; returns the folder. Atomic as described above."""
+def write_run(res: Results, sweep_id: str | None = None) -> Path:
+    """Write the run folder and register it; returns the folder. Atomic as described above.
+
+    ``sweep_id`` tags the run as a job of a sweep (``runs.sweep_id``; see ``sim.sweep``)."""
     base = results_dir(res)
     base.mkdir(parents=True, exist_ok=True)
     run_id = _run_id(res)
@@ -113,7 +128,7 @@ def write_run(res: Results) -> Path:
         res.run_id = None
         raise
     try:
-        register(res, run_id, final, base / CATALOG)
+        register(res, run_id, final, base / CATALOG, sweep_id)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         res.run_id = None
@@ -122,19 +137,20 @@ def write_run(res: Results) -> Path:
     return final
 
 
-def register(res: Results, run_id: str, run_dir: Path, catalog: Path) -> None:
+def register(res: Results, run_id: str, run_dir: Path, catalog: Path, sweep_id: str | None = None) -> None:
     ref_cfg = res.plan.arms[res.reference]
     con = duckdb.connect(str(catalog))
     try:
-        for ddl in _SCHEMA.values():
-            con.execute(ddl)
+        ensure_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, created_at, reference, scenarios, municipality, seed, replications, "
+                "horizon_years, warmup_years, overrides, run_dir, code_version, config_json, sweep_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, _dt.datetime.now(), res.reference, ",".join(res.arms), ref_cfg.municipality.name,
                  ref_cfg.run.seed, ref_cfg.run.replications, ref_cfg.run.horizon_years, ref_cfg.run.warmup_years,
-                 " ".join(res.plan.overrides), str(run_dir), code_version(), json.dumps(res.plan.tree)])
+                 " ".join(res.plan.overrides), str(run_dir), code_version(), json.dumps(res.plan.tree), sweep_id])
             for table, df in (("kpis", res.kpis), ("timeseries", res.timeseries), ("summary", res.summary),
                               ("comparison", res.comparison)):
                 con.register("_frame", df.assign(run_id=run_id))

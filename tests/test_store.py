@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import duckdb
+import pandas as pd
 import pytest
 
 import sim
@@ -102,14 +103,51 @@ def test_cli_runs_and_prints_a_summary(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_multirun_sweep_gives_one_run_per_value(tmp_path):
+def test_cli_multirun_sweep_gives_one_run_per_value_and_a_sweep_summary(tmp_path):
     out = tmp_path / "results"
-    proc = _cli(["-m", *SMALL, f"output.dir={out}", "compare=[]", "output.figures=false", "output.report=false",
+    proc = _cli(["-m", *SMALL, f"output.dir={out}", "compare=[lower_caseload]", "output.report=false",
                  "casework.caseworkers=12,20"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    runs = query("SELECT overrides FROM runs ORDER BY created_at", out)["overrides"].tolist()
+    runs = query("SELECT run_id, overrides, sweep_id FROM runs ORDER BY created_at", out)
     assert len(runs) == 2
-    assert "casework.caseworkers=12" in runs[0] and "casework.caseworkers=20" in runs[1]
+    assert "casework.caseworkers=12" in runs.overrides[0] and "casework.caseworkers=20" in runs.overrides[1]
+    # the two runs are jobs of one sweep, registered with its folder
+    sweeps = query("SELECT * FROM sweeps", out)
+    assert len(sweeps) == 1 and set(runs.sweep_id) == {sweeps.sweep_id[0]}
+    assert sweeps.n_jobs[0] == 2 and sweeps.swept_keys[0] == "casework.caseworkers"
+    assert sweeps.run_ids[0].split(",") == runs.run_id.tolist()
+    d = out / "sweeps" / sweeps.sweep_id[0]
+    assert str(d) == sweeps.sweep_dir[0]
+    for f in ("jobs.csv", "summary.parquet", "comparison.parquet", "summary.txt", "sweep.png"):
+        assert (d / f).is_file(), f
+    jobs = pd.read_csv(d / "jobs.csv")
+    assert jobs["casework.caseworkers"].tolist() == [12, 20] and jobs.run_id.tolist() == runs.run_id.tolist()
+    # the sweep's tables are each job's own horizon figures, side by side
+    summary = pd.read_parquet(d / "summary.parquet")
+    for job, run_id in zip(jobs.job, jobs.run_id):
+        own = query(f"SELECT scenario, kpi, mean FROM summary WHERE run_id = '{run_id}' AND period = 'horizon'", out)
+        mine = summary[summary.job == job][["scenario", "kpi", "mean"]]
+        merged = own.merge(mine, on=["scenario", "kpi"], suffixes=("_run", "_sweep"))
+        assert len(merged) == len(own) > 0 and (merged.mean_run == merged.mean_sweep).all()
+    assert set(pd.read_parquet(d / "comparison.parquet").scenario) == {"lower_caseload"}
+    assert "casework.caseworkers=12" in proc.stdout[proc.stdout.index("Sweep "):]
+    assert not [p for p in (out / "sweeps").iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_single_run_is_not_part_of_a_sweep_and_old_catalogs_are_migrated(tmp_results):
+    # a catalog written before runs had a sweep_id column
+    tmp_results.mkdir(parents=True)
+    con = duckdb.connect(str(tmp_results / CATALOG))
+    con.execute("""CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, reference VARCHAR,
+        scenarios VARCHAR, municipality VARCHAR, seed BIGINT, replications INTEGER, horizon_years INTEGER,
+        warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, code_version VARCHAR, config_json VARCHAR)""")
+    con.execute("INSERT INTO runs (run_id) VALUES ('old')")
+    con.close()
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    runs = query("SELECT run_id, sweep_id FROM runs ORDER BY run_id", tmp_results)
+    assert set(runs.run_id) == {"old", res.run_id}
+    assert runs.sweep_id.isna().all()
+    assert query("SELECT count(*) AS n FROM sweeps", tmp_results)["n"][0] == 0
 
 
 def test_cli_multirun_validates_every_job_first(tmp_path):
@@ -130,5 +168,5 @@ def test_cli_unwritable_results_is_a_one_line_error(tmp_path):
     blocker.write_text("x")
     proc = _cli(SMALL + [f"output.dir={blocker}", "compare=[]", "output.figures=false"], tmp_path)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("error: could not store the run")
+    assert proc.stderr.startswith("error: could not store the results")
     assert len(proc.stderr.strip().splitlines()) == 1
