@@ -24,6 +24,11 @@ def _order(res: Results) -> list[str]:
     return list(res.arms)
 
 
+def _dodge(res: Results) -> float | bool:
+    """Side-by-side offset of the arms' points (seaborn cannot dodge a single arm)."""
+    return 0.4 if len(res.arms) > 1 else False
+
+
 def _save(fig, path: Path | None):
     if path is None:
         return fig
@@ -53,7 +58,7 @@ def placements_per_1000(res: Results, path: Path | None = None):
     k = res.kpis
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
     g = sns.catplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), col="kpi", kind="point",
-                    errorbar=("ci", 95), dodge=0.4, height=3.2, aspect=1.4, sharey=False)
+                    errorbar=("ci", 95), dodge=_dodge(res), height=3.2, aspect=1.4, sharey=False)
     g.set_axis_labels("horizon year", "placed per 1,000")
     g.set_titles("{col_name}")
     target = res.plan.arms[res.reference].municipality.targets.placed_per_1000_0_22
@@ -105,9 +110,9 @@ def caseload(res: Results, path: Path | None = None):
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
     sns.lineplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=CI, ax=axes[0])
     axes[0].set(title="Open cases per caseworker (month end)", xlabel="years into the horizon", ylabel="cases per FTE")
-    sns.pointplot(data=f, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=0.4, ax=axes[1], legend=False)
+    sns.pointplot(data=f, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[1], legend=False)
     axes[1].set(title="Follow-ups on time", xlabel="horizon year", ylabel="share on time", ylim=(0, 1.05))
-    sns.pointplot(data=w, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=0.4, ax=axes[2], legend=False)
+    sns.pointplot(data=w, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[2], legend=False)
     axes[2].set(title="Wait from notification to assessment", xlabel="horizon year", ylabel="days")
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3)
     fig.tight_layout()
