@@ -52,7 +52,7 @@ import simpy  # noqa: E402
 
 from sim.config import plan as make_plan  # noqa: E402
 from sim.kpis import replication_children, replication_kpis, replication_timeseries  # noqa: E402
-from sim.model import Model, _event_count  # noqa: E402
+from sim.model import Model, Team, _event_count  # noqa: E402
 from sim.params import compile_config  # noqa: E402
 from sim.runner import run_replication  # noqa: E402
 from sim.streams import replication_streams  # noqa: E402
@@ -144,6 +144,13 @@ def bench_bare(n_procs: int, seconds: float, repeats: int) -> dict:
 
 # --------------------------------------------------------------------------- 5. the model's event mix
 
+def event_kind(event) -> str:
+    """SimPy event class name; the model's caseworker requests (sim.model.TaskRequest) count as container gets."""
+    if isinstance(event, simpy.resources.container.ContainerGet):
+        return "ContainerGet"
+    return type(event).__name__
+
+
 def model_event_mix(warm, arm, run) -> dict:
     """Instrumented replication (rep 0): SimPy events by type and the event queue's size.
 
@@ -156,7 +163,7 @@ def model_event_mix(warm, arm, run) -> dict:
     orig_schedule = env.schedule
 
     def schedule(event, priority=1, delay=0):
-        name = type(event).__name__
+        name = event_kind(event)
         by_type[name] = by_type.get(name, 0) + 1
         return orig_schedule(event, priority, delay)
 
@@ -181,7 +188,8 @@ def skeleton(n_waiting: int, mix: dict, n_events: int, seed: int = 1) -> tuple[i
 
     ``n_waiting`` processes wait on exponential timeouts (mean 1). On each wake-up a process, with
     the model's per-wake-up probabilities, interrupts another waiting process, starts a short
-    task that takes one unit from a Container, holds it, and puts it back, and ends while a new
+    task that takes one caseworker from the model's Team (a Container with a priority queue), holds
+    it, and puts it back, and ends while a new
     process takes its place (as children leave and arrive). Random numbers are drawn beforehand.
     """
     import random
@@ -195,12 +203,12 @@ def skeleton(n_waiting: int, mix: dict, n_events: int, seed: int = 1) -> tuple[i
     delays = [rnd.expovariate(1.0) for _ in range(size)]
     uni = [rnd.random() for _ in range(size)]
     env = simpy.Environment()
-    team = simpy.Container(env, capacity=float("inf"), init=10 ** 9)
+    team = Team(env, 10 ** 9)                  # the model's caseworker container (priority queue)
     procs = []
     state = {"i": 0}
 
     def task(env):
-        yield team.get(1)
+        yield team.request(state["i"] % 3)
         yield env.timeout(delays[state["i"] & (size - 1)])
         team.put(1)
 

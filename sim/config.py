@@ -129,6 +129,27 @@ class Aftercare(_Strict):
         return self
 
 
+class TaskPriority(_Strict):
+    """Order in which waiting tasks get a free caseworker: lower first; equal = first come, first served."""
+    assessment: int = Field(ge=0)
+    review: int = Field(ge=0)
+    followup: int = Field(ge=0)
+
+
+class Overload(_Strict):
+    """Work compression under load: with a backlog, each task gets less than its nominal hours."""
+    min_work_share: float = Field(gt=0, le=1)
+    backlog_per_caseworker_start: float = Field(ge=0)
+    backlog_per_caseworker_at_min: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.backlog_per_caseworker_at_min <= self.backlog_per_caseworker_start:
+            raise ValueError(f"backlog_per_caseworker_at_min ({self.backlog_per_caseworker_at_min}) must be > "
+                             f"backlog_per_caseworker_start ({self.backlog_per_caseworker_start})")
+        return self
+
+
 class Casework(_Strict):
     caseworkers: int = Field(ge=0)
     hire_caseworkers: int
@@ -142,6 +163,8 @@ class Casework(_Strict):
     decision_delay_days: float = Field(ge=0)
     close_followup_days: float = Field(gt=0)
     unfollowed_breakdown_multiplier: float = Field(ge=0)
+    task_priority: TaskPriority
+    overload: Overload
     aftercare: Aftercare
 
 

@@ -21,7 +21,9 @@ the horizon the arm's parameters take over, so a scenario starts from today's si
 """
 from __future__ import annotations
 
+import bisect
 import gc
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -50,13 +52,48 @@ TIME_EPS = 1e-9
 _ESC, _REC, _DET, _BRK, _FU, _DUR, _AGE, _ACX = range(8)
 
 
+class _ByKey(list):
+    """A container's queue of requests, kept in order of their ``key``."""
+
+    def append(self, item) -> None:
+        bisect.insort(self, item, key=_request_key)
+
+
+def _request_key(request):
+    return request.key
+
+
+class TaskRequest(simpy.resources.container.ContainerGet):
+    """A request for caseworkers with a priority (lower first; equal: first come, first served)."""
+
+    def __init__(self, team: "Team", amount: int, priority: int):
+        self.key = (priority, next(team.order))
+        super().__init__(team, amount)
+
+
+class Team(simpy.Container):
+    """The caseworkers: a Container whose waiting requests are served in order of priority."""
+
+    GetQueue = _ByKey
+
+    def __init__(self, env: simpy.Environment, size: int):
+        self.order = itertools.count()
+        super().__init__(env, capacity=float("inf"), init=size)
+
+    def request(self, priority: int, amount: int = 1) -> TaskRequest:
+        return TaskRequest(self, amount, priority)
+
+    def get(self, amount):          # every request must carry a priority
+        raise TypeError("use Team.request(priority, amount)")
+
+
 class Child:
     __slots__ = (
         "id", "birth", "level", "step", "case", "proc", "busy", "poked",
         "b_esc", "b_rec", "b_det", "b_brk", "b_acx",
         "fu_due", "last_fu", "step_end", "step_t0", "placement_start",
         "in_process", "task", "waiting_for", "adult", "exited",
-        "un", "ud", "ub", "uc",
+        "un", "ud", "ub", "uc", "uf",
         "onset_t", "onset_level", "first_measure_t", "first_level", "served", "placed_h", "cost_h",
         "exit_t", "exit_reason",
     )
@@ -133,7 +170,7 @@ class Model:
         self.waiting_end = np.zeros(M)
         self.team_hist = np.zeros(M)
         self.team_size = warm.team_size
-        self.team = simpy.Container(self.env, capacity=float("inf"), init=warm.team_size)
+        self.team = Team(self.env, warm.team_size)
         self.pending_fu: dict[int, float] = {}
         self.ledger: list = []
         self.next_id = 0
@@ -167,6 +204,9 @@ class Model:
     def u_dec(self, c):
         return c.uc.pop() if c.uc else self.s["decision_extra"].u()
 
+    def u_fu(self, c):
+        return c.uf.pop() if c.uf else self.s["followup_extra"].u()
+
     def _occ_update(self, s: int, now: float) -> None:
         dt = now - self.t_area[s]
         if dt:
@@ -188,6 +228,22 @@ class Model:
         if P.placement[c.step] and self.env.now - c.placement_start < DAYS_PER_YEAR:
             iv = min(iv, P.first_year_interval)
         return iv
+
+    def work_share(self) -> float:
+        """Share of its nominal hours a follow-up or review gets when it starts.
+
+        Up to backlog_start waiting tasks per caseworker the team keeps its standard and tasks wait
+        (follow-ups slip); beyond it the share falls linearly to min_work_share at backlog_at_min: a
+        heavily overloaded team works thinner rather than letting every task wait. Assessments keep
+        their hours."""
+        P = self.P
+        if P.min_work_share >= 1.0:
+            return 1.0
+        backlog = len(self.team.get_queue) / max(self.team_size, 1)
+        if backlog <= P.backlog_start:
+            return 1.0
+        x = (backlog - P.backlog_start) / (P.backlog_at_min - P.backlog_start)
+        return 1.0 - (1.0 - P.min_work_share) * min(1.0, x)
 
     def poke(self, c: Child) -> None:
         """Tell the child's life process that its rates changed."""
@@ -213,6 +269,7 @@ class Model:
         c.ud = s["detection"].take(PER_CHILD)
         c.ub = s["breakdown"].take(PER_CHILD)
         c.uc = s["decision"].take(PER_CHILD)
+        c.uf = s["followup"].take(PER_CHILD)
         c.b_esc = -math.log(c.un.pop())
         c.b_rec = -math.log(c.un.pop())
         c.b_det = -math.log(c.ud.pop())
@@ -690,7 +747,7 @@ class Model:
             return
         P = self.P
         if not P.unit_route[c.level]:
-            yield self.team.get(1)
+            yield self.team.request(P.priority_assessment)
             start = env.now
             self.count("assessment_wait_sum", start - t0)
             self.count("assessment_wait_n")
@@ -711,7 +768,8 @@ class Model:
 
     def casework_task(self, c: Child, mode: str, due: float):
         env = self.env
-        yield self.team.get(1)
+        P = self.P
+        yield self.team.request(P.priority_followup if mode == "followup" else P.priority_review)
         start = env.now
         if mode == "followup" and self.pending_fu.pop(c.id, None) is not None:
             m = self.month(due)
@@ -720,14 +778,18 @@ class Model:
             if start - due <= self.P.grace:
                 self.ctr[C["followups_on_time"]][m] += 1
         work = self.P.followup_days + self.P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
-        yield env.timeout(work)
+        share = self.work_share()
+        yield env.timeout(work * share)
         self.team.put(1)
         self.count("followups_done")
         c.task = False
         if c.exited:
             return
         c.last_fu = env.now
-        if c.case or mode != "followup":
+        # a thin follow-up (share < 1) notices a change of the child's need with probability = share;
+        # otherwise the measure simply continues until the next follow-up
+        noticed = share >= 1.0 or mode != "followup" or self.u_fu(c) < share
+        if (c.case or mode != "followup") and noticed:
             if mode.startswith("course_"):
                 # a bounded course has ended: rematch without the finished step
                 target, wait = self.decide(c, mode[len("course_"):], exclude=c.step)
@@ -786,7 +848,7 @@ class Model:
         if diff > 0:
             self.team.put(diff)
         elif diff < 0:
-            self.team.get(-diff)          # taken as caseworkers become free
+            self.team.request(-1, -diff)  # taken as caseworkers become free, before any waiting task
         self.team_size = new.team_size
         now = self.env.now
         for s in range(self.n_steps):

@@ -58,6 +58,12 @@ class Compiled:
     hours_per_day: float         # productive hours per calendar day per FTE
     assessment_days: float       # calendar days a caseworker is busy with an assessment
     followup_days: float
+    priority_assessment: int     # queue priority of tasks for a caseworker (lower first)
+    priority_review: int
+    priority_followup: int
+    min_work_share: float        # work compression under a backlog (see Model.work_share)
+    backlog_start: float         # waiting tasks per caseworker at which compression starts
+    backlog_at_min: float        # waiting tasks per caseworker at which min_work_share is reached
     case_days_per_month: float
     grace: float
     decision_delay: float
@@ -179,6 +185,12 @@ def compile_config(c: Config) -> Compiled:
         hours_per_day=hours_per_day,
         assessment_days=cw.assessment_hours / hours_per_day,
         followup_days=cw.followup_hours / hours_per_day,
+        priority_assessment=cw.task_priority.assessment,
+        priority_review=cw.task_priority.review,
+        priority_followup=cw.task_priority.followup,
+        min_work_share=cw.overload.min_work_share,
+        backlog_start=cw.overload.backlog_per_caseworker_start,
+        backlog_at_min=cw.overload.backlog_per_caseworker_at_min,
         case_days_per_month=cw.case_hours_per_month / hours_per_day,
         grace=cw.on_time_grace_days,
         decision_delay=cw.decision_delay_days,

@@ -23,6 +23,8 @@ PURPOSES = (
     "detection_extra",
     "breakdown_extra",
     "decision_extra",
+    "followup",         # per-child: whether a thin follow-up of an overloaded team notices a change of need
+    "followup_extra",   # (purposes are only ever appended: earlier streams stay the same)
 )
 
 BLOCK = 8192          # uniforms drawn at a time (speed); it shifts only the 'initial' stream, which also draws Poisson counts

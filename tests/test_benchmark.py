@@ -43,7 +43,8 @@ def test_skeleton_reproduces_the_models_event_mix(monkeypatch):
     orig = simpy.Environment.schedule
 
     def schedule(self, event, priority=1, delay=0):
-        counts[type(event).__name__] = counts.get(type(event).__name__, 0) + 1
+        kind = bench.event_kind(event)
+        counts[kind] = counts.get(kind, 0) + 1
         return orig(self, event, priority, delay)
 
     monkeypatch.setattr(simpy.Environment, "schedule", schedule)

@@ -80,6 +80,83 @@ def test_cutting_caseworkers_makes_followups_slip():
     assert horizon(few, "assessment_wait_days").mean() > horizon(many, "assessment_wait_days").mean()
 
 
+def test_waiting_tasks_get_a_caseworker_in_order_of_priority_then_arrival():
+    import simpy
+
+    from sim.model import Team
+
+    env = simpy.Environment()
+    team = Team(env, 1)
+    served = []
+
+    def task(name, priority, arrive):
+        yield env.timeout(arrive)
+        yield team.request(priority)
+        served.append(name)
+        yield env.timeout(1.0)
+        team.put(1)
+
+    # one caseworker, busy from t=0 to 1; four tasks queue meanwhile
+    for name, prio, t in (("busy", 0, 0.0), ("followup_a", 2, 0.1), ("review", 1, 0.2), ("followup_b", 2, 0.3),
+                          ("assessment", 0, 0.4)):
+        env.process(task(name, prio, t))
+    env.run()
+    assert served == ["busy", "assessment", "review", "followup_a", "followup_b"]
+    with pytest.raises(TypeError):
+        team.get(1)                      # every request must say its priority
+
+
+def test_an_overloaded_team_assesses_notifications_first():
+    few = ["casework.caseworkers=9"]
+    fifo = [f"casework.task_priority.{t}=0" for t in ("assessment", "review", "followup")]
+    prio = run_inline(few, replications=3)
+    same = run_inline(few + fifo, replications=3)
+    assert horizon(prio, "assessment_wait_days").mean() < horizon(same, "assessment_wait_days").mean() - 5
+    assert horizon(prio, "followup_slip_days").mean() > horizon(same, "followup_slip_days").mean()
+
+
+def test_work_compression_lets_an_overloaded_team_keep_up_but_not_for_free():
+    few = ["casework.caseworkers=10"]
+    rigid = run_inline(few + ["casework.overload.min_work_share=1.0"], replications=3)
+    thin = run_inline(few, replications=3)
+    # thinner follow-ups: the backlog stays shorter and more follow-ups get done
+    assert horizon(thin, "followup_slip_days").mean() < horizon(rigid, "followup_slip_days").mean()
+    m_rigid, r_rigid = one_model(few + ["casework.overload.min_work_share=1.0"])
+    m_thin, r_thin = one_model(few)
+    h = slice(m_thin.warm_months, None)
+    assert r_thin.counters[C["followups_done"], h].sum() > r_rigid.counters[C["followups_done"], h].sum()
+    assert r_thin.queue_end[h].mean() < r_rigid.queue_end[h].mean()
+
+
+def test_thin_followups_miss_changes_of_need(monkeypatch):
+    """Under a heavy backlog a follow-up gets a share s < 1 of its hours and acts on a changed need only
+    with probability s: forcing 'never noticed' leaves fewer measures adjusted than 'always noticed'."""
+    from sim.model import Model
+
+    def step_changes(u):
+        monkeypatch.setattr(Model, "u_fu", lambda self, c: u)
+        m, r = one_model(["casework.caseworkers=10"])
+        h = slice(m.warm_months, None)
+        return r.counters[C["step_ups"], h].sum() + r.counters[C["step_downs"], h].sum()
+
+    calls = []
+    orig = Model.u_fu
+    monkeypatch.setattr(Model, "u_fu", lambda self, c: calls.append(1) or orig(self, c))
+    one_model(["casework.caseworkers=10"])
+    assert len(calls) > 100                          # the team was overloaded: thin follow-ups happened
+    assert step_changes(0.999999) < step_changes(0.0) - 20
+
+
+def test_a_team_that_is_too_small_costs_more_than_it_saves():
+    """Fewer caseworkers save salaries, but follow-ups slip and thin out: stays get longer and breakdowns
+    more frequent, so the total cost rises (the same children in both runs)."""
+    small = run_inline(["casework.caseworkers=10", "run.warmup_years=4", "run.horizon_years=3"], replications=4)
+    right = run_inline(["casework.caseworkers=14", "run.warmup_years=4", "run.horizon_years=3"], replications=4)
+    assert (horizon(small, "cost_caseworkers_dkk") < horizon(right, "cost_caseworkers_dkk")).all()
+    assert (horizon(small, "cost_total_dkk") > horizon(right, "cost_total_dkk")).all()
+    assert horizon(small, "breakdowns").mean() > horizon(right, "breakdowns").mean()
+
+
 def test_unlimited_caseworkers_give_zero_waits():
     res = run_inline(["casework.caseworkers=100000", "detection.triage_days=0"])
     np.testing.assert_allclose(horizon(res, "assessment_wait_days"), 0, atol=1e-9)
