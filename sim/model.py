@@ -39,6 +39,7 @@ CTR = (
     "followups_due", "followups_on_time", "followups_done", "followup_slip_sum",
     "new_placements", "step_ups", "step_downs", "breakdowns", "returns_home",
     "exits_recovered", "exits_aged_out", "case_openings", "case_closings",
+    "followup_share_sum", "followup_share_n",
 )
 C = {name: i for i, name in enumerate(CTR)}
 
@@ -779,6 +780,10 @@ class Model:
                 self.ctr[C["followups_on_time"]][m] += 1
         work = self.P.followup_days + self.P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
         share = self.work_share()
+        if mode == "followup":
+            m = self.month(start)
+            self.ctr[C["followup_share_sum"]][m] += share
+            self.ctr[C["followup_share_n"]][m] += 1
         yield env.timeout(work * share)
         self.team.put(1)
         self.count("followups_done")

@@ -13,7 +13,7 @@ from .kpis import KPI_DEFS, _t_interval
 
 HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "cost_total_dkk",
             "cost_total_discounted_dkk", "cost_per_child_0_22_dkk", "placement_cost_share", "open_cases",
-            "cases_per_caseworker", "followup_on_time_share", "assessment_wait_days", "step_ups", "step_downs",
+            "cases_per_caseworker", "followup_on_time_share", "followup_work_share", "assessment_wait_days", "step_ups", "step_downs",
             "breakdowns", "returns_home"]
 
 
