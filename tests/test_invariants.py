@@ -4,6 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from sim.model import C
 from sim.params import INF
 
 from .conftest import one_model
@@ -31,6 +32,13 @@ def check_invariants(m, r):
         occ = r.occupancy_end[s, h0:]
         for a, b in zip(occ[:-1], occ[1:]):
             assert b <= max(cap, a), (P.step_names[s], cap, a, b)
+    # the caseworkers: never negative, waiting requests in order of (priority, arrival)
+    assert m.team.level >= 0
+    keys = [q.key for q in m.team.get_queue]
+    assert keys == sorted(keys)
+    # follow-ups get between min_work_share and all of their hours
+    share, n = r.counters[C["followup_share_sum"]], r.counters[C["followup_share_n"]]
+    assert (share <= n + 1e-9).all() and (share >= P.min_work_share * n - 1e-9).all()
 
 
 params = st.fixed_dictionaries({
@@ -42,6 +50,8 @@ params = st.fixed_dictionaries({
     "detect": st.floats(min_value=0.0, max_value=3.0),
     "interval": st.integers(min_value=30, max_value=365),
     "seed": st.integers(min_value=0, max_value=10_000),
+    "priority": st.tuples(*[st.integers(min_value=0, max_value=2)] * 3),
+    "min_share": st.floats(min_value=0.2, max_value=1.0),
 })
 
 
@@ -55,6 +65,8 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov.append(f"staircase.steps.home_based.capacity={'null' if p['home_cap'] is None else p['home_cap']}")
     ov.append(f"staircase.steps.foster_care.capacity={'null' if p['foster_cap'] is None else p['foster_cap']}")
     ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
+    ov += [f"casework.task_priority.{t}={v}" for t, v in zip(("assessment", "review", "followup"), p["priority"])]
+    ov.append(f"casework.overload.min_work_share={p['min_share']}")
     m, r = one_model(ov)
     check_invariants(m, r)
 
