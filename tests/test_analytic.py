@@ -97,3 +97,53 @@ def test_a_measure_part_way_changes_the_rates_from_that_moment():
     untreated = p0 @ expm(_generator(P, group, P.ground) * (t1 + t2))
     se = np.sqrt(np.maximum(untreated * (1 - untreated), 1e-4) / N_CHILDREN)
     assert np.max(np.abs(sim - untreated) / se) > 8, (sim.round(4), untreated.round(4))
+
+
+def _erlang_c(c: int, a: float) -> float:
+    """Probability of waiting in M/M/c with offered load a = lambda/mu (< c)."""
+    from math import factorial
+    top = a ** c / factorial(c) * c / (c - a)
+    return top / (sum(a ** k / factorial(k) for k in range(c)) + top)
+
+
+def test_the_caseworker_queue_matches_the_mm_c_priority_formula():
+    """The team (sim.model.Team) as a queue: Poisson arrivals of two classes, exponential work, c caseworkers,
+    non-preemptive priority. Mean waits per class must match Cobham's formula for M/M/c,
+    W_k = C(c, a) / (c mu) / ((1 - s_{k-1}) (1 - s_k)), s_k = sum of the loads of classes <= k."""
+    import simpy
+
+    from sim.model import Team
+
+    c, mu, lam = 3, 1.0, (0.8, 1.4)                  # load 0.73 per caseworker
+    horizon, warmup = 40_000.0, 2_000.0              # both classes arrive over the same time span
+    rng = np.random.default_rng(2026)
+    env = simpy.Environment()
+    team = Team(env, c)
+    waits = ([], [])
+
+    def customer(k, work):
+        t0 = env.now
+        yield team.request(k)
+        if t0 >= warmup:                             # skip the start-up from an empty queue
+            waits[k].append(env.now - t0)
+        yield env.timeout(work)
+        team.put(1)
+
+    def arrivals(k):
+        while env.now < horizon:
+            for gap, work in zip(rng.exponential(1 / lam[k], 1000), rng.exponential(1 / mu, 1000)):
+                yield env.timeout(gap)
+                env.process(customer(k, work))
+
+    for k in (0, 1):
+        env.process(arrivals(k))
+    env.run()
+    pw = _erlang_c(c, sum(lam) / mu)
+    s = np.cumsum([0.0] + [x / (c * mu) for x in lam])
+    for k in (0, 1):
+        expected = pw / (c * mu) / ((1 - s[k]) * (1 - s[k + 1]))
+        got = np.mean(waits[k])
+        assert abs(got - expected) < 0.06 * expected, (k, got, expected)
+    # and priority matters: the urgent class waits far less than it would in one queue
+    fifo = pw / (c * mu - sum(lam))
+    assert np.mean(waits[0]) < 0.5 * fifo < np.mean(waits[1])
