@@ -57,7 +57,7 @@ class Sweep:
 
     def add(self, job: list[str], res: Results) -> None:
         n = len(self.rows) + 1
-        values = dict(o.split("=", 1) for o in job)
+        values = dict(o.split("=", 1) for o in job if "=" in o)
         row = {"job": n, "label": ", ".join(f"{k}={values[k]}" for k in self.keys) or f"job {n}",
                **{k: values[k] for k in self.keys}, "run_id": res.run_id,
                "run_dir": None if res.run_dir is None else str(res.run_dir), "overrides": " ".join(job)}
