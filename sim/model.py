@@ -311,16 +311,19 @@ class Model:
     def onsets(self):
         env = self.env
         st = self.s["onset"]
+        cached_for, rates, total = None, [], 0.0
         while True:
             P = self.P
             edges = P.group_edges_days
             adult = P.adult_age_days
-            sizes = []
-            for lo, hi in edges:
-                width = max(0.0, min(hi, adult) - lo)
-                sizes.append(width * self.cohort_per_day_age)
-            rates = [n * r for n, r in zip(sizes, P.onset_per_day)]
-            total = sum(rates)
+            if cached_for is not P:                 # onset rates change only with the parameter set
+                sizes = []
+                for lo, hi in edges:
+                    width = max(0.0, min(hi, adult) - lo)
+                    sizes.append(width * self.cohort_per_day_age)
+                rates = [n * r for n, r in zip(sizes, P.onset_per_day)]
+                total = sum(rates)
+                cached_for = P
             u1, u2, u3, u4 = st.u(), st.u(), st.u(), st.u()
             if total <= 0:
                 return
@@ -573,6 +576,7 @@ class Model:
     # ------------------------------------------------------------------ the child's life
     def life(self, c: Child):
         env = self.env
+        timeout = env.timeout
         while True:
             P = self.P
             now = env.now
@@ -580,10 +584,11 @@ class Model:
             age = now - c.birth
             g = 0
             edges = P.group_edges_days
-            while g < len(edges) - 1 and age + TIME_EPS >= edges[g][1]:
+            last_g = len(edges) - 1
+            while g < last_g and age + TIME_EPS >= edges[g][1]:
                 g += 1
-            esc = P.esc_per_day[L] * P.esc_age[g] * P.esc_factor[L][s]
-            rec = P.rec_per_day[L] * P.rec_age[g] * P.rec_factor[L][s]
+            esc = P.esc_tab[g][L][s]
+            rec = P.rec_tab[g][L][s]
             det = 0.0
             if not c.in_process and not c.task and c.waiting_for < 0 and s < P.band_lo[L]:
                 det = P.det_per_day[L]
@@ -599,7 +604,7 @@ class Model:
             acx = P.aftercare_exit_per_day if c.adult else 0.0
             # next age boundary: group edge, adulthood, end of aftercare
             t_age = INF
-            if g < len(edges) - 1:
+            if g < last_g:
                 t_age = c.birth + edges[g][1]
             t_age = min(t_age, c.birth + (P.aftercare_end_days if c.adult else P.adult_age_days))
             # earliest clock
@@ -634,7 +639,7 @@ class Model:
                 t = now
             c.busy = False
             try:
-                yield env.timeout(t - now)
+                yield timeout(t - now)
             except simpy.Interrupt:
                 c.busy = True
                 c.poked = False

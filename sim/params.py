@@ -52,6 +52,8 @@ class Compiled:
     esc_factor: list             # [level][step]
     rec_factor: list             # [level][step]
     unit_route: list             # by level: True if first usable tier needs no case
+    esc_tab: list                # [group][level][step] escalation per day: esc_per_day * esc_age * esc_factor
+    rec_tab: list                # [group][level][step] recovery per day: rec_per_day * rec_age * rec_factor
     when_full: str
     # casework
     team_size: int
@@ -144,6 +146,16 @@ def compile_config(c: Config) -> Compiled:
         first = tiers[lv][0][0]
         unit_route[lv] = all(not S[s].requires_case for s in first)
 
+    esc_age = [c.need.age_multipliers[g].escalation for g in group_names]
+    rec_age = [c.need.age_multipliers[g].recovery for g in group_names]
+    # the rates a child's life process reads at every wake-up, multiplied out once (in the same order as
+    # the product above, so each entry is bit-for-bit that product)
+    n_steps = len(names)
+    esc_tab = [[[esc[lv] * esc_age[g] * esc_f[lv][s] for s in range(n_steps)] for lv in range(L)]
+               for g in range(len(group_names))]
+    rec_tab = [[[rec[lv] * rec_age[g] * rec_f[lv][s] for s in range(n_steps)] for lv in range(L)]
+               for g in range(len(group_names))]
+
     invest_one = sum(i.investment.one_off_dkk for i in c.scenario_info.values())
     invest_year = sum(i.investment.yearly_dkk for i in c.scenario_info.values())
     ac = cw.aftercare
@@ -171,8 +183,8 @@ def compile_config(c: Config) -> Compiled:
         group_edges_days=[(lo * DAYS_PER_YEAR, hi * DAYS_PER_YEAR) for _, (lo, hi) in groups],
         group_names=group_names,
         onset_per_day=[c.need.onset_rate_per_year[g] * c.need.onset_scale / DAYS_PER_YEAR for g in group_names],
-        esc_age=[c.need.age_multipliers[g].escalation for g in group_names],
-        rec_age=[c.need.age_multipliers[g].recovery for g in group_names],
+        esc_age=esc_age,
+        rec_age=rec_age,
         tiers=tiers,
         candidates=[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tiers],
         band_lo=band_lo,
@@ -180,6 +192,8 @@ def compile_config(c: Config) -> Compiled:
         esc_factor=esc_f,
         rec_factor=rec_f,
         unit_route=unit_route,
+        esc_tab=esc_tab,
+        rec_tab=rec_tab,
         when_full=c.staircase.when_full,
         team_size=cw.caseworkers + cw.hire_caseworkers,
         hours_per_day=hours_per_day,
