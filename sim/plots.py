@@ -107,13 +107,16 @@ def caseload(res: Results, path: Path | None = None):
     k = res.kpis
     f = k[(k.period == "year") & (k.kpi == "followup_on_time_share")]
     w = k[(k.period == "year") & (k.kpi == "assessment_wait_days")]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    ws = k[(k.period == "year") & (k.kpi == "followup_work_share")]
+    fig, axes = plt.subplots(1, 4, figsize=(19, 3.6))
     sns.lineplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=CI, ax=axes[0])
     axes[0].set(title="Open cases per caseworker (month end)", xlabel="years into the horizon", ylabel="cases per FTE")
     sns.pointplot(data=f, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[1], legend=False)
     axes[1].set(title="Follow-ups on time", xlabel="horizon year", ylabel="share on time", ylim=(0, 1.05))
     sns.pointplot(data=w, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[2], legend=False)
     axes[2].set(title="Wait from notification to assessment", xlabel="horizon year", ylabel="days")
+    sns.pointplot(data=ws, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[3], legend=False)
+    axes[3].set(title="Follow-ups: share of their standard hours", xlabel="horizon year", ylabel="share (1 = full)", ylim=(0, 1.05))
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3)
     fig.tight_layout()
     return _save(fig, path)
