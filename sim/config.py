@@ -137,7 +137,8 @@ class TaskPriority(_Strict):
 
 
 class Overload(_Strict):
-    """Work compression under load: with a backlog, each task gets less than its nominal hours."""
+    """Work compression under load: with a heavy backlog, follow-ups and reviews get less than their
+    nominal hours (assessments keep theirs)."""
     min_work_share: float = Field(gt=0, le=1)
     backlog_per_caseworker_start: float = Field(ge=0)
     backlog_per_caseworker_at_min: float = Field(gt=0)

@@ -238,8 +238,6 @@ class Model:
         heavily overloaded team works thinner rather than letting every task wait. Assessments keep
         their hours."""
         P = self.P
-        if P.min_work_share >= 1.0:
-            return 1.0
         backlog = len(self.team.get_queue) / max(self.team_size, 1)
         if backlog <= P.backlog_start:
             return 1.0

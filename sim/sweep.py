@@ -80,21 +80,26 @@ class Sweep:
         return pd.concat(self.comparisons, ignore_index=True) if self.comparisons else pd.DataFrame()
 
 
+def _headline(sw: Sweep, df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the sweep's headline KPIs, labelled with their job."""
+    return df[df.kpi.isin(SWEEP_KPIS)].merge(sw.jobs[["job", "label"]], on="job")
+
+
+def _by_job(sw: Sweep, df: pd.DataFrame, mean: str, lo: str, hi: str) -> str:
+    """Text table: one row per (job, scenario), one column per headline KPI, 'mean [lo, hi]'."""
+    d = _headline(sw, df)
+    cell = [f"{_fmt(m)} [{_fmt(a)}, {_fmt(b)}]" for m, a, b in zip(d[mean], d[lo], d[hi])]
+    t = d.assign(cell=cell).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
+    return t.reindex(columns=[k for k in SWEEP_KPIS if k in t.columns]).droplevel("job").to_string()
+
+
 def sweep_text(sw: Sweep) -> str:
-    s = sw.summary
-    s = s[s.kpi.isin(SWEEP_KPIS)].merge(sw.jobs[["job", "label"]], on="job")
-    cell = [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]" for m, lo, hi in zip(s["mean"], s["ci_low"], s["ci_high"])]
-    t = s.assign(cell=cell).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
-    t = t.reindex(columns=[k for k in SWEEP_KPIS if k in t.columns]).droplevel("job")
     lines = [f"Sweep {sw.sweep_id}: {len(sw.rows)} jobs over {', '.join(sw.keys) or '(no key varies)'}",
-             "Mean [95 % interval] over the horizon, by job and scenario", t.to_string()]
-    c = sw.comparison
-    if not c.empty:
-        c = c[c.kpi.isin(SWEEP_KPIS)].merge(sw.jobs[["job", "label"]], on="job")
-        cell = [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]" for m, lo, hi in zip(c["diff_mean"], c["diff_ci_low"], c["diff_ci_high"])]
-        t = c.assign(cell=cell).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
-        t = t.reindex(columns=[k for k in SWEEP_KPIS if k in t.columns]).droplevel("job")
-        lines += ["", "Paired difference from each job's reference, over the horizon", t.to_string()]
+             "Mean [95 % interval] over the horizon, by job and scenario",
+             _by_job(sw, sw.summary, "mean", "ci_low", "ci_high")]
+    if not sw.comparison.empty:
+        lines += ["", "Paired difference from each job's reference, over the horizon",
+                  _by_job(sw, sw.comparison, "diff_mean", "diff_ci_low", "diff_ci_high")]
     return "\n".join(lines) + "\n"
 
 
@@ -105,8 +110,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
 
     from .plots import _save
 
-    s = sw.summary
-    s = s[s.kpi.isin(SWEEP_KPIS)].merge(sw.jobs[["job", "label"]], on="job")
+    s = _headline(sw, sw.summary)
     numeric = None
     if len(sw.keys) == 1:
         x = pd.to_numeric(s[sw.keys[0]], errors="coerce")
