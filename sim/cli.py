@@ -14,7 +14,7 @@ import sys
 
 from .config import CONF_DIR, ConfigError, available_scenarios, plan
 
-USAGE = """usage: python -m sim [-m|--multirun] [--cfg] [--list-scenarios] [key=value ...]
+USAGE = """usage: python -m sim [-m|--multirun] [--calibrate] [--cfg] [--list-scenarios] [key=value ...]
 
 Runs the staircase simulation. By default the reference scenario (scenario=baseline) is compared
 with the scenarios in `compare` under common random numbers; compare=[] runs one scenario.
@@ -24,6 +24,9 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   scenario=[a,b]   compose scenarios
   -m, --multirun   sweep: key=a,b runs one job per value (and per combination of several keys);
                    also range(1,4), choice(a,b), and glob(*) over a group's options, e.g. municipality=glob(*)
+  --calibrate      fit calibration.parameter (default need.onset_scale) until the reference arm's
+                   calibration.kpi matches the municipality's key figure; writes results/calibrations/<id>/
+                   with the fitted value as a YAML overlay (with -m: one calibration per job)
   --cfg            print the composed configuration of the reference arm and exit
   --list-scenarios print the scenarios in scenarios/ and exit
 
@@ -82,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     multirun = any(a in ("-m", "--multirun") for a in argv)
     show_cfg = "--cfg" in argv
-    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg")]
+    calibrating = "--calibrate" in argv
+    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate")]
     unknown = [a for a in overrides if a.startswith("-")]
     if unknown:
         print(f"error: unknown option {unknown[0]!r}; see python -m sim --help", file=sys.stderr)
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
+    if calibrating:
+        return _calibrate(jobs, plans)
     import duckdb
 
     from .report import summary_text
@@ -132,6 +138,37 @@ def main(argv: list[str] | None = None) -> int:
                 return _store_error(first.output.dir, err)
             print(f"sweep: {d}")
     return 0
+
+
+def _calibrate(jobs: list[list[str]], plans) -> int:
+    """One calibration per job; exit 0 if every one converged, 1 if one did not, 2 for bad input."""
+    import duckdb
+
+    from .calibrate import calibrate, calibration_text, write_calibration
+    status = 0
+    for i, (job, p) in enumerate(zip(jobs, plans)):
+        cfg = p.arms[p.reference]
+        cal = cfg.calibration
+        print(f"{'[%d/%d] ' % (i + 1, len(jobs)) if len(jobs) > 1 else ''}calibrating {cal.parameter} of "
+              f"{cfg.municipality.name} to {cal.kpi} ({cfg.run.replications} replications per evaluation, "
+              f"at most {cal.max_evaluations} evaluations)", flush=True)
+        try:
+            c = calibrate(job)
+        except ConfigError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(calibration_text(c))
+        if cfg.output.write:
+            try:
+                d = write_calibration(c, figures=cfg.output.figures)
+            except (OSError, duckdb.Error) as err:
+                return _store_error(cfg.output.dir, err)
+            print(f"calibration: {d}\nrun at the fitted value: {c.result.run_dir}")
+        if not c.converged:
+            print(f"warning: {cal.parameter} did not reach {cal.kpi} within +-{cal.relative_tolerance:.1%} of the target "
+                  f"in {len(c.evaluations)} evaluations; the best value is shown", file=sys.stderr)
+            status = 1
+    return status
 
 
 def _store_error(where: str, err: Exception) -> int:

@@ -193,6 +193,46 @@ class Output(_Strict):
     write: bool
 
 
+class Calibration(_Strict):
+    parameter: str
+    kpi: str
+    target: Optional[float] = None
+    bounds: tuple[float, float]
+    relative_tolerance: float = Field(gt=0, lt=1)
+    max_evaluations: int = Field(ge=2)
+
+
+# KPIs with a key figure in municipality.targets: KPI name -> target field
+TARGET_KPIS = {
+    "placed_per_1000_0_22": "placed_per_1000_0_22",
+    "cost_per_child_0_22_dkk": "spending_per_child_0_22_dkk",
+    "placement_cost_share": "placement_share_of_spending",
+}
+# parts of the configuration that describe the experiment or the data, not a mechanism to fit
+NOT_CALIBRATABLE = ("run", "output", "calibration", "scenario_info", "compare", "municipality")
+
+
+def config_value(c: "Config", path: str) -> Any:
+    """The value at a dotted path of a validated config; KeyError if there is none."""
+    obj: Any = c
+    for part in path.split("."):
+        if isinstance(obj, BaseModel) and part in type(obj).model_fields:
+            obj = getattr(obj, part)
+        elif isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        else:
+            raise KeyError(path)
+    return obj
+
+
+def calibration_target(c: "Config") -> float:
+    """calibration.target, or the municipality's key figure for calibration.kpi."""
+    cal = c.calibration
+    if cal.target is not None:
+        return cal.target
+    return getattr(c.municipality.targets, TARGET_KPIS[cal.kpi])
+
+
 class Investment(_Strict):
     one_off_dkk: float = Field(ge=0)
     yearly_dkk: float = Field(ge=0)
@@ -214,6 +254,7 @@ class Config(_Strict):
     costs: Costs
     run: Run
     output: Output
+    calibration: Calibration
     scenario_info: dict[str, ScenarioInfo]
     compare: list[str]
 
@@ -316,9 +357,37 @@ def _cross_check(c: Config) -> None:
         for part in entry.split("+"):
             if part not in available:
                 _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
+    _check_calibration(c)
     if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
         _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
+
+
+def _check_calibration(c: Config) -> None:
+    from .kpis import KPI_DEFS          # here, not at the top: sim.kpis imports the model, which imports this module
+
+    cal = c.calibration
+    root = cal.parameter.split(".")[0]
+    try:
+        value = config_value(c, cal.parameter)
+    except KeyError:
+        _fail("calibration.parameter", cal.parameter, "must name a number in the configuration, e.g. need.onset_scale")
+    if root in NOT_CALIBRATABLE:
+        _fail("calibration.parameter", cal.parameter,
+              "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
+    if isinstance(value, bool) or not isinstance(value, float):
+        _fail("calibration.parameter", cal.parameter,
+              f"must be a real-valued parameter (its value here is {value!r}); whole numbers and lists are not fitted")
+    if cal.kpi not in KPI_DEFS:
+        _fail("calibration.kpi", cal.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
+    if cal.target is None and cal.kpi not in TARGET_KPIS:
+        _fail("calibration.target", None, f"give a target: the municipality has a key figure only for "
+              + ", ".join(TARGET_KPIS))
+    if cal.target is not None and not math.isfinite(cal.target):
+        _fail("calibration.target", cal.target, "allowed: a finite number")
+    lo, hi = cal.bounds
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        _fail("calibration.bounds", [lo, hi], "allowed: [low, high] with finite low < high")
 
 
 # --------------------------------------------------------------------------- composition

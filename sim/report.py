@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import TARGET_KPIS
 from .kpis import KPI_DEFS, _t_interval
 
 HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "cost_total_dkk",
@@ -89,6 +90,11 @@ def payback_years(res) -> pd.DataFrame:
     return df
 
 
+TARGET_LABELS = {"placed_per_1000_0_22": "placed per 1,000 aged 0-22",
+                 "cost_per_child_0_22_dkk": "spending per 0-22-year-old per year (DKK)",
+                 "placement_cost_share": "placements' share of spending"}
+
+
 def calibration(res) -> pd.DataFrame:
     """The reference arm against the municipality's key figures (the calibration targets)."""
     cfg = res.plan.arms[res.reference]
@@ -96,9 +102,8 @@ def calibration(res) -> pd.DataFrame:
     s = res.summary
     base = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
     rows = []
-    for label, kpi, target in (("placed per 1,000 aged 0-22", "placed_per_1000_0_22", t.placed_per_1000_0_22),
-                               ("spending per 0-22-year-old per year (DKK)", "cost_per_child_0_22_dkk", t.spending_per_child_0_22_dkk),
-                               ("placements' share of spending", "placement_cost_share", t.placement_share_of_spending)):
+    for kpi, field in TARGET_KPIS.items():
+        label, target = TARGET_LABELS[kpi], getattr(t, field)
         r = base.loc[kpi]
         rows.append((label, kpi, target, r["mean"], r["ci_low"], r["ci_high"], (r["mean"] - target) / target if target else np.nan))
     return pd.DataFrame(rows, columns=["figure", "kpi", "target", "simulated", "ci_low", "ci_high", "relative_gap"])

@@ -44,6 +44,10 @@ _SCHEMA = {
     "sweeps": """CREATE TABLE IF NOT EXISTS sweeps (
         sweep_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, swept_keys VARCHAR, n_jobs INTEGER,
         run_ids VARCHAR, sweep_dir VARCHAR, overrides VARCHAR)""",
+    "calibrations": """CREATE TABLE IF NOT EXISTS calibrations (
+        calibration_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, parameter VARCHAR,
+        kpi VARCHAR, target DOUBLE, start_value DOUBLE, fitted_value DOUBLE, converged BOOLEAN,
+        evaluations INTEGER, run_id VARCHAR, calibration_dir VARCHAR, overrides VARCHAR)""",
 }
 # columns added since the first catalogs were written (added to an older catalog when it is next used)
 _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR"]

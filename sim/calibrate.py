@@ -1,0 +1,302 @@
+"""Calibration: fit one parameter so the baseline reproduces a key figure (``python -m sim --calibrate``).
+
+The ``calibration`` group of the configuration names the parameter (default ``need.onset_scale``),
+the KPI (default ``placed_per_1000_0_22``), the target (default: the municipality's key figure for
+that KPI), the search range, the tolerance and the most evaluations allowed.
+
+Each evaluation runs the reference arm alone (``compare=[]``), warm-up and horizon, with
+``run.replications`` replications and ``run.seed``, and takes the KPI's horizon mean. All
+evaluations use the same seed (common random numbers), so the curve the search sees is the model's
+response to the parameter, not replication noise. The search brackets the target, starting from
+the configured value and a proportional guess, and then narrows the bracket with Brent's method
+(``scipy.optimize.brentq``), stopping as soon as an evaluation is within the tolerance.
+
+The fitted value is a property of the model *and* of the seed and number of replications; the 95 %
+interval at the fitted value says how far another seed may land. A calibration writes
+``results/calibrations/<id>/`` (evaluations, the calibration check of every key figure at the
+fitted value, a YAML overlay with the fitted value to paste into the municipality's file, a text
+summary and a figure) through a staging folder, registers it in the catalog's ``calibrations``
+table, and stores the run at the fitted value as an ordinary run.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ConfigError, calibration_target, config_value, plan
+from .runner import Results, execute
+
+CALIBRATION_DIR = "calibrations"
+SIGNIFICANT = 5                  # digits of a candidate value: what is evaluated is what the overlay says
+
+
+@dataclass
+class Evaluation:
+    value: float
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+@dataclass
+class Calibration:
+    """The outcome of one calibration (see the module docstring)."""
+
+    overrides: list[str]
+    municipality: str
+    parameter: str
+    kpi: str
+    target: float
+    start: float
+    tolerance: float
+    evaluations: list[Evaluation] = field(default_factory=list)
+    value: float = math.nan                  # the best evaluated value
+    converged: bool = False                  # |KPI - target| <= tolerance x |target| at `value`
+    result: Results | None = None            # the run at `value`
+    calibration_id: str | None = None
+    calibration_dir: Path | None = None
+
+    @property
+    def best(self) -> Evaluation:
+        return next(e for e in self.evaluations if e.value == self.value)
+
+    def table(self) -> pd.DataFrame:
+        """One row per evaluation, in the order they were run."""
+        rows = [(i + 1, e.value, e.mean, e.ci_low, e.ci_high, e.n, e.mean - self.target,
+                 (e.mean - self.target) / self.target if self.target else math.nan, e.value == self.value)
+                for i, e in enumerate(self.evaluations)]
+        return pd.DataFrame(rows, columns=["evaluation", self.parameter, "kpi_mean", "ci_low", "ci_high", "n",
+                                           "gap", "relative_gap", "chosen"])
+
+    def check(self) -> pd.DataFrame:
+        """Every key figure of the municipality at the fitted value (sim.report.calibration)."""
+        from .report import calibration
+        return calibration(self.result)
+
+
+class _Converged(Exception):
+    def __init__(self, x: float):
+        self.x = x
+
+
+class _OutOfEvaluations(Exception):
+    pass
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.{SIGNIFICANT}g}")
+
+
+def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None,
+              echo=print) -> Calibration:
+    """Fit ``calibration.parameter``; raises ConfigError (one line) for bad input or an unreachable target."""
+    from scipy.optimize import brentq
+
+    base = [o for o in overrides if not o.lstrip("+~").startswith("compare=")] + ["compare=[]"]
+    p0 = plan(base)
+    cfg = p0.arms[p0.reference]
+    cal = cfg.calibration
+    target = calibration_target(cfg)
+    lo, hi = cal.bounds
+    for b in (lo, hi):                          # the whole range must be valid before anything runs
+        try:
+            plan(base + [f"{cal.parameter}={b!r}"])
+        except ConfigError as err:
+            raise ConfigError(f"calibration.bounds = {[lo, hi]}: {cal.parameter} = {b!r} is not allowed ({err})") from None
+    start = float(config_value(cfg, cal.parameter))
+    out = Calibration(overrides=list(overrides), municipality=cfg.municipality.name, parameter=cal.parameter,
+                      kpi=cal.kpi, target=target, start=start, tolerance=cal.relative_tolerance)
+    tol = cal.relative_tolerance * abs(target) if target else cal.relative_tolerance
+    cache: dict[float, float] = {}
+    best_gap = [math.inf]
+
+    def gap(x: float) -> float:
+        x = _round(min(max(x, lo), hi))
+        if x in cache:
+            return cache[x]
+        if len(out.evaluations) >= cal.max_evaluations:
+            raise _OutOfEvaluations
+        res = execute(plan(base + [f"{cal.parameter}={x!r}"]), progress=progress)
+        s = res.summary
+        row = s[(s.scenario == res.reference) & (s.period == "horizon") & (s.kpi == cal.kpi)].iloc[0]
+        ev = Evaluation(x, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]))
+        out.evaluations.append(ev)
+        g = ev.mean - target
+        cache[x] = g
+        if abs(g) < best_gap[0]:
+            best_gap[0], out.value, out.result = abs(g), x, res
+        echo(f"  [{len(out.evaluations)}] {cal.parameter} = {x:<10g} {cal.kpi} = {ev.mean:.4g} "
+             f"[{ev.ci_low:.4g}, {ev.ci_high:.4g}]  target {target:.4g}")
+        if abs(g) <= tol:
+            raise _Converged(x)
+        return g
+
+    try:
+        a, b = _bracket(gap, start, target, lo, hi, cache, cal)
+        # candidates are rounded to SIGNIFICANT digits, so a narrower bracket than that gains nothing
+        brentq(gap, a, b, xtol=max(abs(a), abs(b)) * 10.0 ** (1 - SIGNIFICANT), maxiter=cal.max_evaluations)
+    except (_Converged, _OutOfEvaluations):
+        pass
+    except RuntimeError:                        # brentq's own iteration limit: keep the best evaluated value
+        pass
+    out.converged = best_gap[0] <= tol
+    return out
+
+
+def _bracket(gap, start: float, target: float, lo: float, hi: float, cache: dict, cal) -> tuple[float, float]:
+    """Two values whose KPIs lie on either side of the target, found from the start value outwards.
+
+    The second point is the proportional guess start x target / KPI(start) (exact if the KPI is
+    proportional to the parameter, as placements nearly are to need.onset_scale); after that the
+    step grows along the secant until the target is crossed or a bound is reached."""
+    x0 = _round(min(max(start, lo), hi))
+    g0 = gap(x0)
+    kpi0 = g0 + target
+    if kpi0 > 0 and target > 0 and x0 > 0:
+        x1 = x0 * target / kpi0
+    else:
+        x1 = x0 + 0.1 * (hi - lo) * (1 if g0 < 0 else -1)
+    x1 = _round(min(max(x1, lo), hi))
+    if x1 == x0:
+        x1 = _round(hi if x0 < hi else lo) if x0 in (lo, hi) else _round(x0 * 1.1 if x0 else 0.1 * (hi - lo))
+    g1 = gap(x1)
+    for _ in range(cal.max_evaluations):       # gap() stops the search at max_evaluations runs; this stops revisits
+        if g0 * g1 <= 0 or (abs(g1) >= abs(g0) and x1 in (lo, hi)):
+            break
+        slope = (g1 - g0) / (x1 - x0)
+        step = -g1 / slope if slope != 0 and abs(g1) < abs(g0) else (x1 - x0)
+        if abs(g1) >= abs(g0):                  # moving away: turn round from the start
+            x1, g1, x0, g0 = x0, g0, x1, g1
+            step = -(x0 - x1)
+        step *= 1.5                             # overshoot a little, to cross the target
+        x2 = _round(min(max(x1 + step, lo), hi))
+        if x2 == x1:
+            break
+        x0, g0, x1, g1 = x1, g1, x2, gap(x2)
+    if g0 * g1 > 0:
+        kpis = sorted(g + target for g in cache.values())
+        raise ConfigError(
+            f"calibration.bounds = {[lo, hi]}: {cal.kpi} = {target:g} (the target) is not reached by "
+            f"{cal.parameter} within the bounds; the KPI ranged over {kpis[0]:.4g} .. {kpis[-1]:.4g} "
+            f"in {len(cache)} evaluations; widen the bounds, fit another parameter or check the target")
+    return (x0, x1) if x0 < x1 else (x1, x0)
+
+
+# --------------------------------------------------------------------------- output
+
+def overlay_yaml(c: Calibration) -> str:
+    """A Hydra overlay setting the fitted value, with its provenance, for the municipality's file."""
+    cfg = c.result.plan.arms[c.result.reference]
+    e = c.best
+    parts = c.parameter.split(".")
+    lines = ["# @package _global_",
+             f"# Fitted by: python -m sim --calibrate {' '.join(c.overrides)}".rstrip(),
+             f"# on {_dt.date.today().isoformat()}: {c.kpi} {e.mean:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}] against the "
+             f"target {c.target:g}, {e.n} replications, seed {cfg.run.seed}"
+             + ("" if c.converged else f"; NOT within the tolerance ({c.tolerance:g})")]
+    for depth, part in enumerate(parts[:-1]):
+        lines.append("  " * depth + f"{part}:")
+    lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {c.value!r}   # fitted to {c.kpi} = {c.target:g} "
+                 f"[calibrated: python -m sim --calibrate, {len(c.evaluations)} evaluations]")
+    return "\n".join(lines) + "\n"
+
+
+def calibration_text(c: Calibration) -> str:
+    from .report import _fmt
+    e = c.best
+    status = "converged" if c.converged else f"NOT converged within {len(c.evaluations)} evaluations"
+    check = c.check().assign(**{
+        "target": lambda d: d["target"].map(_fmt), "simulated": lambda d: d["simulated"].map(_fmt),
+        "95 % interval": lambda d: ["[" + _fmt(a) + ", " + _fmt(b) + "]" for a, b in zip(d.ci_low, d.ci_high)],
+        "relative_gap": lambda d: d["relative_gap"].map(lambda v: f"{v:+.1%}")})
+    lines = [
+        f"Calibration - {c.municipality}: {c.parameter} fitted to {c.kpi} = {c.target:g} ({status})",
+        f"start {c.start:g} -> fitted {c.value:g}; {c.kpi} {e.mean:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}] "
+        f"(tolerance +-{c.tolerance:.1%} of the target)",
+        "",
+        "Evaluations",
+        c.table().to_string(index=False, float_format=lambda v: f"{v:.5g}"),
+        "",
+        "Calibration check at the fitted value (the key figures not fitted are a test of the model, not of the fit)",
+        check[["figure", "target", "simulated", "95 % interval", "relative_gap"]].to_string(index=False),
+        "",
+        "Set the fitted value in the municipality's file (conf/municipality/<name>.yaml), e.g.:",
+        overlay_yaml(c),
+    ]
+    return "\n".join(lines)
+
+
+def plot_calibration(c: Calibration, path: Path | None = None):
+    """The KPI (mean and 95 % interval) at each evaluated value, the target and its tolerance band."""
+    import matplotlib.pyplot as plt
+
+    from .plots import _save
+
+    t = c.table().sort_values(c.parameter)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    band = c.tolerance * abs(c.target)
+    ax.axhspan(c.target - band, c.target + band, color="tab:green", alpha=0.15, lw=0, label="target +- tolerance")
+    ax.axhline(c.target, color="tab:green", lw=1)
+    ax.errorbar(t[c.parameter], t["kpi_mean"], yerr=[t["kpi_mean"] - t["ci_low"], t["ci_high"] - t["kpi_mean"]],
+                marker="o", ms=4, capsize=3, lw=1, color="tab:blue", label="simulated (95 % interval)")
+    for _, r in t.iterrows():
+        ax.annotate(str(int(r["evaluation"])), (r[c.parameter], r["kpi_mean"]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=7)
+    ax.axvline(c.value, color="grey", ls=":", lw=1, label=f"fitted {c.value:g}")
+    ax.set_xlabel(c.parameter)
+    ax.set_ylabel(c.kpi)
+    ax.set_title(f"Calibration of {c.municipality} (numbers: order of the evaluations)", fontsize=10)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_calibration(c: Calibration, figures: bool = True) -> Path:
+    """Store the run at the fitted value, then results/calibrations/<id>/ (atomic), then the catalog row."""
+    import duckdb
+
+    from .store import CATALOG, ensure_schema, results_dir, write_run
+
+    run_dir = write_run(c.result)
+    base = results_dir(c.result)
+    root = base / CALIBRATION_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    now = _dt.datetime.now()
+    h = hashlib.sha1(json.dumps([c.overrides, now.isoformat()]).encode()).hexdigest()[:6]
+    cid = f"{now:%Y%m%d-%H%M%S}-{c.municipality}-{h}"
+    staging, final = root / f".staging-{cid}", root / cid
+    try:
+        staging.mkdir()
+        c.table().to_csv(staging / "evaluations.csv", index=False)
+        c.check().to_csv(staging / "check.csv", index=False)
+        (staging / "calibrated.yaml").write_text(overlay_yaml(c))
+        (staging / "summary.txt").write_text(calibration_text(c) + f"\nrun at the fitted value: {run_dir}\n")
+        if figures:
+            plot_calibration(c, staging / "calibration.png")
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        con = duckdb.connect(str(base / CATALOG))
+        try:
+            ensure_schema(con)
+            con.execute("INSERT INTO calibrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [cid, now, c.municipality, c.parameter, c.kpi, c.target, c.start, c.value, c.converged,
+                         len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides)])
+        finally:
+            con.close()
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    c.calibration_id, c.calibration_dir = cid, final
+    return final
