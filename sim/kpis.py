@@ -112,7 +112,8 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
     steps = np.repeat(np.array(r.step_names, dtype=object), M)
     mon = np.tile(months, n_steps)
     for metric, arr in (("occupancy", r.occupancy_end), ("child_days", r.child_days + r.adult_days),
-                        ("cost_dkk", r.cost_step + r.cost_fixed)):
+                        ("cost_dkk", r.cost_step + r.cost_fixed), ("entries", r.step_entries),
+                        ("exits", r.step_exits)):
         frames.append(pd.DataFrame({"month": mon, "step": steps, "metric": metric, "value": arr.ravel()}))
     team_metrics = {
         "open_cases": r.open_cases_end,
@@ -128,6 +129,7 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
         "new_placements": r.counters[C["new_placements"]],
         "breakdowns": r.counters[C["breakdowns"]],
         "notifications": r.counters[C["notifications"]],
+        "assessments": r.counters[C["assessments"]],
     }
     for metric, arr in team_metrics.items():
         frames.append(pd.DataFrame({"month": months, "step": "all", "metric": metric, "value": np.asarray(arr, dtype=float)}))

@@ -110,6 +110,8 @@ class RepResult:
     child_days: np.ndarray           # [step, month] child-days aged < adult age
     adult_days: np.ndarray           # [step, month] aftercare days
     occupancy_end: np.ndarray        # [step, month] children on the step at month end
+    step_entries: np.ndarray         # [step, month] children arriving on the step (new children on the ground step)
+    step_exits: np.ndarray           # [step, month] children leaving the step (to another step or out of the model)
     cost_step: np.ndarray            # [step, month] DKK per-child step cost
     cost_fixed: np.ndarray           # [step, month] DKK fixed cost of the step
     cost_caseworkers: np.ndarray     # [month]
@@ -160,6 +162,8 @@ class Model:
         self.child_days = np.zeros((n, M))
         self.adult_days = np.zeros((n, M))
         self.occ_end = np.zeros((n, M))
+        self.step_in = np.zeros((n, M))
+        self.step_out = np.zeros((n, M))
         self.cost_step = np.zeros((n, M))
         self.cost_fixed = np.zeros((n, M))
         self.cost_cw = np.zeros(M)
@@ -295,6 +299,7 @@ class Model:
         c.exit_reason = ""
         self._occ_update(c.step, now)
         self.occ[c.step] += 1
+        self.step_in[c.step, self.month(now)] += 1
         self.active += 1
         self.registry.append(c)
         if len(self.registry) > self._prune_at:
@@ -474,6 +479,9 @@ class Model:
             return
         now = self.env.now
         self._leave_step(c, now)
+        m = self.month(now)
+        self.step_out[old, m] += 1
+        self.step_in[target, m] += 1
         self._occ_update(target, now)
         if c.adult:
             self.occ_a[target] += 1
@@ -548,6 +556,7 @@ class Model:
         now = self.env.now
         self._leave_step(c, now)
         old = c.step
+        self.step_out[old, self.month(now)] += 1
         if c.case:
             self._close_case(c)
         if c.waiting_for >= 0:
@@ -912,6 +921,7 @@ class Model:
             step_names=list(P.step_names), placement=list(P.placement),
             month_index=np.arange(self.M) - self.warm_months,
             child_days=self.child_days, adult_days=self.adult_days, occupancy_end=self.occ_end,
+            step_entries=self.step_in, step_exits=self.step_out,
             cost_step=self.cost_step, cost_fixed=self.cost_fixed, cost_caseworkers=self.cost_cw,
             cost_assessments=self.cost_assess, cost_investment=self.cost_inv,
             case_days=self.case_days, open_cases_end=self.cases_end, queue_end=self.queue_end,

@@ -21,6 +21,8 @@ HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "c
 def _fmt(v: float) -> str:
     if v is None or not np.isfinite(v):
         return "-"
+    if v == 0:
+        return "0"
     a = abs(v)
     if a >= 1e6:
         return f"{v / 1e6:,.1f}M"
@@ -195,6 +197,14 @@ Intervals are 95 % intervals over replications: they show simulation uncertainty
             index="scenario", columns="year", values="cell")
         parts.append("<h2>Does it pay back?</h2><p>Cumulative cost difference from the reference, investments included "
                      "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(_payback_display(res), index=False))
+    from .budget import budget_tables
+    show, wide = budget_tables(res)
+    parts.append(f"<h2>Budget by measure</h2><p>{html.escape(res.reference)} over the {cfg.run.horizon_years} horizon years: "
+                 "count &times; unit cost + fixed cost = cost, the mean of the replications; <i>in</i> and <i>out</i> are "
+                 "children arriving on and leaving each step. Per year: <code>budget.csv</code>.</p>" + _table(show, index=False))
+    if not wide.empty:
+        parts.append(f"<p>Where each scenario's difference from {html.escape(res.reference)} comes from "
+                     "(paired mean [95 % interval], DKK over the horizon; <code>budget_difference.csv</code>):</p>" + _table(wide))
     if figures_dir is not None and Path(figures_dir).exists():
         parts.append("<h2>Figures</h2>" + "".join(_img(p) for p in sorted(Path(figures_dir).glob("*.png"))))
     parts.append("<h2>Scenarios</h2>")

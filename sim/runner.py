@@ -63,6 +63,16 @@ class Results:
     events: int = 0
     info: dict = field(default_factory=dict)
 
+    def budget(self) -> pd.DataFrame:
+        """Counts x unit costs by measure, with inflow and outflow, per arm and horizon year (sim.budget)."""
+        from .budget import budget
+        return budget(self)
+
+    def budget_difference(self) -> pd.DataFrame:
+        """Each arm minus the reference arm, paired, for every budget row (sim.budget)."""
+        from .budget import budget_difference
+        return budget_difference(self)
+
     def table(self, period: str = "horizon", kpis: list[str] | None = None) -> pd.DataFrame:
         """Readable mean [95 % interval] per KPI (rows) and scenario (columns)."""
         from .report import format_summary

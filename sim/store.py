@@ -118,8 +118,11 @@ def write_run(res: Results, sweep_id: str | None = None) -> Path:
         res.comparison.to_parquet(staging / "comparison.parquet", index=False)
         if ref_cfg.output.save_children:
             res.children.to_parquet(staging / "children.parquet", index=False)
+        from .budget import budget, budget_difference, budget_text
+        budget(res).to_csv(staging / "budget.csv", index=False)
+        budget_difference(res).to_csv(staging / "budget_difference.csv", index=False)
         from .report import summary_text
-        (staging / "summary.txt").write_text(summary_text(res))
+        (staging / "summary.txt").write_text(summary_text(res) + "\n" + budget_text(res))
         if ref_cfg.output.figures:
             from .plots import make_figures
             make_figures(res, staging / "figures")

@@ -30,14 +30,15 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert d.parent == tmp_results
     for f in ["config.yaml", "overrides.txt", "kpis.parquet", "timeseries.parquet", "summary.parquet",
               "comparison.parquet", "summary.txt", "report.html", "configs/baseline.yaml", "configs/warmup.yaml",
-              "configs/earlier_detection.yaml"]:
+              "configs/earlier_detection.yaml", "budget.csv", "budget_difference.csv"]:
         assert (d / f).is_file(), f
     for f in plots.FIGURES:
         assert (d / "figures" / f).is_file(), f
     assert list(res.kpis.columns) == ["scenario", "replication", "period", "year", "kpi", "value"]
     assert list(res.timeseries.columns) == ["scenario", "replication", "month", "step", "metric", "value"]
     html = (d / "report.html").read_text()
-    assert "data:image/png;base64," in html and "Does it pay back?" in html
+    assert "data:image/png;base64," in html and "Does it pay back?" in html and "Budget by measure" in html
+    assert "Budget of baseline over the horizon" in (d / "summary.txt").read_text()
     text = re.sub(r'data:image/png;base64,[^"]*', "", html)       # tables, not image bytes
     assert "&lt;NA&gt;" not in text and not re.search(r"\d\.\d+e[+-]\d\d", text)
     assert res.run_id in html and d.name == res.run_id

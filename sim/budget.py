@@ -1,0 +1,160 @@
+"""The budget by measure, for finance staff: counts x unit costs, with inflow and outflow, per year.
+
+Finance staff in the municipalities build budgets as *counts x average unit costs* per measure type,
+with forecasts of expected inflow and outflow [003 ch. 5]. This module turns a run's monthly time
+series into exactly that, for every arm and horizon year (year 0 = the whole horizon):
+
+* one row per step of the staircase (except the ground step): ``count`` = child-years on the step
+  (the average number of children on it over the year), ``entries`` and ``exits`` (children arriving
+  on and leaving the step), ``unit_cost_dkk`` = the step's price per child-year, ``fixed_cost_dkk``
+  = its fixed cost for the period, and ``cost_dkk`` = count x unit cost + fixed cost;
+* ``caseworkers``: FTE-years x cost per FTE-year; ``assessments``: assessments x cost per
+  assessment (beyond caseworker time); ``investment``: the scenario's investment;
+
+each a mean over replications, cost with its 95 % interval. The rows add up to ``cost_total_dkk``.
+:func:`budget_difference` gives each arm minus the reference arm, paired by replication (common random
+numbers), row by row: where a scenario's saving or extra cost comes from.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .kpis import _t_interval
+from .params import DAYS_PER_YEAR, MONTHS_PER_YEAR
+
+MEASURES = ["count", "entries", "exits", "cost_dkk"]
+TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
+    "caseworkers": ("caseworkers", "cost_caseworkers_dkk", "FTE-years", "Caseworkers (salary and overhead)"),
+    "assessments": ("assessments", "cost_assessments_dkk", "assessments", "Assessments, beyond caseworker time"),
+    "investment": (None, "cost_investment_dkk", "", "Scenario investment (one-off and yearly)"),
+}
+KEYS = ["scenario", "replication", "year", "item"]
+
+
+def budget_replications(res) -> pd.DataFrame:
+    """Per replication: scenario, replication, year (0 = horizon), item, count, entries, exits, cost_dkk."""
+    ts = res.timeseries
+    h = ts[ts["month"] >= 0].assign(year=lambda d: d["month"] // MONTHS_PER_YEAR + 1)
+    ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
+    steps = h[(h["step"] != "all") & h["metric"].isin(["child_days", "entries", "exits", "cost_dkk"])]
+    steps = steps[steps["step"] != steps["scenario"].map(ground)]
+    s = (steps.pivot_table(index=["scenario", "replication", "year", "step"], columns="metric", values="value",
+                           aggfunc="sum", sort=False)
+         .reset_index().rename(columns={"step": "item"}))
+    s["count"] = s.pop("child_days") / DAYS_PER_YEAR
+    frames = [s[KEYS + MEASURES]]
+    team = h[h["step"] == "all"]
+    for item, (count_metric, cost_metric, _, _) in TEAM_ITEMS.items():
+        t = team[team["metric"].isin([m for m in (count_metric, cost_metric) if m])]
+        w = t.pivot_table(index=["scenario", "replication", "year"], columns="metric", values="value",
+                          aggfunc="sum", sort=False).reset_index()
+        if item == "caseworkers":              # FTE at each month end, summed over months -> FTE-years
+            w["count"] = w[count_metric] / MONTHS_PER_YEAR
+        else:
+            w["count"] = w[count_metric] if count_metric else np.nan
+        w = w.assign(item=item, entries=np.nan, exits=np.nan, cost_dkk=w[cost_metric])
+        frames.append(w[KEYS + MEASURES])
+    by_year = pd.concat(frames, ignore_index=True)
+    horizon = (by_year.groupby(["scenario", "replication", "item"], sort=False)[MEASURES]
+               .sum(min_count=1).reset_index().assign(year=0))
+    out = pd.concat([by_year, horizon[KEYS + MEASURES]], ignore_index=True)
+    order = {name: i for i, name in enumerate(res.arms)}
+    return out.sort_values(["scenario", "year", "replication"], key=lambda c: c.map(order) if c.name == "scenario" else c,
+                           kind="stable").reset_index(drop=True)
+
+
+def _prices(res, scenario: str, item: str, years: float) -> tuple[str, str, float, float]:
+    """(label, count unit, unit cost, fixed cost for the period) from the arm's configuration."""
+    cfg = res.plan.arms[scenario]
+    if item in TEAM_ITEMS:
+        _, _, unit, label = TEAM_ITEMS[item]
+        price = {"caseworkers": cfg.costs.caseworker_cost_per_year_dkk,
+                 "assessments": cfg.costs.assessment_cost_dkk}.get(item, np.nan)
+        return label, unit, price, 0.0
+    st = cfg.staircase.steps[item]
+    return st.label_en, "child-years", st.cost_per_year_dkk, st.fixed_cost_per_year_dkk * years
+
+
+def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    rows = []
+    for key, g in df.groupby(by, sort=False):
+        rec = dict(zip(by, key))
+        for m in MEASURES:
+            mean, lo, hi, n = _t_interval(g[m].to_numpy(dtype=float))
+            rec[m] = mean
+            if m == "cost_dkk":
+                rec["cost_ci_low"], rec["cost_ci_high"], rec["n"] = lo, hi, n
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def budget(res) -> pd.DataFrame:
+    """Mean over replications of every budget row, with the prices it rests on (see the module docstring)."""
+    b = _intervals(budget_replications(res), ["scenario", "year", "item"])
+    horizon_years = res.plan.arms[res.reference].run.horizon_years
+    info = [_prices(res, sc, it, horizon_years if y == 0 else 1.0) for sc, it, y in zip(b.scenario, b["item"], b.year)]
+    b.insert(3, "label", [i[0] for i in info])
+    b.insert(4, "count_unit", [i[1] for i in info])
+    b["unit_cost_dkk"] = [i[2] for i in info]
+    b["fixed_cost_dkk"] = [i[3] for i in info]
+    return b[["scenario", "year", "item", "label", "count_unit", "count", "entries", "exits", "unit_cost_dkk",
+              "fixed_cost_dkk", "cost_dkk", "cost_ci_low", "cost_ci_high", "n"]]
+
+
+def budget_difference(res) -> pd.DataFrame:
+    """Each arm minus the reference, paired by replication, for every budget row: mean and 95 % interval."""
+    per = budget_replications(res)
+    ref = per[per["scenario"] == res.reference].drop(columns="scenario")
+    others = per[per["scenario"] != res.reference]
+    if others.empty:
+        return pd.DataFrame(columns=["scenario", "year", "item", "label", *MEASURES, "cost_ci_low", "cost_ci_high", "n"])
+    j = others.merge(ref, on=["replication", "year", "item"], suffixes=("", "_ref"))
+    for m in MEASURES:
+        j[m] = j[m] - j[m + "_ref"]
+    d = _intervals(j[["scenario", "replication", "year", "item", *MEASURES]], ["scenario", "year", "item"])
+    d.insert(3, "label", [_prices(res, sc, it, 1.0)[0] for sc, it in zip(d.scenario, d["item"])])
+    return d
+
+
+def budget_tables(res, year: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For people: the reference arm's budget for a year (0 = horizon), and each arm's paired cost
+    difference by item (empty without other arms)."""
+    from .report import _fmt
+
+    b = budget(res)
+    b = b[(b.scenario == res.reference) & (b.year == year)].reset_index(drop=True)
+    num = lambda v: "" if pd.isna(v) else _fmt(v)   # noqa: E731
+    show = pd.DataFrame({
+        "item": b["label"],
+        "count": [f"{_fmt(c)} {u}" if pd.notna(c) else "" for c, u in zip(b["count"], b["count_unit"])],
+        "in": b["entries"].map(num),
+        "out": b["exits"].map(num),
+        "unit cost": b["unit_cost_dkk"].map(num),
+        "fixed": b["fixed_cost_dkk"].map(lambda v: _fmt(v) if v else ""),
+        "cost [95 % interval]": [f"{_fmt(c)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(lo) else _fmt(c)
+                                 for c, lo, hi in zip(b["cost_dkk"], b["cost_ci_low"], b["cost_ci_high"])],
+    })
+    show.loc[len(show)] = ["Total", "", "", "", "", "", _fmt(b["cost_dkk"].sum())]
+    d = budget_difference(res)
+    d = d[d.year == year]
+    wide = pd.DataFrame()
+    if not d.empty:
+        d = d.assign(cell=[f"{_fmt(c)} [{_fmt(lo)}, {_fmt(hi)}]" for c, lo, hi in zip(d.cost_dkk, d.cost_ci_low, d.cost_ci_high)])
+        wide = d.pivot(index="label", columns="scenario", values="cell")
+        wide = wide.loc[list(dict.fromkeys(d["label"])), [a for a in res.arms if a in wide.columns]]
+        wide.index.name, wide.columns.name = "item", None
+    return show, wide
+
+
+def budget_text(res, year: int = 0) -> str:
+    """budget_tables as text."""
+    show, wide = budget_tables(res, year)
+    period = "over the horizon" if year == 0 else f"in horizon year {year}"
+    lines = [f"Budget of {res.reference} {period}: count x unit cost + fixed = cost (mean of the replications; "
+             f"in/out = children arriving on / leaving the step)",
+             show.to_string(index=False)]
+    if not wide.empty:
+        lines += ["", f"Cost difference from {res.reference} by item {period}, paired mean [95 % interval], DKK",
+                  wide.to_string()]
+    return "\n".join(lines) + "\n"

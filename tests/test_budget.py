@@ -1,0 +1,63 @@
+"""The budget by measure (sim.budget): flows balance the stocks, counts x unit costs give the costs,
+and the rows add up to the cost KPIs, per arm and per year, and in the paired differences."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.budget import budget, budget_difference, budget_replications
+from tests.conftest import one_model, run_inline
+
+
+def test_entries_minus_exits_is_the_change_in_children_on_each_step():
+    _, r = one_model()
+    assert r.step_entries.sum() > 1000 and r.step_exits.sum() > 1000      # something flowed
+    # the model starts empty: the stock at each month end is the running sum of in minus out
+    np.testing.assert_array_equal(r.occupancy_end, np.cumsum(r.step_entries - r.step_exits, axis=1))
+
+
+@pytest.fixture(scope="module")
+def res():
+    return run_inline([], replications=4, compare="[kinship_first,earlier_detection]")
+
+
+def test_count_times_unit_cost_plus_fixed_is_the_cost(res):
+    b = budget(res)
+    priced = b[b["unit_cost_dkk"].notna()]
+    assert len(priced) == len(b[b["item"] != "investment"])
+    np.testing.assert_allclose(priced["cost_dkk"], priced["count"] * priced["unit_cost_dkk"] + priced["fixed_cost_dkk"],
+                               rtol=1e-9, atol=1e-3)
+    assert (b["count"].dropna() >= 0).all() and (b.loc[b["item"] == "caseworkers", "count"] > 0).all()
+
+
+def test_the_budget_adds_up_to_the_cost_kpis(res):
+    b = budget(res)
+    total = b.groupby(["scenario", "year"])["cost_dkk"].sum()
+    s = res.summary[res.summary.kpi == "cost_total_dkk"].set_index(["scenario", "year"])["mean"]
+    years = sorted(set(b.year))
+    assert years == [0, 1, 2]                       # the horizon (0) and each horizon year
+    for sc in res.arms:
+        for y in years:
+            assert total[(sc, y)] == pytest.approx(s[(sc, y)], rel=1e-9)
+    # and per replication, the horizon is the sum of its years
+    per = budget_replications(res)
+    h = per[per.year == 0].set_index(["scenario", "replication", "item"])["cost_dkk"]
+    by_year = per[per.year > 0].groupby(["scenario", "replication", "item"])["cost_dkk"].sum()
+    assert np.allclose(h.sort_index(), by_year.sort_index())
+
+
+def test_the_paired_differences_add_up_and_show_where_a_saving_comes_from(res):
+    d = budget_difference(res)
+    assert set(d.scenario) == {"kinship_first", "earlier_detection"}
+    tot = d[d.year == 0].groupby("scenario")["cost_dkk"].sum()
+    c = res.comparison[(res.comparison.kpi == "cost_total_dkk") & (res.comparison.period == "horizon")]
+    for sc, diff in zip(c.scenario, c.diff_mean):
+        assert tot[sc] == pytest.approx(diff, rel=1e-9)
+    h = d[d.year == 0].set_index(["scenario", "item"])
+    # kinship_first shifts placements to kinship care: more child-years there, fewer in residential care
+    assert h.loc[("kinship_first", "kinship_care"), "cost_ci_low"] > 0
+    assert h.loc[("kinship_first", "kinship_care"), "count"] > 0 > h.loc[("kinship_first", "residential"), "count"]
+    # earlier detection costs more assessments and more early help; the same team
+    assert h.loc[("earlier_detection", "assessments"), "count"] > 0
+    assert h.loc[("earlier_detection", "early_preventive"), "cost_ci_low"] > 0
+    assert h.loc[("earlier_detection", "caseworkers"), "cost_dkk"] == 0
