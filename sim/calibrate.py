@@ -24,8 +24,6 @@ import datetime as _dt
 import hashlib
 import json
 import math
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,41 +260,28 @@ def plot_calibration(c: Calibration, path: Path | None = None):
 
 def write_calibration(c: Calibration, figures: bool = True) -> Path:
     """Store the run at the fitted value, then results/calibrations/<id>/ (atomic), then the catalog row."""
-    import duckdb
-
-    from .store import CATALOG, ensure_schema, results_dir, write_run
+    from .store import CATALOG, register_folder, results_dir, write_atomic, write_run
 
     run_dir = write_run(c.result)
     base = results_dir(c.result)
-    root = base / CALIBRATION_DIR
-    root.mkdir(parents=True, exist_ok=True)
     now = _dt.datetime.now()
-    h = hashlib.sha1(json.dumps([c.overrides, now.isoformat()]).encode()).hexdigest()[:6]
-    cid = f"{now:%Y%m%d-%H%M%S}-{c.municipality}-{h}"
-    staging, final = root / f".staging-{cid}", root / cid
-    try:
-        staging.mkdir()
-        c.table().to_csv(staging / "evaluations.csv", index=False)
-        c.check().to_csv(staging / "check.csv", index=False)
-        (staging / "calibrated.yaml").write_text(overlay_yaml(c))
-        (staging / "summary.txt").write_text(calibration_text(c) + f"\nrun at the fitted value: {run_dir}\n")
+    cid = f"{now:%Y%m%d-%H%M%S}-{c.municipality}-{_short_hash([c.overrides, now.isoformat()])}"
+
+    def fill(d: Path) -> None:
+        c.table().to_csv(d / "evaluations.csv", index=False)
+        c.check().to_csv(d / "check.csv", index=False)
+        (d / "calibrated.yaml").write_text(overlay_yaml(c))
+        (d / "summary.txt").write_text(calibration_text(c) + f"\nrun at the fitted value: {run_dir}\n")
         if figures:
-            plot_calibration(c, staging / "calibration.png")
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        con = duckdb.connect(str(base / CATALOG))
-        try:
-            ensure_schema(con)
-            con.execute("INSERT INTO calibrations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [cid, now, c.municipality, c.parameter, c.kpi, c.target, c.start, c.value, c.converged,
-                         len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides)])
-        finally:
-            con.close()
-    except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
-        raise
+            plot_calibration(c, d / "calibration.png")
+
+    final = write_atomic(base / CALIBRATION_DIR, cid, fill)
+    register_folder(base / CATALOG, "calibrations",
+                    [cid, now, c.municipality, c.parameter, c.kpi, c.target, c.start, c.value, c.converged,
+                     len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides)], final)
     c.calibration_id, c.calibration_dir = cid, final
     return final
+
+
+def _short_hash(obj) -> str:
+    return hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:6]

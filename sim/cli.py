@@ -14,7 +14,7 @@ import sys
 
 from .config import CONF_DIR, ConfigError, available_scenarios, plan
 
-USAGE = """usage: python -m sim [-m|--multirun] [--calibrate] [--cfg] [--list-scenarios] [key=value ...]
+USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity] [--cfg] [--list-scenarios] [key=value ...]
 
 Runs the staircase simulation. By default the reference scenario (scenario=baseline) is compared
 with the scenarios in `compare` under common random numbers; compare=[] runs one scenario.
@@ -27,6 +27,8 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   --calibrate      fit calibration.parameter (default need.onset_scale) until the reference arm's
                    calibration.kpi matches the municipality's key figure; writes results/calibrations/<id>/
                    with the fitted value as a YAML overlay (with -m: one calibration per job)
+  --sensitivity    one-at-a-time sensitivity of the comparison: each parameter in sensitivity.parameters at
+                   its low and high value; writes results/sensitivity/<id>/ with a tornado figure
   --cfg            print the composed configuration of the reference arm and exit
   --list-scenarios print the scenarios in scenarios/ and exit
 
@@ -86,11 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     multirun = any(a in ("-m", "--multirun") for a in argv)
     show_cfg = "--cfg" in argv
     calibrating = "--calibrate" in argv
-    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate")]
+    sensitivity = "--sensitivity" in argv
+    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate", "--sensitivity")]
     unknown = [a for a in overrides if a.startswith("-")]
     if unknown:
         print(f"error: unknown option {unknown[0]!r}; see python -m sim --help", file=sys.stderr)
         return 2
+    if sensitivity and (multirun or calibrating):
+        print("error: --sensitivity runs its own set of runs; it cannot be combined with -m or --calibrate",
+              file=sys.stderr)
+        return 2
+    if sensitivity and not show_cfg:
+        return _sensitivity(overrides)
     try:
         jobs = expand_sweeps(overrides) if multirun else [overrides]
         plans = [plan(job) for job in jobs]          # validate everything before running anything
@@ -104,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if calibrating:
         return _calibrate(jobs, plans)
-    import duckdb
-
     from .report import summary_text
     from .runner import execute
     from .store import results_dir, write_run
@@ -116,11 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i + 1}/{len(plans)}] {' '.join(p.overrides)}", flush=True)
         res = execute(p)
         cfg = p.arms[p.reference]
-        if cfg.output.write:
-            try:
-                write_run(res, sweep_id=sweep.sweep_id if sweep else None)   # atomic: on failure nothing is left behind
-            except (OSError, duckdb.Error) as err:
-                return _store_error(cfg.output.dir, err)
+        if cfg.output.write:                   # atomic: on failure nothing is left behind
+            d = _stored(lambda: write_run(res, sweep_id=sweep.sweep_id if sweep else None), cfg.output.dir)
+            if isinstance(d, int):
+                return d
         print(summary_text(res))
         if res.run_dir is not None:
             print(f"results: {res.run_dir}")
@@ -132,18 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         print(sweep_text(sweep))
         first = plans[0].arms[plans[0].reference]
         if first.output.write:
-            try:
-                d = write_sweep(sweep, sweep_base, figures=first.output.figures)
-            except (OSError, duckdb.Error) as err:
-                return _store_error(first.output.dir, err)
+            d = _stored(lambda: write_sweep(sweep, sweep_base, figures=first.output.figures), first.output.dir)
+            if isinstance(d, int):
+                return d
             print(f"sweep: {d}")
     return 0
 
 
 def _calibrate(jobs: list[list[str]], plans) -> int:
     """One calibration per job; exit 0 if every one converged, 1 if one did not, 2 for bad input."""
-    import duckdb
-
     from .calibrate import calibrate, calibration_text, write_calibration
     status = 0
     for i, (job, p) in enumerate(zip(jobs, plans)):
@@ -155,20 +158,54 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
         try:
             c = calibrate(job)
         except ConfigError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+            return _input_error(err)
         print(calibration_text(c))
         if cfg.output.write:
-            try:
-                d = write_calibration(c, figures=cfg.output.figures)
-            except (OSError, duckdb.Error) as err:
-                return _store_error(cfg.output.dir, err)
+            d = _stored(lambda: write_calibration(c, figures=cfg.output.figures), cfg.output.dir)
+            if isinstance(d, int):
+                return d
             print(f"calibration: {d}\nrun at the fitted value: {c.result.run_dir}")
         if not c.converged:
             print(f"warning: {cal.parameter} did not reach {cal.kpi} within +-{cal.relative_tolerance:.1%} of the target "
                   f"in {len(c.evaluations)} evaluations; the best value is shown", file=sys.stderr)
             status = 1
     return status
+
+
+def _sensitivity(overrides: list[str]) -> int:
+    from .sensitivity import sensitivity, sensitivity_text, write_sensitivity
+    from .store import base_dir
+    try:
+        cfg = plan(overrides).arms
+        ref = next(iter(cfg.values()))
+        n = 1 + 2 * len(ref.sensitivity.parameters)
+        print(f"sensitivity of {ref.sensitivity.kpi}: {len(cfg) - 1} scenario(s) against the reference, "
+              f"{n} runs of {len(cfg)} arms", flush=True)
+        s = sensitivity(overrides)
+    except ConfigError as err:
+        return _input_error(err)
+    print(sensitivity_text(s))
+    if ref.output.write:
+        d = _stored(lambda: write_sensitivity(s, base_dir(ref.output.dir), figures=ref.output.figures), ref.output.dir)
+        if isinstance(d, int):
+            return d
+        print(f"sensitivity: {d}")
+    return 0
+
+
+def _input_error(err: ConfigError) -> int:
+    print(f"error: {err}", file=sys.stderr)
+    return 2
+
+
+def _stored(write, where: str):
+    """The folder ``write()`` returns, or the exit code of a one-line error if results/ cannot be written."""
+    import duckdb
+
+    try:
+        return write()
+    except (OSError, duckdb.Error) as err:
+        return _store_error(where, err)
 
 
 def _store_error(where: str, err: Exception) -> int:

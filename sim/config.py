@@ -202,6 +202,18 @@ class Calibration(_Strict):
     max_evaluations: int = Field(ge=2)
 
 
+class SensitivityParameter(_Strict):
+    key: str
+    low: float
+    high: float
+
+
+class Sensitivity(_Strict):
+    kpi: str
+    replications: Optional[int] = Field(default=None, ge=2)
+    parameters: list[SensitivityParameter] = Field(min_length=1)
+
+
 # KPIs with a key figure in municipality.targets: KPI name -> target field
 TARGET_KPIS = {
     "placed_per_1000_0_22": "placed_per_1000_0_22",
@@ -209,7 +221,7 @@ TARGET_KPIS = {
     "placement_cost_share": "placement_share_of_spending",
 }
 # parts of the configuration that describe the experiment or the data, not a mechanism to fit
-NOT_CALIBRATABLE = ("run", "output", "calibration", "scenario_info", "compare", "municipality")
+NOT_CALIBRATABLE = ("run", "output", "calibration", "sensitivity", "scenario_info", "compare", "municipality")
 
 
 def config_value(c: "Config", path: str) -> Any:
@@ -255,6 +267,7 @@ class Config(_Strict):
     run: Run
     output: Output
     calibration: Calibration
+    sensitivity: Sensitivity
     scenario_info: dict[str, ScenarioInfo]
     compare: list[str]
 
@@ -358,6 +371,7 @@ def _cross_check(c: Config) -> None:
             if part not in available:
                 _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
     _check_calibration(c)
+    _check_sensitivity(c)
     if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
         _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
@@ -381,13 +395,39 @@ def _check_calibration(c: Config) -> None:
     if cal.kpi not in KPI_DEFS:
         _fail("calibration.kpi", cal.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
     if cal.target is None and cal.kpi not in TARGET_KPIS:
-        _fail("calibration.target", None, f"give a target: the municipality has a key figure only for "
+        _fail("calibration.target", None, "give a target: the municipality has a key figure only for "
               + ", ".join(TARGET_KPIS))
     if cal.target is not None and not math.isfinite(cal.target):
         _fail("calibration.target", cal.target, "allowed: a finite number")
     lo, hi = cal.bounds
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         _fail("calibration.bounds", [lo, hi], "allowed: [low, high] with finite low < high")
+
+
+def _check_sensitivity(c: Config) -> None:
+    from .kpis import KPI_DEFS
+
+    sens = c.sensitivity
+    if sens.kpi not in KPI_DEFS:
+        _fail("sensitivity.kpi", sens.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
+    seen = set()
+    for i, p in enumerate(sens.parameters):
+        where = f"sensitivity.parameters[{i}]"
+        try:
+            value = config_value(c, p.key)
+        except KeyError:
+            _fail(f"{where}.key", p.key, "must name a number in the configuration, e.g. costs.caseworker_cost_per_year_dkk")
+        if p.key.split(".")[0] in NOT_CALIBRATABLE:
+            _fail(f"{where}.key", p.key, "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            _fail(f"{where}.key", p.key, f"must be a number (its value here is {value!r})")
+        if isinstance(value, int) and not (float(p.low).is_integer() and float(p.high).is_integer()):
+            _fail(f"{where}", [p.low, p.high], f"{p.key} is a whole number; low and high must be too")
+        if not (math.isfinite(p.low) and math.isfinite(p.high) and p.low < p.high):
+            _fail(f"{where}", [p.low, p.high], "allowed: low < high, both finite")
+        if p.key in seen:
+            _fail(f"{where}.key", p.key, "listed twice")
+        seen.add(p.key)
 
 
 # --------------------------------------------------------------------------- composition
@@ -500,19 +540,27 @@ class Plan(BaseModel):
     tree: dict                        # composed tree of the reference arm (for saving)
 
 
-def plan(overrides: list[str] | tuple[str, ...] = ()) -> Plan:
-    """Compose and validate the reference arm, every compared arm and the warm-up config."""
+WARMUP = "(warm-up)"
+
+
+def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, list[str]] | None = None) -> Plan:
+    """Compose and validate the reference arm, every compared arm and the warm-up config.
+
+    ``arm_overrides`` adds overrides for single arms (by arm name, or WARMUP for the warm-up), applied
+    after ``overrides``; the sensitivity analysis uses it to scale a parameter a scenario sets itself."""
     overrides = list(overrides)
-    tree = compose_tree(overrides)
-    ref_cfg = validate(tree)
+    extra = arm_overrides or {}
     reference = selected_scenario(overrides)
+    tree = compose_tree(overrides + extra.get(reference, []))
+    ref_cfg = validate(tree)
     base_overrides = _strip_scenario(overrides)
-    warm = validate(compose_tree(base_overrides + [scenario_override(BASELINE)])) if reference != BASELINE else ref_cfg
+    warm = (validate(compose_tree(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, [])))
+            if reference != BASELINE or WARMUP in extra else ref_cfg)
     arms = {reference: ref_cfg}
     for entry in ref_cfg.compare:
         if entry == reference or entry in arms:
             continue
-        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)]))
+        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)] + extra.get(entry, [])))
     # The run settings and outputs must agree across arms: pairing needs the same seeds and horizon.
     for name, cfg in arms.items():
         if cfg.run != ref_cfg.run:

@@ -185,7 +185,7 @@ then {cfg.run.horizon_years} horizon years under each scenario. Seed {cfg.run.se
 <p class="note">Most parameters are marked <code>[assumption]</code> or <code>[calibrated]</code> in <code>conf/</code>: they are
 orders of magnitude for an average municipality, not your municipality's figures. Replace them before using the numbers in a budget.
 Intervals are 95 % intervals over replications: they show simulation uncertainty, not uncertainty in the assumptions
-(run a sweep for that).</p>
+(run <code>python -m sim --sensitivity</code> or a sweep for that).</p>
 <h2>Calibration check</h2>{_table(calib, index=False)}
 <h2>Key figures over the horizon</h2><p>Mean [95 % interval]. Flows are totals over the horizon; stocks are means per year.</p>
 {_table(format_summary(res))}"""]

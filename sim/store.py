@@ -44,6 +44,10 @@ _SCHEMA = {
     "sweeps": """CREATE TABLE IF NOT EXISTS sweeps (
         sweep_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, swept_keys VARCHAR, n_jobs INTEGER,
         run_ids VARCHAR, sweep_dir VARCHAR, overrides VARCHAR)""",
+    "sensitivity_analyses": """CREATE TABLE IF NOT EXISTS sensitivity_analyses (
+        sensitivity_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, kpi VARCHAR,
+        reference VARCHAR, scenarios VARCHAR, parameters VARCHAR, runs INTEGER, replications INTEGER,
+        sensitivity_dir VARCHAR, overrides VARCHAR)""",
     "calibrations": """CREATE TABLE IF NOT EXISTS calibrations (
         calibration_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, parameter VARCHAR,
         kpi VARCHAR, target DOUBLE, start_value DOUBLE, fitted_value DOUBLE, converged BOOLEAN,
@@ -60,9 +64,42 @@ def ensure_schema(con) -> None:
         con.execute(sql)
 
 
+def write_atomic(root: Path, name: str, fill) -> Path:
+    """Create root/name by letting ``fill(folder)`` write into a staging folder, renamed when complete;
+    on any failure the staging folder is removed and the exception re-raised. Returns root/name."""
+    root.mkdir(parents=True, exist_ok=True)
+    staging, final = root / f".staging-{name}", root / name
+    try:
+        staging.mkdir()
+        fill(staging)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def register_folder(catalog: Path, table: str, row: list, folder: Path) -> None:
+    """Insert one row into a catalog table; if that fails, remove the folder it describes and re-raise."""
+    try:
+        con = duckdb.connect(str(catalog))
+        try:
+            ensure_schema(con)
+            con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+        finally:
+            con.close()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def results_dir(res: Results) -> Path:
     """output.dir; a relative path is taken from the project root, wherever the run starts."""
-    d = Path(res.plan.arms[res.reference].output.dir).expanduser()
+    return base_dir(res.plan.arms[res.reference].output.dir)
+
+
+def base_dir(output_dir: str) -> Path:
+    d = Path(output_dir).expanduser()
     return d if d.is_absolute() else ROOT / d
 
 

@@ -13,17 +13,14 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from .report import _fmt
 from .runner import Results
-from .store import CATALOG, ensure_schema
+from .store import CATALOG, register_folder, write_atomic
 
 SWEEP_DIR = "sweeps"
 # headline KPIs of a sweep (horizon values): the table and the figure show these
@@ -146,33 +143,17 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
 
 def write_sweep(sw: Sweep, base: Path, figures: bool = True) -> Path:
     """Write results/sweeps/<sweep id>/ through a staging folder and register it; returns the folder."""
-    root = base / SWEEP_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".staging-{sw.sweep_id}"
-    final = root / sw.sweep_id
-    try:
-        staging.mkdir()
-        sw.jobs.to_csv(staging / "jobs.csv", index=False)
-        sw.summary.to_parquet(staging / "summary.parquet", index=False)
-        sw.comparison.to_parquet(staging / "comparison.parquet", index=False)
-        (staging / "summary.txt").write_text(sweep_text(sw))
+    def fill(d: Path) -> None:
+        sw.jobs.to_csv(d / "jobs.csv", index=False)
+        sw.summary.to_parquet(d / "summary.parquet", index=False)
+        sw.comparison.to_parquet(d / "comparison.parquet", index=False)
+        (d / "summary.txt").write_text(sweep_text(sw))
         if figures:
-            plot_sweep(sw, staging / "sweep.png")
-        os.rename(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        con = duckdb.connect(str(base / CATALOG))
-        try:
-            ensure_schema(con)
-            con.execute("INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [sw.sweep_id, _dt.datetime.now(), ",".join(sw.keys), len(sw.rows),
-                         ",".join(str(r["run_id"]) for r in sw.rows), str(final),
-                         json.dumps([r["overrides"] for r in sw.rows])])
-        finally:
-            con.close()
-    except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
-        raise
+            plot_sweep(sw, d / "sweep.png")
+
+    final = write_atomic(base / SWEEP_DIR, sw.sweep_id, fill)
+    register_folder(base / CATALOG, "sweeps",
+                    [sw.sweep_id, _dt.datetime.now(), ",".join(sw.keys), len(sw.rows),
+                     ",".join(str(r["run_id"]) for r in sw.rows), str(final), json.dumps([r["overrides"] for r in sw.rows])],
+                    final)
     return final

@@ -1,6 +1,9 @@
 """Shared helpers: small in-memory runs (nothing written) with fixed seeds."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from sim.config import plan
@@ -39,3 +42,13 @@ def horizon(res, kpi, scenario=None):
 @pytest.fixture
 def tmp_results(tmp_path):
     return tmp_path / "results"
+
+
+def assert_cli_input_error(tmp_path, args, message):
+    """`python -m sim *args` with output.dir under tmp_path: exit 2, one line naming `message`, nothing written."""
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", *args, f"output.dir={out}"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not out.exists()

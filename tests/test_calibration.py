@@ -11,7 +11,7 @@ import yaml
 from sim.calibrate import calibrate
 from sim.config import ConfigError
 from sim.store import query
-from tests.conftest import QUICK, horizon, run_inline
+from tests.conftest import QUICK, assert_cli_input_error, horizon, run_inline
 
 KPI = "placed_per_1000_0_22"
 FAST = QUICK + ["run.replications=4"]
@@ -67,12 +67,7 @@ def test_an_unreachable_target_is_a_one_line_error():
     ("calibration.relative_tolerance=0", "calibration.relative_tolerance"),
 ])
 def test_bad_calibration_settings_are_rejected_before_anything_runs(tmp_path, override, message):
-    out = tmp_path / "results"
-    proc = subprocess.run([sys.executable, "-m", "sim", "--calibrate", *FAST, f"output.dir={out}", override],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 2
-    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert not out.exists()
+    assert_cli_input_error(tmp_path, ["--calibrate", *FAST, override], message)
 
 
 def test_bounds_outside_the_parameters_allowed_range_are_rejected():

@@ -1,0 +1,223 @@
+"""One-at-a-time sensitivity of a scenario comparison (``python -m sim --sensitivity``).
+
+The intervals of an ordinary run show simulation noise only; most parameters are assumptions. This
+module answers the planner's next question: *does the conclusion hold if an assumption is wrong?*
+
+The ``sensitivity`` group of the configuration lists parameters with a low and a high value and the
+KPI to analyse (default ``cost_total_dkk``). The comparison (reference arm and the arms in
+``compare``) is run once at the defaults and then once per parameter and side, with that parameter
+set in every arm and in the warm-up; every run uses the same seed, so the differences between runs
+are the parameter's effect, not noise (common random numbers across runs as well as across arms).
+For each compared scenario it reports the paired difference of the KPI from the reference arm at the
+defaults, at each low and each high value (mean and 95 % interval), the swing (high minus low) and
+whether the sign of the mean difference - saving or extra cost - changes anywhere in the range.
+
+A parameter that a scenario sets itself (e.g. the residential price under ``short_intensive_stays``,
+whose intensive stays cost more) is not overwritten in that arm, which would erase the scenario's
+lever: the arm gets its own value times the same factor (low / default, high / default), so "residential
+care 1.0 M instead of 1.2 M" also makes the intensive stay 1/6 cheaper. The table's ``scaled_in`` says
+where this happened.
+
+Output: ``results/sensitivity/<id>/`` with ``sensitivity.csv`` (one row per scenario, parameter and
+side), ``summary.txt`` and ``tornado.png``, written atomically and registered in the catalog's
+``sensitivity_analyses`` table. The runs themselves are kept in memory only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import WARMUP, ConfigError, config_value, plan
+from .runner import execute
+
+SENSITIVITY_DIR = "sensitivity"
+DEFAULTS = "(defaults)"
+
+
+@dataclass
+class SensitivityResult:
+    overrides: list[str]
+    municipality: str
+    reference: str
+    kpi: str
+    replications: int
+    table: pd.DataFrame          # scenario, parameter, side, value, diff_mean, diff_ci_low, diff_ci_high, n, scaled_in
+    sensitivity_id: str | None = None
+    sensitivity_dir: Path | None = None
+
+    def tornado(self) -> pd.DataFrame:
+        """Per scenario and parameter: the difference at the defaults, low and high, the swing, and
+        whether the sign of the mean difference changes within the range; largest swing first."""
+        t = self.table
+        base = t[t.parameter == DEFAULTS].set_index("scenario")["diff_mean"]
+        p = t[t.parameter != DEFAULTS]
+        w = p.pivot_table(index=["scenario", "parameter"], columns="side", values=["value", "diff_mean"], sort=False)
+        w.columns = [f"{a}_{b}" for a, b in w.columns]
+        w = w.reset_index()
+        w["at_defaults"] = w["scenario"].map(base)
+        w["swing"] = w["diff_mean_high"] - w["diff_mean_low"]
+        # a cost every arm pays alike cancels in the difference up to float round-off: call that 0
+        scale = w[["at_defaults", "diff_mean_low", "diff_mean_high"]].abs().max(axis=1)
+        w.loc[w["swing"].abs() <= 1e-9 * scale, "swing"] = 0.0
+        signs = np.sign(w[["at_defaults", "diff_mean_low", "diff_mean_high"]].to_numpy())
+        w["sign_changes"] = (signs != signs[:, :1]).any(axis=1)
+        order = {s: i for i, s in enumerate(dict.fromkeys(t.scenario))}
+        w = w.assign(_o=w.scenario.map(order), _s=-w.swing.abs()).sort_values(["_o", "_s"]).drop(columns=["_o", "_s"])
+        return w[["scenario", "parameter", "value_low", "value_high", "at_defaults", "diff_mean_low",
+                  "diff_mean_high", "swing", "sign_changes"]].reset_index(drop=True)
+
+
+def _jobs(overrides: list[str]):
+    """(parameter, side, value, scaled, plan) for the run at the defaults and each parameter's low and
+    high, all validated before anything runs. ``scaled`` names the arms that set the parameter
+    themselves and got their own value times low/default (or high/default) instead."""
+    p0 = plan(overrides)
+    cfg = p0.arms[p0.reference]
+    sens = cfg.sensitivity
+    if len(p0.arms) < 2:
+        raise ConfigError("compare = []: a sensitivity analysis compares scenarios with the reference; "
+                          "name at least one, e.g. compare=[full_shift]")
+    reps = [f"run.replications={sens.replications}"] if sens.replications else []
+    jobs = [(DEFAULTS, "", np.nan, "", plan(overrides + reps) if reps else p0)]
+    for i, prm in enumerate(sens.parameters):
+        values = {arm: config_value(acfg, prm.key) for arm, acfg in p0.arms.items()}
+        values[WARMUP] = config_value(p0.warmup, prm.key)
+        ref_value = values[p0.reference]
+        own = {arm: v for arm, v in values.items() if v != ref_value}
+        if own and ref_value == 0:
+            raise ConfigError(f"sensitivity.parameters[{i}].key = {prm.key!r}: the arm(s) {', '.join(own)} set their "
+                              f"own value and the reference's is 0, so it cannot be varied by the same factor in every arm")
+        is_int = isinstance(ref_value, int)
+        for side, v in (("low", prm.low), ("high", prm.high)):
+            v = int(v) if is_int else float(v)
+            factor = v / ref_value if ref_value else 1.0
+            per_arm = {arm: [f"{prm.key}={_as(own_v * factor, is_int)!r}"] for arm, own_v in own.items()}
+            scaled = ", ".join(f"{arm} {own_v:g} -> {_as(own_v * factor, is_int):g}" for arm, own_v in own.items()
+                               if arm != WARMUP)
+            try:
+                jobs.append((prm.key, side, v, scaled, plan(overrides + reps + [f"{prm.key}={v!r}"], per_arm)))
+            except ConfigError as err:
+                raise ConfigError(f"sensitivity.parameters[{i}].{side} = {v!r}: not allowed for {prm.key} ({err})") from None
+    return cfg, jobs
+
+
+def _as(x: float, is_int: bool):
+    return int(round(x)) if is_int else float(f"{x:.6g}")
+
+
+def sensitivity(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None,
+                echo=print) -> SensitivityResult:
+    """Run the analysis described in the module docstring; ConfigError (one line) for bad input."""
+    overrides = list(overrides)
+    cfg, jobs = _jobs(overrides)
+    kpi = cfg.sensitivity.kpi
+    rows = []
+    for i, (param, side, value, scaled, p) in enumerate(jobs):
+        echo(f"[{i + 1}/{len(jobs)}] {param}" + (f" {side} = {value:g}" if side else ""))
+        res = execute(p, progress=progress)
+        c = res.comparison
+        sel = c[(c.period == "horizon") & (c.kpi == kpi)]
+        for r in sel.itertuples():
+            rows.append((r.scenario, param, side, value, r.diff_mean, r.diff_ci_low, r.diff_ci_high, r.n, scaled))
+    table = pd.DataFrame(rows, columns=["scenario", "parameter", "side", "value", "diff_mean", "diff_ci_low",
+                                        "diff_ci_high", "n", "scaled_in"])
+    ref_plan = jobs[0][4]
+    return SensitivityResult(overrides=overrides, municipality=cfg.municipality.name, reference=ref_plan.reference,
+                             kpi=kpi, replications=ref_plan.arms[ref_plan.reference].run.replications, table=table)
+
+
+# --------------------------------------------------------------------------- output
+
+def sensitivity_text(s: SensitivityResult) -> str:
+    from .report import _fmt
+
+    t = s.tornado()
+    base = s.table[s.table.parameter == DEFAULTS].set_index("scenario")
+    lines = [f"Sensitivity of the paired difference in {s.kpi} from {s.reference} ({s.municipality}, "
+             f"{s.replications} replications per run, one parameter at a time, common random numbers)"]
+    for sc, g in t.groupby("scenario", sort=False):
+        b = base.loc[sc]
+        lines += ["", f"{sc}: {_fmt(b.diff_mean)} [{_fmt(b.diff_ci_low)}, {_fmt(b.diff_ci_high)}] at the defaults"]
+        show = pd.DataFrame({
+            "parameter": g["parameter"],
+            "low -> high": [f"{_fmt(a)} -> {_fmt(b)}" for a, b in zip(g.value_low, g.value_high)],
+            "difference at low": g["diff_mean_low"].map(_fmt),
+            "at high": g["diff_mean_high"].map(_fmt),
+            "swing": g["swing"].map(_fmt),
+            "sign changes": g["sign_changes"].map({True: "YES", False: ""}),
+        })
+        lines.append(show.to_string(index=False))
+    scaled = s.table[s.table.scaled_in != ""].drop_duplicates("parameter")
+    if len(scaled):
+        lines += ["", "Set by a scenario itself, so scaled there by the same factor (values at low):"]
+        lines += [f"  {r.parameter}: {r.scaled_in}" for r in scaled.itertuples()]
+    flips = t[t.sign_changes]
+    lines += ["", "Conclusions that depend on an assumption (the sign of the mean difference changes within its range): "
+              + ("; ".join(f"{r.scenario} on {r.parameter}" for r in flips.itertuples()) if len(flips) else "none")]
+    return "\n".join(lines) + "\n"
+
+
+def plot_tornado(s: SensitivityResult, path: Path | None = None):
+    """One panel per scenario: bars from the difference at the defaults to the difference at each
+    parameter's low and high value, largest swing on top; 0 marked."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    from .plots import _save
+
+    t = s.tornado()
+    scenarios = list(dict.fromkeys(t.scenario))
+    ncol = min(3, len(scenarios))
+    nrow = (len(scenarios) + ncol - 1) // ncol
+    n_par = t.parameter.nunique()
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 0.45 * n_par * nrow + 1.2 * nrow), squeeze=False)
+    money = s.kpi.endswith("_dkk")
+    for ax, sc in zip(axes.flat, scenarios):
+        g = t[t.scenario == sc].iloc[::-1]
+        y = np.arange(len(g))
+        base = g["at_defaults"].iloc[0]
+        b = s.table[(s.table.parameter == DEFAULTS) & (s.table.scenario == sc)].iloc[0]
+        ax.axvspan(b.diff_ci_low, b.diff_ci_high, color="grey", alpha=0.15, lw=0, label="95 % interval at the defaults")
+        ax.barh(y, g["diff_mean_low"] - base, left=base, color="tab:blue", alpha=0.8, label="low value")
+        ax.barh(y, g["diff_mean_high"] - base, left=base, color="tab:orange", alpha=0.8, label="high value")
+        ax.axvline(base, color="black", lw=1)
+        ax.axvline(0, color="tab:red", lw=1, ls="--")
+        ax.set_yticks(y, [p.split(".", 1)[-1] if len(p) > 40 else p for p in g["parameter"]], fontsize=7)
+        ax.set_title(sc, fontsize=10)
+        if money:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
+    for ax in list(axes.flat)[len(scenarios):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Paired difference in {s.kpi} from {s.reference}: at the defaults (black, grey = its 95 % interval) and "
+                 f"at each parameter's low and high value; red dashed = no difference", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) -> Path:
+    from .store import CATALOG, register_folder, write_atomic
+
+    now = _dt.datetime.now()
+    sid = f"{now:%Y%m%d-%H%M%S}-{s.municipality}-" + hashlib.sha1(json.dumps([s.overrides, now.isoformat()]).encode()).hexdigest()[:6]
+
+    def fill(d: Path) -> None:
+        s.table.to_csv(d / "sensitivity.csv", index=False)
+        s.tornado().to_csv(d / "tornado.csv", index=False)
+        (d / "summary.txt").write_text(sensitivity_text(s))
+        if figures:
+            plot_tornado(s, d / "tornado.png")
+
+    final = write_atomic(base / SENSITIVITY_DIR, sid, fill)
+    params = [p for p in dict.fromkeys(s.table.parameter) if p != DEFAULTS]
+    register_folder(base / CATALOG, "sensitivity_analyses",
+                    [sid, now, s.municipality, s.kpi, s.reference, ",".join(dict.fromkeys(s.table.scenario)),
+                     ",".join(params), 1 + 2 * len(params), s.replications, str(final), " ".join(s.overrides)], final)
+    s.sensitivity_id, s.sensitivity_dir = sid, final
+    return final

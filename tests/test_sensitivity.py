@@ -1,0 +1,93 @@
+"""One-at-a-time sensitivity (python -m sim --sensitivity): the run at the defaults is the ordinary
+comparison, each parameter moves the difference the way its mechanism says, a cost every arm pays
+alike does not move it, a scenario's own value is scaled rather than overwritten, and bad settings
+are refused before anything runs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from sim.config import ConfigError
+from sim.sensitivity import DEFAULTS, sensitivity
+from sim.store import query
+from tests.conftest import QUICK, assert_cli_input_error, run_inline
+
+RES_COST = "staircase.steps.residential.cost_per_year_dkk"
+CW_COST = "costs.caseworker_cost_per_year_dkk"
+PARAMS = ("sensitivity.parameters=[{key:%s,low:1000000,high:1500000},{key:%s,low:550000,high:650000}]"
+          % (RES_COST, CW_COST))
+FAST = QUICK + ["sensitivity.replications=3", "compare=[kinship_first]", PARAMS]
+
+
+@pytest.fixture(scope="module")
+def s():
+    return sensitivity(FAST, progress=False, echo=lambda line: None)
+
+
+def test_the_run_at_the_defaults_is_the_ordinary_comparison(s):
+    plain = run_inline([], replications=3, compare="[kinship_first]").comparison
+    plain = plain[(plain.period == "horizon") & (plain.kpi == "cost_total_dkk")].iloc[0]
+    at_defaults = s.table[s.table.parameter == DEFAULTS].iloc[0]
+    assert at_defaults.diff_mean == plain.diff_mean and at_defaults.n == 3
+    assert len(s.table) == 1 + 2 * 2                   # the defaults, then low and high of each parameter
+
+
+def test_each_parameter_moves_the_difference_as_its_mechanism_says(s):
+    t = s.tornado().set_index("parameter")
+    # kinship_first moves children out of residential care: the dearer residential care, the larger the saving
+    r = t.loc[RES_COST]
+    assert r.diff_mean_high < r.at_defaults < r.diff_mean_low < 0 and r.swing < 0
+    # both arms pay the same team: its price cancels in the paired difference
+    assert t.loc[CW_COST, "swing"] == 0 and not t.loc[CW_COST, "sign_changes"]
+    assert list(t.index) == [RES_COST, CW_COST]       # largest swing first
+
+
+def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the_same_factor():
+    from sim.sensitivity import _jobs
+
+    _, jobs = _jobs(QUICK + ["compare=[frequent_followup]",
+                             "sensitivity.parameters=[{key:casework.followup_interval_days,low:120,high:240}]"])
+    (_, side, value, scaled, p) = jobs[1]
+    assert side == "low" and value == 120.0
+    assert p.arms["baseline"].casework.followup_interval_days == 120.0 == p.warmup.casework.followup_interval_days
+    # frequent_followup follows up every 91 days instead of 182: at the low value, 91 x 120/182 = 60 days
+    assert p.arms["frequent_followup"].casework.followup_interval_days == pytest.approx(91 * 120 / 182, rel=1e-6)
+    assert scaled.startswith("frequent_followup 91 -> 60")
+
+
+def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
+    with pytest.raises(ConfigError, match=r"sensitivity.parameters\[0\].key = 'staircase.steps.intensive_home_based"
+                                          r".fixed_cost_per_year_dkk': the arm\(s\) intensive_home_based set their own"):
+        sensitivity(QUICK + ["compare=[intensive_home_based]", "sensitivity.parameters=[{key:staircase.steps."
+                             "intensive_home_based.fixed_cost_per_year_dkk,low:1000000,high:5000000}]"],
+                    progress=False, echo=lambda line: None)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("sensitivity.parameters=[{key:casework.overload.min_work_share,low:0.3,high:2.0}]",
+     "sensitivity.parameters[0].high = 2.0: not allowed for casework.overload.min_work_share"),
+    ("sensitivity.parameters=[{key:casework.overload.min_work_shar,low:0.3,high:0.6}]", "must name a number"),
+    ("sensitivity.parameters=[{key:casework.caseworkers,low:10.5,high:16}]", "is a whole number"),
+    ("sensitivity.parameters=[{key:need.onset_scale,low:1.0,high:0.8}]", "low < high"),
+    ("sensitivity.kpi=savings", "unknown KPI"),
+    ("compare=[]", "name at least one"),
+])
+def test_bad_sensitivity_settings_are_one_line_errors_and_write_nothing(tmp_path, override, message):
+    assert_cli_input_error(tmp_path, ["--sensitivity", *FAST, override], message)
+
+
+@pytest.mark.slow
+def test_cli_writes_the_analysis_and_registers_it(tmp_path):
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", "--sensitivity", *FAST, f"output.dir={out}",
+                           "output.write=true", "output.figures=true"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "kinship_first" in proc.stdout and "Conclusions that depend on an assumption" in proc.stdout
+    row = query("SELECT * FROM sensitivity_analyses", out).iloc[0]
+    assert row.runs == 5 and row.replications == 3 and row.parameters == f"{RES_COST},{CW_COST}"
+    d = out / "sensitivity" / row.sensitivity_id
+    for f in ("sensitivity.csv", "tornado.csv", "summary.txt", "tornado.png"):
+        assert (d / f).is_file(), f
+    assert not [p for p in (out / "sensitivity").iterdir() if p.name.startswith(".staging")]
