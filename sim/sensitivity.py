@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .config import WARMUP, ConfigError, config_value, plan
+from .report import _fmt
 from .runner import execute
 
 SENSITIVITY_DIR = "sensitivity"
@@ -98,7 +99,7 @@ def _jobs(overrides: list[str]):
             v = int(v) if is_int else float(v)
             factor = v / ref_value if ref_value else 1.0
             per_arm = {arm: [f"{prm.key}={_as(own_v * factor, is_int)!r}"] for arm, own_v in own.items()}
-            scaled = ", ".join(f"{arm} {own_v:g} -> {_as(own_v * factor, is_int):g}" for arm, own_v in own.items()
+            scaled = ", ".join(f"{arm} {_fmt(own_v)} -> {_fmt(_as(own_v * factor, is_int))}" for arm, own_v in own.items()
                                if arm != WARMUP)
             try:
                 jobs.append((prm.key, side, v, scaled, plan(overrides + reps + [f"{prm.key}={v!r}"], per_arm)))
@@ -135,8 +136,6 @@ def sensitivity(overrides: list[str] | tuple[str, ...] = (), progress: bool | No
 # --------------------------------------------------------------------------- output
 
 def sensitivity_text(s: SensitivityResult) -> str:
-    from .report import _fmt
-
     t = s.tornado()
     base = s.table[s.table.parameter == DEFAULTS].set_index("scenario")
     lines = [f"Sensitivity of the paired difference in {s.kpi} from {s.reference} ({s.municipality}, "
@@ -191,13 +190,13 @@ def plot_tornado(s: SensitivityResult, path: Path | None = None):
         ax.set_yticks(y, [p.split(".", 1)[-1] if len(p) > 40 else p for p in g["parameter"]], fontsize=7)
         ax.set_title(sc, fontsize=10)
         if money:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.4g}M"))
     for ax in list(axes.flat)[len(scenarios):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"Paired difference in {s.kpi} from {s.reference}: at the defaults (black, grey = its 95 % interval) and "
                  f"at each parameter's low and high value; red dashed = no difference", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))      # room for the title
     return _save(fig, path)
 
 

@@ -127,7 +127,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
                         marker="o", ms=4, capsize=2, lw=1.2, label=sc)
         ax.set_title(kpi, fontsize=10)
         if kpi.endswith("_dkk"):
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.4g}M"))
         if numeric is None:
             labels = sw.jobs.set_index("job")["label"]
             ax.set_xticks(list(labels.index), list(labels.values), rotation=30, ha="right", fontsize=8)

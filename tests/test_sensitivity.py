@@ -54,7 +54,7 @@ def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the
     assert p.arms["baseline"].casework.followup_interval_days == 120.0 == p.warmup.casework.followup_interval_days
     # frequent_followup follows up every 91 days instead of 182: at the low value, 91 x 120/182 = 60 days
     assert p.arms["frequent_followup"].casework.followup_interval_days == pytest.approx(91 * 120 / 182, rel=1e-6)
-    assert scaled.startswith("frequent_followup 91 -> 60")
+    assert scaled.startswith("frequent_followup 91.0 -> 60.0")
 
 
 def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
