@@ -45,6 +45,7 @@ class Municipality(_Strict):
     population: int = Field(gt=0)
     children_0_17: int = Field(gt=0)
     young_18_22: int = Field(ge=0)
+    population_growth_per_year: float = Field(ge=-0.2, le=0.2)
     targets: Targets
 
 
@@ -565,7 +566,8 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
     for name, cfg in arms.items():
         if cfg.run != ref_cfg.run:
             raise ConfigError(f"scenario {name!r} changes run.*: scenarios may change mechanisms only, not the experiment")
-        if cfg.municipality.children_0_17 != ref_cfg.municipality.children_0_17 or cfg.municipality.young_18_22 != ref_cfg.municipality.young_18_22:
+        if (cfg.municipality.children_0_17, cfg.municipality.young_18_22, cfg.municipality.population_growth_per_year) != \
+                (ref_cfg.municipality.children_0_17, ref_cfg.municipality.young_18_22, ref_cfg.municipality.population_growth_per_year):
             raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
         if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
             raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .model import C, RepResult
-from .params import DAYS_PER_YEAR, MONTHS_PER_YEAR
+from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
 
 # name: (unit, horizon aggregation, description). "sum" = total over the horizon years,
 # "mean" = mean of the yearly values, "pooled" = recomputed from the horizon's pooled counts.
@@ -51,17 +51,18 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
     total = float(monthly_total.sum())
     disc = float((monthly_total * (1 + r.discount_rate) ** (-t_mid_years)).sum())
     pop_0_22 = r.children_0_17 + r.young_18_22
+    person_days = float(r.population_factor[sl].sum()) * DAYS_PER_MONTH   # per head at the horizon start
     open_cases = float(r.case_days[sl].sum() / days)
     team = float(r.team[sl].mean())
     placements_cost = float(cost_step[pl].sum() + cost_fixed[pl].sum())
     due = ctr[C["followups_due"]]
     out = {
-        "placed_per_1000_0_17": float(child[pl].sum() / days / r.children_0_17 * 1000),
-        "placed_per_1000_0_22": float((child[pl].sum() + adult[pl].sum()) / days / pop_0_22 * 1000),
+        "placed_per_1000_0_17": float(child[pl].sum() / person_days / r.children_0_17 * 1000),
+        "placed_per_1000_0_22": float((child[pl].sum() + adult[pl].sum()) / person_days / pop_0_22 * 1000),
         "new_placements": float(ctr[C["new_placements"]]),
         "cost_total_dkk": total,
         "cost_total_discounted_dkk": disc,
-        "cost_per_child_0_22_dkk": total / pop_0_22 / years,
+        "cost_per_child_0_22_dkk": total / pop_0_22 / (person_days / DAYS_PER_YEAR),
         "cost_placements_dkk": placements_cost,
         "placement_cost_share": placements_cost / total if total > 0 else np.nan,
         "cost_caseworkers_dkk": float(r.cost_caseworkers[sl].sum()),

@@ -46,6 +46,10 @@ C = {name: i for i, name in enumerate(CTR)}
 # bookkeeping only (speed, not a parameter): prune exited children from the registry this often
 REGISTRY_PRUNE_AT = 4096
 
+# numerics, not a parameter: below this |y|, log1p(y)/r is computed from its series (a tiny growth rate
+# would otherwise give a zero wait between onsets)
+LOG1P_SERIES_BELOW = 1e-8
+
 # time tolerance (days) when comparing a wake-up time with a scheduled time (float round-off)
 TIME_EPS = 1e-9
 
@@ -128,8 +132,9 @@ class RepResult:
     active_end: int
     exited: int
     events: int
-    children_0_17: int
-    young_18_22: int
+    children_0_17: int               # at the horizon start
+    young_18_22: int                 # at the horizon start
+    population_factor: np.ndarray    # [month] mean population relative to the horizon start (1 = stationary)
     horizon_months: int
     discount_rate: float
 
@@ -181,7 +186,8 @@ class Model:
         self.next_id = 0
         self.active = 0
         self.exited_n = 0
-        self.cohort_per_day_age = warm.children_0_17 / warm.adult_age_days  # children per day of age
+        self.cohort_per_day_age = warm.children_0_17 / warm.adult_age_days  # children per day of age, horizon start
+        self.growth = warm.growth_per_day   # the population at time t is its size at the horizon start x exp(growth (t - T_w))
         self._area_prev = [0.0] * n
         self._area_a_prev = [0.0] * n
         self._case_prev = 0.0
@@ -330,7 +336,7 @@ class Model:
             u1, u2, u3, u4 = st.u(), st.u(), st.u(), st.u()
             if total <= 0:
                 return
-            yield env.timeout(-math.log(u1) / total)
+            yield env.timeout(self._onset_wait(-math.log(u1), total))
             # group
             x = u2 * total
             g = 0
@@ -348,13 +354,34 @@ class Model:
             c = self.new_child(age, level)
             self.start(c)
 
+    def _onset_wait(self, e: float, total: float) -> float:
+        """Time until the cumulative onset hazard from now reaches e (an Exp(1) draw), when the
+        population - and so the hazard, total per day at the horizon start - grows exponentially."""
+        r = self.growth
+        if r == 0:
+            return e / total
+        level = total * math.exp(r * (self.env.now - self.T_w))
+        y = e * r / level
+        if abs(y) < LOG1P_SERIES_BELOW:               # log1p(y) / r to second order, exact where r is tiny
+            return e / level * (1 - y / 2)
+        return math.log1p(y) / r if y > -1 else INF    # a shrinking population may never produce another onset
+
+    def population_factor(self) -> np.ndarray:
+        """Mean population of each month relative to the horizon start."""
+        r, M, w = self.growth, self.M, self.T_w
+        x = r * DAYS_PER_MONTH
+        if x == 0:
+            return np.ones(M)
+        a = np.arange(M) * DAYS_PER_MONTH - w
+        return np.exp(r * a) * (math.expm1(x) / x)      # expm1: exact for a tiny growth rate too
+
     def initial_population(self) -> None:
         """Children with a need at t=0; the known share follows the detection mechanism."""
         P = self.P
         st = self.s["initial"]
         adult = P.adult_age_days
         for level in range(1, P.n_levels):
-            n = st.poisson(P.initial_prevalence[level] * P.children_0_17)
+            n = st.poisson(P.initial_prevalence[level] * P.children_0_17 * math.exp(-self.growth * self.T_w))
             det, esc, rec = P.det_per_day[level], P.esc_per_day[level], P.rec_per_day[level]
             known = det / (det + esc + rec) if det > 0 else 0.0
             for _ in range(n):
@@ -420,11 +447,16 @@ class Model:
     def apply(self, c: Child, target: int, wait_for: int) -> None:
         if target < 0:
             if wait_for >= 0 and c.waiting_for != wait_for:
+                if c.waiting_for < 0:                  # not already on another step's list
+                    self.n_waiting += 1
                 c.waiting_for = wait_for
                 self.waitlists[wait_for].append(c)
-                self.n_waiting += 1
-                if not c.case and self.P.requires_case[wait_for]:
+                P = self.P
+                if not c.case and P.requires_case[wait_for]:
                     self._open_case(c)
+                elif c.case and not P.requires_case[wait_for] and not P.requires_case[c.step]:
+                    self._close_case(c)                # now waiting for a step without a case (e.g. the early-help unit)
+                    self.poke(c)
             return
         if c.waiting_for >= 0:
             c.waiting_for = -1
@@ -928,6 +960,7 @@ class Model:
             waiting_end=self.waiting_end, team=self.team_hist, counters=np.array(self.ctr),
             children=self.ledger, created=self.next_id, active_end=len(alive), exited=self.exited_n,
             events=_event_count(env), children_0_17=P.children_0_17, young_18_22=P.young_18_22,
+            population_factor=self.population_factor(),
             horizon_months=self.h_months, discount_rate=P.discount_rate,
         )
 

@@ -86,6 +86,7 @@ class Compiled:
     # population
     children_0_17: int
     young_18_22: int
+    growth_per_day: float          # continuous growth rate of the population (0 = stationary)
     initial_prevalence: list     # by level
 
 
@@ -223,5 +224,6 @@ def compile_config(c: Config) -> Compiled:
         investment_per_day=invest_year / DAYS_PER_YEAR,
         children_0_17=c.municipality.children_0_17,
         young_18_22=c.municipality.young_18_22,
+        growth_per_day=math.log1p(c.municipality.population_growth_per_year) / DAYS_PER_YEAR,
         initial_prevalence=[0.0] + [c.need.initial_prevalence[lv] for lv in levels[1:]],
     )

@@ -94,6 +94,7 @@ BAD = [
     (["+staircase.matching.mild.early.no_such_step=1"], "no_such_step"),               # step that does not exist
     (["staircase.ground_step=nowhere"], "staircase.ground_step"),
     (["run.replications=0"], "run.replications"),                                      # zero replications
+    (["municipality.population_growth_per_year=0.5"], "municipality.population_growth_per_year"),  # beyond +-20 %/yr
     (["compare=[no_such_scenario]"], "compare"),
     (["municipality=atlantis"], "municipality/atlantis"),
     (["scenario=no_such_scenario"], "scenario/no_such_scenario"),

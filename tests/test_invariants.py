@@ -1,6 +1,7 @@
 """Property tests (Hypothesis): invariants that must hold for any valid parameters."""
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,9 @@ def check_invariants(m, r):
     P = m.P
     assert r.created == r.active_end + r.exited
     assert r.open_cases_end.min() >= 0 and r.occupancy_end.min() >= 0
+    # every child on a step arrived there and has not left: stocks are the running sum of the flows
+    assert (r.occupancy_end == np.cumsum(r.step_entries - r.step_exits, axis=1)).all()
+    assert (r.population_factor > 0).all()
     alive = [c for c in m.registry if not c.exited]
     assert len(alive) == r.active_end
     n_case = 0
@@ -23,6 +27,7 @@ def check_invariants(m, r):
         n_case += c.case
         assert 0 <= c.level < P.n_levels
     assert n_case == m.n_case
+    assert m.n_waiting == sum(c.waiting_for >= 0 for c in alive)
     # nobody enters a full step: above capacity (children already there when a scenario lowered it)
     # the occupancy can only fall
     h0 = m.warm_months
@@ -52,6 +57,7 @@ params = st.fixed_dictionaries({
     "seed": st.integers(min_value=0, max_value=10_000),
     "priority": st.tuples(*[st.integers(min_value=0, max_value=2)] * 3),
     "min_share": st.floats(min_value=0.2, max_value=1.0),
+    "growth": st.floats(min_value=-0.2, max_value=0.2),
 })
 
 
@@ -67,6 +73,7 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
     ov += [f"casework.task_priority.{t}={v}" for t, v in zip(("assessment", "review", "followup"), p["priority"])]
     ov.append(f"casework.overload.min_work_share={p['min_share']}")
+    ov.append(f"municipality.population_growth_per_year={p['growth']}")
     m, r = one_model(ov)
     check_invariants(m, r)
 

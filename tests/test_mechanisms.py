@@ -72,6 +72,52 @@ def test_onsets_match_the_analytical_expectation():
     assert abs(observed - expected) < 4 * np.sqrt(expected)
 
 
+def test_onsets_follow_a_growing_population():
+    """With growth g the onset hazard is the stationary one x (1+g)^t, t in years from the horizon start:
+    the expected count in [a, b] is rate x integral of (1+g)^t, here for the warm-up and the horizon apart."""
+    g = 0.15
+    m, r = one_model(["run.warmup_years=2", "run.horizon_years=2", f"municipality.population_growth_per_year={g}"])
+    P = m.P
+    per_day_age = P.children_0_17 / P.adult_age_days
+    rate = sum(max(0.0, min(hi, P.adult_age_days) - lo) * per_day_age * h
+               for (lo, hi), h in zip(P.group_edges_days, P.onset_per_day)) * DAYS_PER_YEAR   # per year at t = 0
+    ln = np.log1p(g)
+    onsets = r.counters[C["onsets"]]
+    for window, (a, b) in ((r.month_index < 0, (-2, 0)), (r.month_index >= 0, (0, 2))):
+        expected = rate * ((1 + g) ** b - (1 + g) ** a) / ln
+        assert abs(onsets[window].sum() - expected) < 4 * np.sqrt(expected), (a, b)
+    assert onsets[r.month_index >= 0].sum() > onsets[r.month_index < 0].sum() * 1.15
+    # the population the per-1,000 figures divide by grows the same way: mean factor of the first horizon
+    # month is the integral of (1+g)^t over it
+    h0 = int(np.argmax(r.month_index >= 0))
+    month = 1 / 12
+    assert r.population_factor[h0] == pytest.approx(((1 + g) ** month - 1) / (ln * month), rel=1e-9)
+
+
+@pytest.mark.parametrize("g", [1e-300, 1e-12, -1e-12])
+def test_a_tiny_growth_rate_is_as_good_as_none(g):
+    """Regression (found by the property test): a growth rate so small that 1 + y == 1 in floating point
+    gave zero waits between onsets, and onsets without end."""
+    _, flat = one_model(["run.warmup_years=1", "run.horizon_years=1"])
+    _, tiny = one_model(["run.warmup_years=1", "run.horizon_years=1", f"municipality.population_growth_per_year={g}"])
+    assert tiny.counters[C["onsets"]].sum() == flat.counters[C["onsets"]].sum()
+
+
+def test_placements_lag_a_changing_population():
+    """Today's placements come from the needs of past, smaller (growing) or larger (shrinking) cohorts:
+    per 1,000 of today's population, a growing municipality places fewer and a shrinking one more,
+    while a growing one's notifications rise from one horizon year to the next."""
+    runs = {g: run_inline([f"municipality.population_growth_per_year={g}"], replications=4) for g in (-0.1, 0.0, 0.1)}
+    rate = {g: horizon(res, "placed_per_1000_0_22").mean() for g, res in runs.items()}
+    assert rate[-0.1] > 1.1 * rate[0.0] and rate[0.1] < 0.9 * rate[0.0]
+
+    def trend(res):
+        k = res.kpis
+        y = k[(k.period == "year") & (k.kpi == "notifications")].groupby("year")["value"].mean()
+        return y[2] / y[1]
+    assert trend(runs[0.1]) > trend(runs[0.0]) + 0.05
+
+
 def test_cutting_caseworkers_makes_followups_slip():
     many = run_inline(["casework.caseworkers=16"], replications=3)
     few = run_inline(["casework.caseworkers=9"], replications=3)
