@@ -48,7 +48,7 @@ REGISTRY_PRUNE_AT = 4096
 
 # numerics, not a parameter: below this |y|, log1p(y)/r is computed from its series (a tiny growth rate
 # would otherwise give a zero wait between onsets)
-LOG1P_SERIES_BELOW = 1e-8
+SERIES_BELOW = 1e-8
 
 # time tolerance (days) when comparing a wake-up time with a scheduled time (float round-off)
 TIME_EPS = 1e-9
@@ -362,7 +362,7 @@ class Model:
             return e / total
         level = total * math.exp(r * (self.env.now - self.T_w))
         y = e * r / level
-        if abs(y) < LOG1P_SERIES_BELOW:               # log1p(y) / r to second order, exact where r is tiny
+        if abs(y) < SERIES_BELOW:               # log1p(y) / r to second order, exact where r is tiny
             return e / level * (1 - y / 2)
         return math.log1p(y) / r if y > -1 else INF    # a shrinking population may never produce another onset
 
