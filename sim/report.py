@@ -187,6 +187,7 @@ orders of magnitude for an average municipality, not your municipality's figures
 Intervals are 95 % intervals over replications: they show simulation uncertainty, not uncertainty in the assumptions
 (run <code>python -m sim --sensitivity</code> or a sweep for that).</p>
 <h2>Calibration check</h2>{_table(calib, index=False)}
+<p>To fit the level of need to the municipality's placements: <code>python -m sim --calibrate municipality={html.escape(m.name)}</code>.</p>
 <h2>Key figures over the horizon</h2><p>Mean [95 % interval]. Flows are totals over the horizon; stocks are means per year.</p>
 {_table(format_summary(res))}"""]
     if not res.comparison.empty:
