@@ -33,7 +33,17 @@ KEYS = ["scenario", "replication", "year", "item"]
 
 
 def budget_replications(res) -> pd.DataFrame:
-    """Per replication: scenario, replication, year (0 = horizon), item, count, entries, exits, cost_dkk."""
+    """Per replication: scenario, replication, year (0 = horizon), item, count, entries, exits, cost_dkk.
+    Computed once per Results (the tables below, the report and the run folder all use it)."""
+    cached = getattr(res, "_budget_replications", None)
+    if cached is not None and cached[0] is res.timeseries:
+        return cached[1]
+    out = _budget_replications(res)
+    res._budget_replications = (res.timeseries, out)
+    return out
+
+
+def _budget_replications(res) -> pd.DataFrame:
     ts = res.timeseries
     h = ts[ts["month"] >= 0].assign(year=lambda d: d["month"] // MONTHS_PER_YEAR + 1)
     ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
