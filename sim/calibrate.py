@@ -33,7 +33,6 @@ from .config import ConfigError, calibration_target, config_value, plan
 from .runner import Results, execute
 
 CALIBRATION_DIR = "calibrations"
-SIGNIFICANT = 5                  # digits of a candidate value: what is evaluated is what the overlay says
 
 
 @dataclass
@@ -82,23 +81,111 @@ class Calibration:
 
 
 class _Converged(Exception):
-    def __init__(self, x: float):
-        self.x = x
+    pass
 
 
 class _OutOfEvaluations(Exception):
     pass
 
 
+class Unreachable(ValueError):
+    """The target lies outside what the parameter's range gives; ``kpis`` are the KPI values seen."""
+
+    def __init__(self, kpis: list[float]):
+        super().__init__(f"target not reached; KPI ranged over {min(kpis):.4g} .. {max(kpis):.4g}")
+        self.kpis = kpis
+
+
+@dataclass
+class Search:
+    value: float                  # the evaluated value whose KPI is nearest the target
+    converged: bool               # that KPI is within the tolerance
+    evaluated: dict               # value -> KPI, in the order evaluated
+
+
+SIGNIFICANT = 5                   # digits of a candidate value: what is evaluated is what the overlay says
+FIRST_STEP_SHARE = 0.1            # first step as a share of the range, when a proportional guess is impossible
+NUDGE = 1.1                       # factor for a second point when the proportional guess is the start itself
+OVERSHOOT = 1.5                   # bracketing steps go this much beyond the secant's estimate, to cross the target
+
+
 def _round(x: float) -> float:
     return float(f"{x:.{SIGNIFICANT}g}")
+
+
+def find_target(kpi_at, start: float, target: float, lo: float, hi: float, relative_tolerance: float,
+                max_evaluations: int) -> Search:
+    """Search [lo, hi] for a value whose ``kpi_at(value)`` is within relative_tolerance of target.
+
+    Brackets the target from ``start`` (the second point is the proportional guess start x target /
+    KPI(start); then steps along the secant, 1.5 x longer, until the target is crossed), then narrows
+    the bracket with Brent's method; stops at the first value within the tolerance or after
+    max_evaluations calls of kpi_at. Candidates are rounded to SIGNIFICANT digits and never evaluated
+    twice. Raises Unreachable if the range does not cross the target."""
+    from scipy.optimize import brentq
+
+    tol = relative_tolerance * abs(target) if target else relative_tolerance
+    seen: dict[float, float] = {}
+
+    def gap(x: float) -> float:
+        x = _round(min(max(x, lo), hi))
+        if x not in seen:
+            if len(seen) >= max_evaluations:
+                raise _OutOfEvaluations
+            seen[x] = kpi_at(x)
+            if abs(seen[x] - target) <= tol:
+                raise _Converged
+        return seen[x] - target
+
+    try:
+        bracket = _bracket(gap, start, target, lo, hi, max_evaluations)
+        if bracket is None:
+            raise Unreachable(list(seen.values()))
+        a, b = bracket
+        # candidates are rounded to SIGNIFICANT digits, so a narrower bracket than that gains nothing
+        brentq(gap, a, b, xtol=max(abs(a), abs(b)) * 10.0 ** (1 - SIGNIFICANT), maxiter=max_evaluations)
+    except (_Converged, _OutOfEvaluations):
+        pass
+    except RuntimeError:                        # brentq's own iteration limit: keep the best evaluated value
+        pass
+    best = min(seen, key=lambda x: abs(seen[x] - target))
+    return Search(best, abs(seen[best] - target) <= tol, seen)
+
+
+def _bracket(gap, start: float, target: float, lo: float, hi: float, max_steps: int):
+    """Two values whose gaps (KPI - target) have opposite signs, found from the start value outwards;
+    None if the range does not cross the target."""
+    x0 = _round(min(max(start, lo), hi))
+    g0 = gap(x0)
+    kpi0 = g0 + target
+    if kpi0 > 0 and target > 0 and x0 > 0:
+        x1 = x0 * target / kpi0
+    else:
+        x1 = x0 + FIRST_STEP_SHARE * (hi - lo) * (1 if g0 < 0 else -1)
+    x1 = _round(min(max(x1, lo), hi))
+    if x1 == x0:
+        x1 = _round(hi if x0 < hi else lo) if x0 in (lo, hi) else _round(x0 * NUDGE if x0 else FIRST_STEP_SHARE * (hi - lo))
+    g1 = gap(x1)
+    for _ in range(max_steps):                  # gap() stops the search at max_evaluations runs; this stops revisits
+        if g0 * g1 <= 0:
+            break
+        if abs(g1) >= abs(g0):                  # moving away (or flat): go the other way from the better point
+            x1, g1, x0, g0 = x0, g0, x1, g1
+            step = x1 - x0
+        else:                                   # closer: follow the secant
+            step = -g1 * (x1 - x0) / (g1 - g0)
+        x2 = _round(min(max(x1 + OVERSHOOT * step, lo), hi))
+        if x2 == x1:                            # at a bound and still on the same side
+            break
+        x0, g0, x1, g1 = x1, g1, x2, gap(x2)
+    if g0 * g1 > 0:
+        return None
+    return (x0, x1) if x0 < x1 else (x1, x0)
 
 
 def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None,
               echo=print) -> Calibration:
     """Fit ``calibration.parameter``; raises ConfigError (one line) for bad input or an unreachable target."""
-    from scipy.optimize import brentq
-
     base = [o for o in overrides if not o.lstrip("+~").startswith("compare=")] + ["compare=[]"]
     p0 = plan(base)
     cfg = p0.arms[p0.reference]
@@ -110,83 +197,31 @@ def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None
             plan(base + [f"{cal.parameter}={b!r}"])
         except ConfigError as err:
             raise ConfigError(f"calibration.bounds = {[lo, hi]}: {cal.parameter} = {b!r} is not allowed ({err})") from None
-    start = float(config_value(cfg, cal.parameter))
     out = Calibration(overrides=list(overrides), municipality=cfg.municipality.name, parameter=cal.parameter,
-                      kpi=cal.kpi, target=target, start=start, tolerance=cal.relative_tolerance)
-    tol = cal.relative_tolerance * abs(target) if target else cal.relative_tolerance
-    cache: dict[float, float] = {}
-    best_gap = [math.inf]
+                      kpi=cal.kpi, target=target, start=float(config_value(cfg, cal.parameter)),
+                      tolerance=cal.relative_tolerance)
+    runs: dict[float, Results] = {}
 
-    def gap(x: float) -> float:
-        x = _round(min(max(x, lo), hi))
-        if x in cache:
-            return cache[x]
-        if len(out.evaluations) >= cal.max_evaluations:
-            raise _OutOfEvaluations
+    def kpi_at(x: float) -> float:
         res = execute(plan(base + [f"{cal.parameter}={x!r}"]), progress=progress)
         s = res.summary
         row = s[(s.scenario == res.reference) & (s.period == "horizon") & (s.kpi == cal.kpi)].iloc[0]
         ev = Evaluation(x, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]))
         out.evaluations.append(ev)
-        g = ev.mean - target
-        cache[x] = g
-        if abs(g) < best_gap[0]:
-            best_gap[0], out.value, out.result = abs(g), x, res
+        runs[x] = res
         echo(f"  [{len(out.evaluations)}] {cal.parameter} = {x:<10g} {cal.kpi} = {ev.mean:.4g} "
              f"[{ev.ci_low:.4g}, {ev.ci_high:.4g}]  target {target:.4g}")
-        if abs(g) <= tol:
-            raise _Converged(x)
-        return g
+        return ev.mean
 
     try:
-        a, b = _bracket(gap, start, target, lo, hi, cache, cal)
-        # candidates are rounded to SIGNIFICANT digits, so a narrower bracket than that gains nothing
-        brentq(gap, a, b, xtol=max(abs(a), abs(b)) * 10.0 ** (1 - SIGNIFICANT), maxiter=cal.max_evaluations)
-    except (_Converged, _OutOfEvaluations):
-        pass
-    except RuntimeError:                        # brentq's own iteration limit: keep the best evaluated value
-        pass
-    out.converged = best_gap[0] <= tol
-    return out
-
-
-def _bracket(gap, start: float, target: float, lo: float, hi: float, cache: dict, cal) -> tuple[float, float]:
-    """Two values whose KPIs lie on either side of the target, found from the start value outwards.
-
-    The second point is the proportional guess start x target / KPI(start) (exact if the KPI is
-    proportional to the parameter, as placements nearly are to need.onset_scale); after that the
-    step grows along the secant until the target is crossed or a bound is reached."""
-    x0 = _round(min(max(start, lo), hi))
-    g0 = gap(x0)
-    kpi0 = g0 + target
-    if kpi0 > 0 and target > 0 and x0 > 0:
-        x1 = x0 * target / kpi0
-    else:
-        x1 = x0 + 0.1 * (hi - lo) * (1 if g0 < 0 else -1)
-    x1 = _round(min(max(x1, lo), hi))
-    if x1 == x0:
-        x1 = _round(hi if x0 < hi else lo) if x0 in (lo, hi) else _round(x0 * 1.1 if x0 else 0.1 * (hi - lo))
-    g1 = gap(x1)
-    for _ in range(cal.max_evaluations):       # gap() stops the search at max_evaluations runs; this stops revisits
-        if g0 * g1 <= 0 or (abs(g1) >= abs(g0) and x1 in (lo, hi)):
-            break
-        slope = (g1 - g0) / (x1 - x0)
-        step = -g1 / slope if slope != 0 and abs(g1) < abs(g0) else (x1 - x0)
-        if abs(g1) >= abs(g0):                  # moving away: turn round from the start
-            x1, g1, x0, g0 = x0, g0, x1, g1
-            step = -(x0 - x1)
-        step *= 1.5                             # overshoot a little, to cross the target
-        x2 = _round(min(max(x1 + step, lo), hi))
-        if x2 == x1:
-            break
-        x0, g0, x1, g1 = x1, g1, x2, gap(x2)
-    if g0 * g1 > 0:
-        kpis = sorted(g + target for g in cache.values())
+        search = find_target(kpi_at, out.start, target, lo, hi, cal.relative_tolerance, cal.max_evaluations)
+    except Unreachable as u:
         raise ConfigError(
             f"calibration.bounds = {[lo, hi]}: {cal.kpi} = {target:g} (the target) is not reached by "
-            f"{cal.parameter} within the bounds; the KPI ranged over {kpis[0]:.4g} .. {kpis[-1]:.4g} "
-            f"in {len(cache)} evaluations; widen the bounds, fit another parameter or check the target")
-    return (x0, x1) if x0 < x1 else (x1, x0)
+            f"{cal.parameter} within the bounds; the KPI ranged over {min(u.kpis):.4g} .. {max(u.kpis):.4g} "
+            f"in {len(u.kpis)} evaluations; widen the bounds, fit another parameter or check the target") from None
+    out.value, out.converged, out.result = search.value, search.converged, runs[search.value]
+    return out
 
 
 # --------------------------------------------------------------------------- output

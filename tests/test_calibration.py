@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import yaml
 
@@ -100,3 +101,61 @@ def test_cli_calibrates_each_job_and_stores_a_reproducible_overlay(tmp_path):
         assert float(horizon(again, KPI).mean()) == pytest.approx(stored, rel=1e-12)
         assert abs(stored - row.target) <= 0.01 * row.target
     assert not [p for p in (out / "calibrations").iterdir() if p.name.startswith(".staging")]
+
+
+# --------------------------------------------------------------------------- the search itself, on known functions
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from sim.calibrate import Unreachable, find_target  # noqa: E402
+
+
+def _search(f, start=0.9, target=9.2, lo=0.05, hi=20.0, tol=0.01, n=12):
+    calls = []
+
+    def kpi_at(x):
+        calls.append(x)
+        return f(x)
+    s = find_target(kpi_at, start, target, lo, hi, tol, n)
+    assert len(calls) == len(set(calls)) == len(s.evaluated) <= n      # nothing evaluated twice
+    return s, calls
+
+
+def test_a_proportional_kpi_is_fitted_by_the_first_guess():
+    s, calls = _search(lambda x: 10 * x)
+    assert s.converged and len(calls) == 2 and s.value == pytest.approx(0.92, rel=1e-4)
+
+
+def test_a_kpi_that_falls_with_the_parameter_makes_the_search_turn_round():
+    s, calls = _search(lambda x: 20 - 10 * x)                # KPI 11 at the start; the guess 0.75 moves away
+    assert s.converged and abs(20 - 10 * s.value - 9.2) <= 0.092
+    assert calls[1] < calls[0] < s.value
+
+
+def test_a_curved_kpi_is_bracketed_then_narrowed():
+    s, calls = _search(lambda x: 30 * (1 - np.exp(-x)), start=0.05)
+    assert s.converged and abs(30 * (1 - np.exp(-s.value)) - 9.2) <= 0.092 and len(calls) <= 8
+
+
+def test_a_target_outside_the_range_is_unreachable():
+    with pytest.raises(Unreachable) as err:
+        _search(lambda x: 5 + x, target=100)
+    assert max(err.value.kpis) == 25.0                       # it went as far as the upper bound
+    with pytest.raises(Unreachable):
+        _search(lambda x: 7.0)                               # a parameter that changes nothing
+
+
+def test_a_jump_across_the_target_is_narrowed_to_the_jump_and_not_called_converged():
+    s, calls = _search(lambda x: 5.0 if x < 1.234 else 15.0, n=40)
+    assert not s.converged and s.evaluated[s.value] == 5.0          # the nearer side of the jump
+    below = max(x for x in calls if x < 1.234)
+    above = min(x for x in calls if x >= 1.234)
+    assert above - below < 1e-3
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(slope=st.floats(0.05, 50) | st.floats(-50, -0.05), root=st.floats(0.1, 19.0), start=st.floats(0.05, 20.0))
+def test_any_linear_kpi_with_its_root_in_range_is_fitted(slope, root, start):
+    s, _ = _search(lambda x: 9.2 + slope * (x - root), start=start)
+    assert s.converged
