@@ -172,12 +172,48 @@ def warmup(res: Results, path: Path | None = None):
     return _save(g.figure, path)
 
 
+def budget_difference(res: Results, path: Path | None = None):
+    """Where each scenario's cost difference comes from: paired difference by budget item over the horizon
+    (mean and 95 % interval, million DKK), one panel per scenario."""
+    from .budget import budget_difference as diff
+
+    d = diff(res)
+    if d.empty:
+        return
+    d = d[d.year == 0]
+    arms = [a for a in _order(res) if a != res.reference]
+    labels = list(dict.fromkeys(d["label"]))
+    cols = min(3, len(arms))
+    rows = int(np.ceil(len(arms) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 0.32 * len(labels) * rows + 1.3 * rows),
+                             squeeze=False, sharey=True)
+    y = np.arange(len(labels))
+    for ax, arm in zip(axes.flat, arms):
+        e = d[d.scenario == arm].set_index("label").reindex(labels)
+        mean, lo, hi = (e[c].to_numpy() / 1e6 for c in ("cost_dkk", "cost_ci_low", "cost_ci_high"))
+        ax.barh(y, mean, color=np.where(mean < 0, "tab:green", "tab:red"), alpha=0.7)
+        ax.errorbar(mean, y, xerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], fmt="none", color="black",
+                    capsize=2, lw=0.8)
+        ax.axvline(0, color="grey", lw=1)
+        ax.set_title(f"{arm}: total {np.nansum(mean):+,.1f}M", fontsize=9)
+        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_xlabel(f"M DKK vs {res.reference}", fontsize=8)
+    axes.flat[0].invert_yaxis()
+    for ax in axes.flat[len(arms):]:
+        ax.axis("off")
+    fig.suptitle("Where the difference comes from: paired cost difference by budget item over the horizon "
+                 "(green = saving; 95 % intervals)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 FIGURES = {
     "occupancy_by_step.png": occupancy_by_step,
     "placements_per_1000.png": placements_per_1000,
     "cost_by_step.png": cost_by_step,
     "caseload_and_followup.png": caseload,
     "forest_differences.png": forest,
+    "budget_difference.png": budget_difference,
     "warmup_check.png": warmup,
 }
 
@@ -187,7 +223,7 @@ def make_figures(res: Results, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name, fn in FIGURES.items():
-        if name == "forest_differences.png" and res.comparison.empty:
+        if name in ("forest_differences.png", "budget_difference.png") and res.comparison.empty:
             continue
         fn(res, folder / name)
         out.append(folder / name)

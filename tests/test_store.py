@@ -52,9 +52,10 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
 def test_a_single_scenario_run_has_its_figures_and_report(tmp_results):
     res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"])
     for f in plots.FIGURES:
-        if f != "forest_differences.png":           # nothing to compare
+        if f not in ("forest_differences.png", "budget_difference.png"):    # nothing to compare
             assert (res.run_dir / "figures" / f).is_file(), f
     assert "Does it pay back?" not in (res.run_dir / "report.html").read_text()
+    assert not (res.run_dir / "figures" / "budget_difference.png").exists()
 
 
 def test_two_runs_two_entries_no_overwrite(tmp_results):
