@@ -207,6 +207,7 @@ class SensitivityParameter(_Strict):
     key: str
     low: float
     high: float
+    relative: bool = False           # low and high are factors on the configured value
 
 
 class Sensitivity(_Strict):
@@ -422,7 +423,7 @@ def _check_sensitivity(c: Config) -> None:
             _fail(f"{where}.key", p.key, "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             _fail(f"{where}.key", p.key, f"must be a number (its value here is {value!r})")
-        if isinstance(value, int) and not (float(p.low).is_integer() and float(p.high).is_integer()):
+        if isinstance(value, int) and not p.relative and not (float(p.low).is_integer() and float(p.high).is_integer()):
             _fail(f"{where}", [p.low, p.high], f"{p.key} is a whole number; low and high must be too")
         if not (math.isfinite(p.low) and math.isfinite(p.high) and p.low < p.high):
             _fail(f"{where}", [p.low, p.high], "allowed: low < high, both finite")

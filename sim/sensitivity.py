@@ -96,7 +96,8 @@ def _jobs(overrides: list[str]):
                               f"own value and the reference's is 0, so it cannot be varied by the same factor in every arm")
         is_int = isinstance(ref_value, int)
         for side, v in (("low", prm.low), ("high", prm.high)):
-            v = int(v) if is_int else float(v)
+            v = v * ref_value if prm.relative else v      # relative: a factor on the configured value
+            v = int(round(v)) if is_int else _as(v, False)
             factor = v / ref_value if ref_value else 1.0
             per_arm = {arm: [f"{prm.key}={_as(own_v * factor, is_int)!r}"] for arm, own_v in own.items()}
             scaled = ", ".join(f"{arm} {_fmt(own_v)} -> {_fmt(_as(own_v * factor, is_int))}" for arm, own_v in own.items()

@@ -57,6 +57,17 @@ def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the
     assert scaled.startswith("frequent_followup 91.0 -> 60.0")
 
 
+def test_a_relative_range_is_a_factor_on_each_municipalitys_own_value():
+    from sim.sensitivity import _jobs
+
+    ranges = "sensitivity.parameters=[{key:need.onset_scale,relative:true,low:0.9,high:1.1}]"
+    for municipality, own in (("average", 0.9), ("hvidovre", 0.72)):     # conf/need, conf/municipality/hvidovre
+        _, jobs = _jobs(QUICK + [f"municipality={municipality}", "compare=[kinship_first]", ranges])
+        low, high = jobs[1][4], jobs[2][4]
+        assert low.arms["baseline"].need.onset_scale == pytest.approx(0.9 * own)
+        assert high.arms["kinship_first"].need.onset_scale == pytest.approx(1.1 * own) == high.warmup.need.onset_scale
+
+
 def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
     with pytest.raises(ConfigError, match=r"sensitivity.parameters\[0\].key = 'staircase.steps.intensive_home_based"
                                           r".fixed_cost_per_year_dkk': the arm\(s\) intensive_home_based set their own"):
