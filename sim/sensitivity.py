@@ -53,15 +53,20 @@ class SensitivityResult:
     sensitivity_dir: Path | None = None
 
     def tornado(self) -> pd.DataFrame:
-        """Per scenario and parameter: the difference at the defaults, low and high, the swing, and
-        whether the sign of the mean difference changes within the range; largest swing first."""
+        """Per scenario and parameter: the difference at the defaults, low and high, the swing, whether
+        the sign of the mean difference changes within the range, and whether a 95 % interval (at the
+        defaults, low or high) includes 0; largest swing first."""
         t = self.table
-        base = t[t.parameter == DEFAULTS].set_index("scenario")["diff_mean"]
+        base = t[t.parameter == DEFAULTS].set_index("scenario")
         p = t[t.parameter != DEFAULTS]
-        w = p.pivot_table(index=["scenario", "parameter"], columns="side", values=["value", "diff_mean"], sort=False)
+        w = p.pivot_table(index=["scenario", "parameter"], columns="side",
+                          values=["value", "diff_mean", "diff_ci_low", "diff_ci_high"], sort=False)
         w.columns = [f"{a}_{b}" for a, b in w.columns]
         w = w.reset_index()
-        w["at_defaults"] = w["scenario"].map(base)
+        w["at_defaults"] = w["scenario"].map(base["diff_mean"])
+        spans = [(w["scenario"].map(base["diff_ci_low"]), w["scenario"].map(base["diff_ci_high"]))] + \
+            [(w[f"diff_ci_low_{side}"], w[f"diff_ci_high_{side}"]) for side in ("low", "high")]
+        w["interval_includes_0"] = np.logical_or.reduce([(lo <= 0) & (hi >= 0) for lo, hi in spans])
         w["swing"] = w["diff_mean_high"] - w["diff_mean_low"]
         # a cost every arm pays alike cancels in the difference up to float round-off: call that 0
         scale = w[["at_defaults", "diff_mean_low", "diff_mean_high"]].abs().max(axis=1)
@@ -71,7 +76,7 @@ class SensitivityResult:
         order = {s: i for i, s in enumerate(dict.fromkeys(t.scenario))}
         w = w.assign(_o=w.scenario.map(order), _s=-w.swing.abs()).sort_values(["_o", "_s"]).drop(columns=["_o", "_s"])
         return w[["scenario", "parameter", "value_low", "value_high", "at_defaults", "diff_mean_low",
-                  "diff_mean_high", "swing", "sign_changes"]].reset_index(drop=True)
+                  "diff_mean_high", "swing", "sign_changes", "interval_includes_0"]].reset_index(drop=True)
 
 
 def _jobs(overrides: list[str]):
@@ -151,6 +156,7 @@ def sensitivity_text(s: SensitivityResult) -> str:
             "at high": g["diff_mean_high"].map(_fmt),
             "swing": g["swing"].map(_fmt),
             "sign changes": g["sign_changes"].map({True: "YES", False: ""}),
+            "interval incl. 0": g["interval_includes_0"].map({True: "yes", False: ""}),
         })
         lines.append(show.to_string(index=False))
     scaled = s.table[s.table.scaled_in != ""].drop_duplicates("parameter")
@@ -160,6 +166,9 @@ def sensitivity_text(s: SensitivityResult) -> str:
     flips = t[t.sign_changes]
     lines += ["", "Conclusions that depend on an assumption (the sign of the mean difference changes within its range): "
               + ("; ".join(f"{r.scenario} on {r.parameter}" for r in flips.itertuples()) if len(flips) else "none")]
+    unclear = list(dict.fromkeys(t[t.interval_includes_0].scenario))
+    lines.append("Differences not distinguishable from 0 at the defaults or somewhere in a range (a 95 % interval "
+                 "includes 0; more replications narrow it): " + (", ".join(unclear) if unclear else "none"))
     return "\n".join(lines) + "\n"
 
 

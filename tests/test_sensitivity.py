@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sim.config import ConfigError
@@ -41,6 +42,8 @@ def test_each_parameter_moves_the_difference_as_its_mechanism_says(s):
     assert r.diff_mean_high < r.at_defaults < r.diff_mean_low < 0 and r.swing < 0
     # both arms pay the same team: its price cancels in the paired difference
     assert t.loc[CW_COST, "swing"] == 0 and not t.loc[CW_COST, "sign_changes"]
+    # kinship_first saves clearly more than noise here: no interval includes 0
+    assert not t["interval_includes_0"].any()
     assert list(t.index) == [RES_COST, CW_COST]       # largest swing first
 
 
@@ -102,3 +105,28 @@ def test_cli_writes_the_analysis_and_registers_it(tmp_path):
     for f in ("sensitivity.csv", "tornado.csv", "summary.txt", "tornado.png"):
         assert (d / f).is_file(), f
     assert not [p for p in (out / "sensitivity").iterdir() if p.name.startswith(".staging")]
+
+
+def test_the_tornado_flags_sign_changes_and_intervals_that_include_zero():
+    import pandas as pd
+
+    from sim.sensitivity import SensitivityResult
+
+    rows = [  # scenario, parameter, side, value, diff_mean, diff_ci_low, diff_ci_high, n, scaled_in
+        ("a", DEFAULTS, "", float("nan"), -10.0, -12.0, -8.0, 10, ""),
+        ("a", "p", "low", 1.0, -2.0, -4.0, -1.0, 10, ""),
+        ("a", "p", "high", 2.0, 3.0, 1.0, 5.0, 10, ""),          # the saving turns into a cost
+        ("a", "q", "low", 1.0, -9.0, -11.0, -7.0, 10, ""),
+        ("a", "q", "high", 2.0, -11.0, -13.0, -9.0, 10, ""),
+        ("b", DEFAULTS, "", float("nan"), 1.0, -1.0, 3.0, 10, ""),   # not distinguishable from 0
+        ("b", "p", "low", 1.0, 1.5, 0.5, 2.5, 10, ""),
+        ("b", "p", "high", 2.0, 2.0, 1.0, 3.0, 10, ""),
+    ]
+    table = pd.DataFrame(rows, columns=["scenario", "parameter", "side", "value", "diff_mean", "diff_ci_low",
+                                        "diff_ci_high", "n", "scaled_in"])
+    t = SensitivityResult([], "m", "baseline", "cost_total_dkk", 10, table).tornado().set_index(["scenario", "parameter"])
+    assert list(t.index) == [("a", "p"), ("a", "q"), ("b", "p")]              # largest swing first
+    assert t.loc[("a", "p"), "swing"] == 5.0 and t.loc[("a", "p"), "sign_changes"]
+    assert not t.loc[("a", "q"), "sign_changes"] and not t.loc[("a", "q"), "interval_includes_0"]
+    assert not t.loc[("a", "p"), "interval_includes_0"]          # the sign changes, but every interval is clear of 0
+    assert t.loc[("b", "p"), "interval_includes_0"] and not t.loc[("b", "p"), "sign_changes"]
