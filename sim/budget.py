@@ -157,6 +157,21 @@ def budget_tables(res, year: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return show, wide
 
 
+def budget_by_year(res, scenario: str | None = None) -> pd.DataFrame:
+    """For people: one arm's cost by item (rows) and horizon year (columns), with the horizon total."""
+    from .report import _fmt
+
+    scenario = scenario or res.reference
+    b = budget(res)
+    b = b[b.scenario == scenario]
+    wide = b.pivot_table(index="label", columns="year", values="cost_dkk", sort=False)
+    wide = wide[[y for y in sorted(wide.columns) if y > 0] + [0]]
+    wide.loc["Total"] = wide.sum()
+    wide.columns = [f"year {y}" if y else "horizon" for y in wide.columns]
+    wide.index.name = "item"
+    return wide.map(_fmt)
+
+
 def budget_text(res, year: int = 0) -> str:
     """budget_tables as text."""
     show, wide = budget_tables(res, year)

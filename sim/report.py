@@ -198,11 +198,12 @@ Intervals are 95 % intervals over replications: they show simulation uncertainty
             index="scenario", columns="year", values="cell")
         parts.append("<h2>Does it pay back?</h2><p>Cumulative cost difference from the reference, investments included "
                      "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(_payback_display(res), index=False))
-    from .budget import budget_tables
+    from .budget import budget_by_year, budget_tables
     show, wide = budget_tables(res)
     parts.append(f"<h2>Budget by measure</h2><p>{html.escape(res.reference)} over the {cfg.run.horizon_years} horizon years: "
                  "count &times; unit cost + fixed cost = cost, the mean of the replications; <i>in</i> and <i>out</i> are "
-                 "children arriving on and leaving each step. Per year: <code>budget.csv</code>.</p>" + _table(show, index=False))
+                 "children arriving on and leaving each step. Per year: <code>budget.csv</code>.</p>" + _table(show, index=False)
+                 + f"<p>Cost of {html.escape(res.reference)} by item and horizon year (DKK):</p>" + _table(budget_by_year(res)))
     if not wide.empty:
         parts.append(f"<p>Where each scenario's difference from {html.escape(res.reference)} comes from "
                      "(paired mean [95 % interval], DKK over the horizon; <code>budget_difference.csv</code>):</p>" + _table(wide))

@@ -61,3 +61,14 @@ def test_the_paired_differences_add_up_and_show_where_a_saving_comes_from(res):
     assert h.loc[("earlier_detection", "assessments"), "count"] > 0
     assert h.loc[("earlier_detection", "early_preventive"), "cost_ci_low"] > 0
     assert h.loc[("earlier_detection", "caseworkers"), "cost_dkk"] == 0
+
+
+def test_the_yearly_view_is_the_budget_by_year(res):
+    from sim.budget import budget_by_year
+    from sim.report import _fmt
+
+    wide = budget_by_year(res, "kinship_first")
+    assert list(wide.columns) == ["year 1", "year 2", "horizon"]
+    b = budget(res)
+    total = b[(b.scenario == "kinship_first") & (b.year == 1)]["cost_dkk"].sum()
+    assert wide.loc["Total", "year 1"] == _fmt(total)

@@ -38,6 +38,7 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert list(res.timeseries.columns) == ["scenario", "replication", "month", "step", "metric", "value"]
     html = (d / "report.html").read_text()
     assert "data:image/png;base64," in html and "Does it pay back?" in html and "Budget by measure" in html
+    assert "by item and horizon year" in html
     assert "Budget of baseline over the horizon" in (d / "summary.txt").read_text()
     text = re.sub(r'data:image/png;base64,[^"]*', "", html)       # tables, not image bytes
     assert "&lt;NA&gt;" not in text and not re.search(r"\d\.\d+e[+-]\d\d", text)
