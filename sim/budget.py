@@ -102,6 +102,7 @@ def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def budget(res) -> pd.DataFrame:
     """Mean over replications of every budget row, with the prices it rests on (see the module docstring)."""
     b = _intervals(budget_replications(res), ["scenario", "year", "item"])
+    b["cost_ci_low"] = b["cost_ci_low"].clip(lower=0)    # a cost is never negative, nor is its mean
     horizon_years = res.plan.arms[res.reference].run.horizon_years
     info = [_prices(res, sc, it, horizon_years if y == 0 else 1.0) for sc, it, y in zip(b.scenario, b["item"], b.year)]
     b.insert(3, "label", [i[0] for i in info])
