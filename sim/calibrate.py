@@ -21,8 +21,6 @@ table, and stores the run at the fitted value as an ordinary run.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,12 +293,12 @@ def plot_calibration(c: Calibration, path: Path | None = None):
 
 def write_calibration(c: Calibration, figures: bool = True) -> Path:
     """Store the run at the fitted value, then results/calibrations/<id>/ (atomic), then the catalog row."""
-    from .store import CATALOG, register_folder, results_dir, write_atomic, write_run
+    from .store import CATALOG, new_id, register_folder, results_dir, write_atomic, write_run
 
     run_dir = write_run(c.result)
     base = results_dir(c.result)
     now = _dt.datetime.now()
-    cid = f"{now:%Y%m%d-%H%M%S}-{c.municipality}-{_short_hash([c.overrides, now.isoformat()])}"
+    cid = new_id(c.municipality, c.overrides, now)
 
     def fill(d: Path) -> None:
         c.table().to_csv(d / "evaluations.csv", index=False)
@@ -317,6 +315,3 @@ def write_calibration(c: Calibration, figures: bool = True) -> Path:
     c.calibration_id, c.calibration_dir = cid, final
     return final
 
-
-def _short_hash(obj) -> str:
-    return hashlib.sha1(json.dumps(obj).encode()).hexdigest()[:6]

@@ -379,19 +379,25 @@ def _cross_check(c: Config) -> None:
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
 
 
+def _model_parameter(c: Config, where: str, key: str, example: str) -> int | float:
+    """The number at ``key``, which must be a model parameter (not run, output, data ...)."""
+    try:
+        value = config_value(c, key)
+    except KeyError:
+        _fail(where, key, f"must name a number in the configuration, e.g. {example}")
+    if key.split(".")[0] in NOT_CALIBRATABLE:
+        _fail(where, key, "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(where, key, f"must be a number (its value here is {value!r})")
+    return value
+
+
 def _check_calibration(c: Config) -> None:
     from .kpis import KPI_DEFS          # here, not at the top: sim.kpis imports the model, which imports this module
 
     cal = c.calibration
-    root = cal.parameter.split(".")[0]
-    try:
-        value = config_value(c, cal.parameter)
-    except KeyError:
-        _fail("calibration.parameter", cal.parameter, "must name a number in the configuration, e.g. need.onset_scale")
-    if root in NOT_CALIBRATABLE:
-        _fail("calibration.parameter", cal.parameter,
-              "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
-    if isinstance(value, bool) or not isinstance(value, float):
+    value = _model_parameter(c, "calibration.parameter", cal.parameter, "need.onset_scale")
+    if not isinstance(value, float):
         _fail("calibration.parameter", cal.parameter,
               f"must be a real-valued parameter (its value here is {value!r}); whole numbers and lists are not fitted")
     if cal.kpi not in KPI_DEFS:
@@ -415,14 +421,7 @@ def _check_sensitivity(c: Config) -> None:
     seen = set()
     for i, p in enumerate(sens.parameters):
         where = f"sensitivity.parameters[{i}]"
-        try:
-            value = config_value(c, p.key)
-        except KeyError:
-            _fail(f"{where}.key", p.key, "must name a number in the configuration, e.g. costs.caseworker_cost_per_year_dkk")
-        if p.key.split(".")[0] in NOT_CALIBRATABLE:
-            _fail(f"{where}.key", p.key, "must be a model parameter, not under " + ", ".join(NOT_CALIBRATABLE))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            _fail(f"{where}.key", p.key, f"must be a number (its value here is {value!r})")
+        value = _model_parameter(c, f"{where}.key", p.key, "costs.caseworker_cost_per_year_dkk")
         if isinstance(value, int) and not p.relative and not (float(p.low).is_integer() and float(p.high).is_integer()):
             _fail(f"{where}", [p.low, p.high], f"{p.key} is a whole number; low and high must be too")
         if not (math.isfinite(p.low) and math.isfinite(p.high) and p.low < p.high):

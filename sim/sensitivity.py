@@ -25,8 +25,6 @@ side), ``summary.txt`` and ``tornado.png``, written atomically and registered in
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +100,7 @@ def _jobs(overrides: list[str]):
         is_int = isinstance(ref_value, int)
         for side, v in (("low", prm.low), ("high", prm.high)):
             v = v * ref_value if prm.relative else v      # relative: a factor on the configured value
-            v = int(round(v)) if is_int else _as(v, False)
+            v = _as(v, is_int)
             factor = v / ref_value if ref_value else 1.0
             per_arm = {arm: [f"{prm.key}={_as(own_v * factor, is_int)!r}"] for arm, own_v in own.items()}
             scaled = ", ".join(f"{arm} {_fmt(own_v)} -> {_fmt(_as(own_v * factor, is_int))}" for arm, own_v in own.items()
@@ -211,10 +209,10 @@ def plot_tornado(s: SensitivityResult, path: Path | None = None):
 
 
 def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) -> Path:
-    from .store import CATALOG, register_folder, write_atomic
+    from .store import CATALOG, new_id, register_folder, write_atomic
 
     now = _dt.datetime.now()
-    sid = f"{now:%Y%m%d-%H%M%S}-{s.municipality}-" + hashlib.sha1(json.dumps([s.overrides, now.isoformat()]).encode()).hexdigest()[:6]
+    sid = new_id(s.municipality, s.overrides, now)
 
     def fill(d: Path) -> None:
         s.table.to_csv(d / "sensitivity.csv", index=False)

@@ -103,11 +103,14 @@ def base_dir(output_dir: str) -> Path:
     return d if d.is_absolute() else ROOT / d
 
 
+def new_id(label: str, payload, now: _dt.datetime) -> str:
+    """'<yyyymmdd-hhmmss>-<label>-<6 hex>' for a run, sweep, calibration or sensitivity folder."""
+    h = hashlib.sha1(json.dumps([payload, now.isoformat()]).encode()).hexdigest()[:6]
+    return f"{now:%Y%m%d-%H%M%S}-{label}-{h}"
+
+
 def _run_id(res: Results) -> str:
-    now = _dt.datetime.now()
-    h = hashlib.sha1(json.dumps([res.plan.overrides, now.isoformat()]).encode()).hexdigest()[:6]
-    ref = res.reference.replace("+", "_")
-    return f"{now:%Y%m%d-%H%M%S}-{ref}-{h}"
+    return new_id(res.reference.replace("+", "_"), res.plan.overrides, _dt.datetime.now())
 
 
 def code_version() -> str:
@@ -136,12 +139,9 @@ def write_run(res: Results, sweep_id: str | None = None) -> Path:
     run_id = _run_id(res)
     while (base / run_id).exists():
         run_id += "x"
-    staging = base / f".staging-{run_id}"
-    final = base / run_id
     ref_cfg = res.plan.arms[res.reference]
-    res.run_id = run_id                 # the report names its run
-    try:
-        staging.mkdir()
+
+    def fill(staging: Path) -> None:
         (staging / "configs").mkdir()
         (staging / "config.yaml").write_text(_yaml(res.plan.tree))
         (staging / "configs" / "warmup.yaml").write_text(_yaml(res.plan.warmup.model_dump(mode="json")))
@@ -166,9 +166,11 @@ def write_run(res: Results, sweep_id: str | None = None) -> Path:
         if ref_cfg.output.report:
             from .report import write_report
             write_report(res, staging / "report.html", figures_dir=staging / "figures" if ref_cfg.output.figures else None)
-        os.rename(staging, final)
+
+    res.run_id = run_id                 # the report names its run
+    try:
+        final = write_atomic(base, run_id, fill)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         res.run_id = None
         raise
     try:

@@ -11,7 +11,6 @@ whole) but gets no sweep folder or entry.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 
 from .report import _fmt
 from .runner import Results
-from .store import CATALOG, register_folder, write_atomic
+from .store import CATALOG, new_id, register_folder, write_atomic
 
 SWEEP_DIR = "sweeps"
 # headline KPIs of a sweep (horizon values): the table and the figure show these
@@ -37,9 +36,7 @@ def swept_keys(jobs: list[list[str]]) -> list[str]:
 
 
 def new_sweep_id(jobs: list[list[str]]) -> str:
-    now = _dt.datetime.now()
-    h = hashlib.sha1(json.dumps([jobs, now.isoformat()]).encode()).hexdigest()[:6]
-    return f"{now:%Y%m%d-%H%M%S}-sweep-{h}"
+    return new_id("sweep", jobs, _dt.datetime.now())
 
 
 @dataclass
