@@ -14,7 +14,7 @@ import sys
 
 from .config import CONF_DIR, ConfigError, available_scenarios, plan
 
-USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity] [--cfg] [--list-scenarios] [key=value ...]
+USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
 
 Runs the staircase simulation. By default the reference scenario (scenario=baseline) is compared
 with the scenarios in `compare` under common random numbers; compare=[] runs one scenario.
@@ -29,6 +29,9 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
                    with the fitted value as a YAML overlay (with -m: one calibration per job)
   --sensitivity    one-at-a-time sensitivity of the comparison: each parameter in sensitivity.parameters at
                    its low and high value; writes results/sensitivity/<id>/ with a tornado figure
+  --uncertainty    joint uncertainty of the comparison: uncertainty.samples parameter sets with every parameter
+                   in its range at once (Latin hypercube); the spread of each scenario's difference, the
+                   probability of payback by year and what drives it; writes results/uncertainty/<id>/
   --cfg            print the composed configuration of the reference arm and exit
   --list-scenarios print the scenarios in scenarios/ and exit
 
@@ -89,17 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     show_cfg = "--cfg" in argv
     calibrating = "--calibrate" in argv
     sensitivity = "--sensitivity" in argv
-    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate", "--sensitivity")]
+    uncertain = "--uncertainty" in argv
+    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate", "--sensitivity",
+                                              "--uncertainty")]
     unknown = [a for a in overrides if a.startswith("-")]
     if unknown:
         print(f"error: unknown option {unknown[0]!r}; see python -m sim --help", file=sys.stderr)
         return 2
-    if sensitivity and (multirun or calibrating):
-        print("error: --sensitivity runs its own set of runs; it cannot be combined with -m or --calibrate",
-              file=sys.stderr)
-        return 2
+    for flag, on in (("--sensitivity", sensitivity), ("--uncertainty", uncertain)):
+        if on and (multirun or calibrating or (sensitivity and uncertain)):
+            print(f"error: {flag} runs its own set of runs; it cannot be combined with -m, --calibrate, "
+                  f"--sensitivity or --uncertainty", file=sys.stderr)
+            return 2
     if sensitivity and not show_cfg:
         return _sensitivity(overrides)
+    if uncertain and not show_cfg:
+        return _uncertainty(overrides)
     try:
         jobs = expand_sweeps(overrides) if multirun else [overrides]
         plans = [plan(job) for job in jobs]          # validate everything before running anything
@@ -181,7 +189,7 @@ def _sensitivity(overrides: list[str]) -> int:
         n = 1 + 2 * len(ref.sensitivity.parameters)
         print(f"sensitivity of {ref.sensitivity.kpi}: {len(cfg) - 1} scenario(s) against the reference, "
               f"{n} runs of {len(cfg)} arms", flush=True)
-        s = sensitivity(overrides)
+        s = sensitivity(overrides, echo=_echo)
     except ConfigError as err:
         return _input_error(err)
     print(sensitivity_text(s))
@@ -190,6 +198,29 @@ def _sensitivity(overrides: list[str]) -> int:
         if isinstance(d, int):
             return d
         print(f"sensitivity: {d}")
+    return 0
+
+
+def _uncertainty(overrides: list[str]) -> int:
+    from .store import base_dir
+    from .uncertainty import uncertainty, uncertainty_text, write_uncertainty
+    try:
+        arms = plan(overrides).arms
+        ref = next(iter(arms.values()))
+        u = ref.uncertainty
+        n_par = len(u.parameters if u.parameters is not None else ref.sensitivity.parameters)
+        print(f"uncertainty of {u.kpi}: {len(arms) - 1} scenario(s) against the reference, {n_par} parameters at once, "
+              f"{u.samples} parameter sets + the defaults, {len(arms)} arms each", flush=True)
+        res = uncertainty(overrides, echo=_echo)
+    except ConfigError as err:
+        return _input_error(err)
+    print(uncertainty_text(res))
+    if ref.output.write:
+        d = _stored(lambda: write_uncertainty(res, base_dir(ref.output.dir), figures=ref.output.figures),
+                    ref.output.dir)
+        if isinstance(d, int):
+            return d
+        print(f"uncertainty: {d}")
     return 0
 
 
@@ -212,3 +243,8 @@ def _store_error(where: str, err: Exception) -> int:
     print(f"error: could not store the results under output.dir = {where!r}: {' '.join(str(err).split())}",
           file=sys.stderr)
     return 1
+
+
+def _echo(line: str) -> None:
+    """Progress lines of a long analysis, flushed at once so a log file shows them as they happen."""
+    print(line, flush=True)

@@ -216,6 +216,13 @@ class Sensitivity(_Strict):
     parameters: list[SensitivityParameter] = Field(min_length=1)
 
 
+class Uncertainty(_Strict):
+    kpi: str
+    samples: int = Field(ge=2)
+    replications: Optional[int] = Field(default=None, ge=2)
+    parameters: Optional[list[SensitivityParameter]] = Field(default=None, min_length=1)   # None = sensitivity.parameters
+
+
 # KPIs with a key figure in municipality.targets: KPI name -> target field
 TARGET_KPIS = {
     "placed_per_1000_0_22": "placed_per_1000_0_22",
@@ -223,7 +230,7 @@ TARGET_KPIS = {
     "placement_cost_share": "placement_share_of_spending",
 }
 # parts of the configuration that describe the experiment or the data, not a mechanism to fit
-NOT_CALIBRATABLE = ("run", "output", "calibration", "sensitivity", "scenario_info", "compare", "municipality")
+NOT_CALIBRATABLE = ("run", "output", "calibration", "sensitivity", "uncertainty", "scenario_info", "compare", "municipality")
 
 
 def config_value(c: "Config", path: str) -> Any:
@@ -270,6 +277,7 @@ class Config(_Strict):
     output: Output
     calibration: Calibration
     sensitivity: Sensitivity
+    uncertainty: Uncertainty
     scenario_info: dict[str, ScenarioInfo]
     compare: list[str]
 
@@ -413,14 +421,20 @@ def _check_calibration(c: Config) -> None:
 
 
 def _check_sensitivity(c: Config) -> None:
+    _check_ranges(c, "sensitivity", c.sensitivity.kpi, c.sensitivity.parameters)
+    u = c.uncertainty
+    _check_ranges(c, "uncertainty", u.kpi, u.parameters if u.parameters is not None else [])
+
+
+def _check_ranges(c: Config, group: str, kpi: str, parameters: list) -> None:
+    """The KPI and the parameter ranges of the sensitivity or uncertainty group."""
     from .kpis import KPI_DEFS
 
-    sens = c.sensitivity
-    if sens.kpi not in KPI_DEFS:
-        _fail("sensitivity.kpi", sens.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
+    if kpi not in KPI_DEFS:
+        _fail(f"{group}.kpi", kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
     seen = set()
-    for i, p in enumerate(sens.parameters):
-        where = f"sensitivity.parameters[{i}]"
+    for i, p in enumerate(parameters):
+        where = f"{group}.parameters[{i}]"
         value = _model_parameter(c, f"{where}.key", p.key, "costs.caseworker_cost_per_year_dkk")
         if isinstance(value, int) and not p.relative and not (float(p.low).is_integer() and float(p.high).is_integer()):
             _fail(f"{where}", [p.low, p.high], f"{p.key} is a whole number; low and high must be too")

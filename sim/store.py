@@ -48,6 +48,10 @@ _SCHEMA = {
         sensitivity_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, kpi VARCHAR,
         reference VARCHAR, scenarios VARCHAR, parameters VARCHAR, runs INTEGER, replications INTEGER,
         sensitivity_dir VARCHAR, overrides VARCHAR)""",
+    "uncertainty_analyses": """CREATE TABLE IF NOT EXISTS uncertainty_analyses (
+        uncertainty_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, kpi VARCHAR,
+        reference VARCHAR, scenarios VARCHAR, parameters VARCHAR, samples INTEGER, replications INTEGER,
+        uncertainty_dir VARCHAR, overrides VARCHAR)""",
     "calibrations": """CREATE TABLE IF NOT EXISTS calibrations (
         calibration_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, parameter VARCHAR,
         kpi VARCHAR, target DOUBLE, start_value DOUBLE, fitted_value DOUBLE, converged BOOLEAN,
@@ -104,7 +108,7 @@ def base_dir(output_dir: str) -> Path:
 
 
 def new_id(label: str, payload, now: _dt.datetime) -> str:
-    """'<yyyymmdd-hhmmss>-<label>-<6 hex>' for a run, sweep, calibration or sensitivity folder."""
+    """'<yyyymmdd-hhmmss>-<label>-<6 hex>' for a run, sweep, calibration, sensitivity or uncertainty folder."""
     h = hashlib.sha1(json.dumps([payload, now.isoformat()]).encode()).hexdigest()[:6]
     return f"{now:%Y%m%d-%H%M%S}-{label}-{h}"
 

@@ -72,3 +72,14 @@ def replication_streams(seed: int, replication: int) -> dict[str, Stream]:
     """Independent streams for one replication, by purpose; identical in every scenario."""
     ss = np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
     return {name: Stream(child) for name, child in zip(PURPOSES, ss.spawn(len(PURPOSES)))}
+
+
+# Experiment designs (e.g. the parameter sets of an uncertainty analysis) draw from their own
+# SeedSequence, whose entropy adds a purpose tag to run.seed: never one of the replications' streams.
+DESIGN_PURPOSES = ("uncertainty",)
+
+
+def design_rng(seed: int, purpose: str) -> np.random.Generator:
+    """The Generator for drawing an experiment's design under ``purpose`` from run.seed."""
+    tag = DESIGN_PURPOSES.index(purpose) + 1
+    return np.random.default_rng(np.random.SeedSequence(entropy=[seed, tag]))
