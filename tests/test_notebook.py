@@ -14,6 +14,8 @@ SCENARIOS = ["earlier_detection", "intensive_home_based"]
 REPLICATIONS = 2
 WRITE = True
 RESULTS_DIR = {results!r}
+UNCERTAINTY_SETS = 3
+UNCERTAINTY_REPLICATIONS = 2
 """
 
 
@@ -56,6 +58,10 @@ def test_notebook_executes(tmp_path):
     text = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "earlier_detection" in text and "intensive_home_based" in text
     assert "cost_total_dkk" in text
+
+    (unc,) = _tagged(nb, "uncertainty")
+    text = "".join(o.get("data", {}).get("text/plain", "") for o in nb.cells[unc].outputs)
+    assert "share_below_0" in text and "intensive_home_based" in text
 
     # The run was written under tmp_path (and its catalog queried there).
     runs = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
