@@ -241,10 +241,10 @@ def uncertainty_text(u: UncertaintyResult) -> str:
 
 def plot_uncertainty(u: UncertaintyResult, path: Path | None = None):
     """Left: each scenario's difference in every parameter set (dots, box), at the defaults (black
-    diamond), and 0. Right: the probability of having paid back by horizon year."""
+    diamond), and 0. Right: the share of sets paid back by each horizon year (a coloured table)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
+    from matplotlib.ticker import FuncFormatter
 
     from .plots import _save
 
@@ -263,13 +263,13 @@ def plot_uncertainty(u: UncertaintyResult, path: Path | None = None):
         a1.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.4g}M"))
     a1.legend(fontsize=8, loc="lower right")
     pp = u.payback_probability()
-    sns.lineplot(data=pp, x="year", y="paid_back_share", hue="scenario", hue_order=order, marker="o", ax=a2)
-    a2.set_ylim(-0.03, 1.03)
-    a2.yaxis.set_major_formatter(PercentFormatter(1.0))
-    a2.set_xticks(sorted(pp.year.unique()))
+    m = pp.pivot(index="scenario", columns="year", values="paid_back_share").reindex(order)
+    sns.heatmap(m, vmin=0, vmax=1, cmap="RdYlGn", annot=m.map(lambda x: f"{x:.0%}"), fmt="", ax=a2, cbar=False,
+                linewidths=0.5, annot_kws={"fontsize": 8})
     a2.set_xlabel("horizon year")
-    a2.set_ylabel("share of parameter sets paid back")
-    a2.legend(fontsize=7, loc="best")
+    a2.set_ylabel("")
+    a2.set_yticks([i + 0.5 for i in range(len(order))], order, fontsize=8, rotation=0)
+    a2.set_title("share of parameter sets paid back by the end of the year", fontsize=9)
     fig.suptitle(f"{u.municipality}: {int((u.samples['sample'] != AT_DEFAULTS).sum())} parameter sets, "
                  f"every assumption in its range at once ({u.replications} replications each)", fontsize=10)
     fig.tight_layout()
