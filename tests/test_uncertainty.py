@@ -10,10 +10,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.config import ConfigError
-from sim.uncertainty import AT_DEFAULTS, UncertaintyResult, latin_hypercube, prcc, uncertainty
 from sim.store import query
+from sim.uncertainty import AT_DEFAULTS, UncertaintyResult, latin_hypercube, prcc, uncertainty
 from tests.conftest import QUICK, assert_cli_input_error, run_inline
 
 RES_COST = "staircase.steps.residential.cost_per_year_dkk"
@@ -165,3 +167,24 @@ def test_cli_writes_the_analysis_and_registers_it(tmp_path):
         assert (d / f).is_file(), f
     assert len(pd.read_csv(d / "results.csv")) == SETS + 1
     assert not [p for p in (out / "uncertainty").iterdir() if p.name.startswith(".staging")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(6, 30), k=st.integers(1, 4))
+def test_prcc_depends_on_ranks_only(seed, n, k):
+    """A rank statistic: a strictly increasing transform of y or of a parameter leaves it unchanged,
+    reversing y flips its sign, and it lies in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, k))
+    y = X @ rng.normal(size=k) + rng.normal(size=n)
+    r, p = prcc(X, y)                                  # n >= k + 2: at least one degree of freedom
+    ok = np.isfinite(r)
+    assert (np.abs(r[ok]) <= 1).all() and ((p[ok] >= 0) & (p[ok] <= 1)).all()
+    r_y, _ = prcc(X, np.exp(3 * y))
+    X2 = X.copy()
+    X2[:, 0] = X2[:, 0] ** 3
+    r_x, _ = prcc(X2, y)
+    r_neg, _ = prcc(X, -y)
+    np.testing.assert_allclose(r_y, r, atol=1e-9)
+    np.testing.assert_allclose(r_x, r, atol=1e-9)
+    np.testing.assert_allclose(r_neg, -r, atol=1e-9)
