@@ -182,45 +182,42 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
 
 def _sensitivity(overrides: list[str]) -> int:
     from .sensitivity import sensitivity, sensitivity_text, write_sensitivity
-    from .store import base_dir
-    try:
-        cfg = plan(overrides).arms
-        ref = next(iter(cfg.values()))
+
+    def header(ref, arms) -> str:
         n = 1 + 2 * len(ref.sensitivity.parameters)
-        print(f"sensitivity of {ref.sensitivity.kpi}: {len(cfg) - 1} scenario(s) against the reference, "
-              f"{n} runs of {len(cfg)} arms", flush=True)
-        s = sensitivity(overrides, echo=_echo)
-    except ConfigError as err:
-        return _input_error(err)
-    print(sensitivity_text(s))
-    if ref.output.write:
-        d = _stored(lambda: write_sensitivity(s, base_dir(ref.output.dir), figures=ref.output.figures), ref.output.dir)
-        if isinstance(d, int):
-            return d
-        print(f"sensitivity: {d}")
-    return 0
+        return (f"sensitivity of {ref.sensitivity.kpi}: {len(arms) - 1} scenario(s) against the reference, "
+                f"{n} runs of {len(arms)} arms")
+    return _analysis(overrides, "sensitivity", header, sensitivity, sensitivity_text, write_sensitivity)
 
 
 def _uncertainty(overrides: list[str]) -> int:
-    from .store import base_dir
     from .uncertainty import uncertainty, uncertainty_text, write_uncertainty
+
+    def header(ref, arms) -> str:
+        u = ref.uncertainty
+        n_par = len(u.parameters if u.parameters is not None else ref.sensitivity.parameters)
+        return (f"uncertainty of {u.kpi}: {len(arms) - 1} scenario(s) against the reference, {n_par} parameters at "
+                f"once, {u.samples} parameter sets + the defaults, {len(arms)} arms each")
+    return _analysis(overrides, "uncertainty", header, uncertainty, uncertainty_text, write_uncertainty)
+
+
+def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
+    """--sensitivity and --uncertainty: validate, say what will run, run it with progress lines, print
+    the summary, store it (exit 2 for bad input, 1 if it cannot be stored)."""
+    from .store import base_dir
     try:
         arms = plan(overrides).arms
         ref = next(iter(arms.values()))
-        u = ref.uncertainty
-        n_par = len(u.parameters if u.parameters is not None else ref.sensitivity.parameters)
-        print(f"uncertainty of {u.kpi}: {len(arms) - 1} scenario(s) against the reference, {n_par} parameters at once, "
-              f"{u.samples} parameter sets + the defaults, {len(arms)} arms each", flush=True)
-        res = uncertainty(overrides, echo=_echo)
+        print(header(ref, arms), flush=True)
+        result = run(overrides, echo=_echo)
     except ConfigError as err:
         return _input_error(err)
-    print(uncertainty_text(res))
+    print(text(result))
     if ref.output.write:
-        d = _stored(lambda: write_uncertainty(res, base_dir(ref.output.dir), figures=ref.output.figures),
-                    ref.output.dir)
+        d = _stored(lambda: write(result, base_dir(ref.output.dir), figures=ref.output.figures), ref.output.dir)
         if isinstance(d, int):
             return d
-        print(f"uncertainty: {d}")
+        print(f"{name}: {d}")
     return 0
 
 

@@ -81,12 +81,8 @@ def _jobs(overrides: list[str]):
     """(parameter, side, value, scaled, plan) for the run at the defaults and each parameter's low and
     high, all validated before anything runs. ``scaled`` names the arms that set the parameter
     themselves and got their own value times low/default (or high/default) instead."""
-    p0 = plan(overrides)
-    cfg = p0.arms[p0.reference]
+    p0, cfg = comparison_plan(overrides, "a sensitivity analysis")
     sens = cfg.sensitivity
-    if len(p0.arms) < 2:
-        raise ConfigError("compare = []: a sensitivity analysis compares scenarios with the reference; "
-                          "name at least one, e.g. compare=[full_shift]")
     reps = [f"run.replications={sens.replications}"] if sens.replications else []
     jobs = [(DEFAULTS, "", np.nan, "", plan(overrides + reps) if reps else p0)]
     for i, prm in enumerate(sens.parameters):
@@ -99,6 +95,15 @@ def _jobs(overrides: list[str]):
             except ConfigError as err:
                 raise ConfigError(f"sensitivity.parameters[{i}].{side} = {v!r}: not allowed for {prm.key} ({err})") from None
     return cfg, jobs
+
+
+def comparison_plan(overrides: list[str], what: str):
+    """The plan of ``overrides`` and its reference arm's config; ConfigError unless it compares scenarios."""
+    p0 = plan(overrides)
+    if len(p0.arms) < 2:
+        raise ConfigError(f"compare = []: {what} compares scenarios with the reference; "
+                          "name at least one, e.g. compare=[full_shift]")
+    return p0, p0.arms[p0.reference]
 
 
 def arm_values(p0, key: str, where: str):

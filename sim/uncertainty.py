@@ -45,7 +45,7 @@ from scipy.stats import qmc
 from .config import ConfigError, plan
 from .report import _fmt, payback
 from .runner import execute
-from .sensitivity import arm_values, range_value, scaled_in_arms
+from .sensitivity import arm_values, comparison_plan, range_value, scaled_in_arms
 from .streams import design_rng
 
 UNCERTAINTY_DIR = "uncertainty"
@@ -147,12 +147,8 @@ def latin_hypercube(n: int, k: int, seed: int) -> np.ndarray:
 def _jobs(overrides: list[str]):
     """(sample, {parameter: value}, plan) for the run at the defaults and each drawn set, all validated
     before anything runs."""
-    p0 = plan(overrides)
-    cfg = p0.arms[p0.reference]
+    p0, cfg = comparison_plan(overrides, "an uncertainty analysis")
     u = cfg.uncertainty
-    if len(p0.arms) < 2:
-        raise ConfigError("compare = []: an uncertainty analysis compares scenarios with the reference; "
-                          "name at least one, e.g. compare=[full_shift]")
     group = "uncertainty" if u.parameters is not None else "sensitivity"
     params = u.parameters if u.parameters is not None else cfg.sensitivity.parameters
     reps = [f"run.replications={u.replications}"] if u.replications else []
