@@ -856,6 +856,10 @@ class Model:
     # ------------------------------------------------------------------ months and switch
     def months(self):
         env = self.env
+        if self.warm_months == 0:
+            # no warm-up: the arm's practice applies from the start (this process starts after the
+            # initial population's, so every child is already waiting when it is poked)
+            self._switch()
         for m in range(self.M):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)

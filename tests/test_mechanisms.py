@@ -269,3 +269,13 @@ def test_long_runs_finish():
     m, r = one_model(["run.warmup_years=6", "run.horizon_years=10"])
     assert m.env.now == pytest.approx(16 * DAYS_PER_YEAR)
     assert r.occupancy_end.shape[1] == 16 * 12
+
+
+def test_without_a_warm_up_the_scenario_still_switches_on():
+    # regression: with run.warmup_years=0 the switch to the arm's parameters never happened, so every
+    # scenario silently equalled the baseline
+    res = run_inline(["run.warmup_years=0"], replications=2, compare="[kinship_first,lower_caseload]")
+    c = res.comparison.set_index(["period", "scenario", "kpi"])["diff_mean"]
+    assert c[("horizon", "kinship_first", "cost_total_dkk")] < 0     # kinship care instead of dearer placements
+    hired = res.plan.arms["lower_caseload"].casework.hire_caseworkers
+    assert hired > 0 and c[("horizon", "lower_caseload", "caseworkers")] == pytest.approx(hired)
