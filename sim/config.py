@@ -177,6 +177,10 @@ class Costs(_Strict):
     discount_rate_per_year: float = Field(ge=0, le=1)
 
 
+class Implementation(_Strict):
+    start_month: int = Field(ge=0)
+
+
 class Run(_Strict):
     seed: int = Field(ge=0)
     replications: int = Field(ge=1)
@@ -273,6 +277,7 @@ class Config(_Strict):
     detection: Detection
     casework: Casework
     costs: Costs
+    implementation: Implementation
     run: Run
     output: Output
     calibration: Calibration
@@ -308,6 +313,13 @@ def _check_rates(key: str, mapping: dict[str, float], prob: bool = False) -> Non
 
 
 def _cross_check(c: Config) -> None:
+    from .params import MONTHS_PER_YEAR     # here: sim.params imports this module
+
+    horizon_months = c.run.horizon_years * MONTHS_PER_YEAR
+    if c.implementation.start_month >= horizon_months:
+        _fail("implementation.start_month", c.implementation.start_month,
+              f"allowed: a whole number of months from 0 to {horizon_months - 1} (the horizon is "
+              f"{c.run.horizon_years} years)")
     levels = c.need.levels
     need_levels = levels[1:]
     if len(set(levels)) != len(levels):

@@ -150,6 +150,7 @@ class Model:
         self.warm_months = int(round(warmup_years * MONTHS_PER_YEAR))
         self.h_months = int(horizon_years * MONTHS_PER_YEAR)
         self.M = self.warm_months + self.h_months
+        self.switch_month = self.warm_months + horizon.start_month    # the arm's practice takes over here
         self.T_w = self.warm_months * DAYS_PER_MONTH
         self.T_end = self.M * DAYS_PER_MONTH
         n, M = self.n_steps, self.M
@@ -856,14 +857,14 @@ class Model:
     # ------------------------------------------------------------------ months and switch
     def months(self):
         env = self.env
-        if self.warm_months == 0:
+        if self.switch_month == 0:
             # no warm-up: the arm's practice applies from the start (this process starts after the
             # initial population's, so every child is already waiting when it is poked)
             self._switch()
         for m in range(self.M):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)
-            if m + 1 == self.warm_months:
+            if m + 1 == self.switch_month:
                 self._switch()
 
     def _flush(self, m: int, now: float) -> None:
@@ -893,7 +894,8 @@ class Model:
             self.cost_inv[m] += P.investment_per_day * days
 
     def _switch(self) -> None:
-        """Start of the horizon: the arm's parameters replace the warm-up's."""
+        """The arm's parameters replace the warm-up's: at the start of the horizon, or implementation.start_month
+        months into it. The one-off investment is booked at the horizon start either way (preparation)."""
         old, new = self.P, self.Ph
         self.P = new
         self.cost_inv[self.warm_months] += new.investment_one_off
@@ -911,8 +913,8 @@ class Model:
                 continue
             dur = new.duration[c.step]
             if dur is not None and c.step_end == INF and not c.task:
-                # a stay under way becomes bounded, counted from the start of the horizon: the new
-                # practice does not end every long stay in its first month
+                # a stay under way becomes bounded, counted from the switch: the new practice does
+                # not end every long stay in its first month
                 lo, hi = dur
                 c.step_end = now + lo + (hi - lo) * self.u_dec(c)
             elif dur is None:

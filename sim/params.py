@@ -83,6 +83,7 @@ class Compiled:
     discount_rate: float
     investment_one_off: float
     investment_per_day: float
+    start_month: int               # month of the horizon from which these parameters replace the warm-up's
     # population
     children_0_17: int
     young_18_22: int
@@ -222,6 +223,7 @@ def compile_config(c: Config) -> Compiled:
         discount_rate=c.costs.discount_rate_per_year,
         investment_one_off=invest_one,
         investment_per_day=invest_year / DAYS_PER_YEAR,
+        start_month=c.implementation.start_month,
         children_0_17=c.municipality.children_0_17,
         young_18_22=c.municipality.young_18_22,
         growth_per_day=math.log1p(c.municipality.population_growth_per_year) / DAYS_PER_YEAR,

@@ -279,3 +279,38 @@ def test_without_a_warm_up_the_scenario_still_switches_on():
     assert c[("horizon", "kinship_first", "cost_total_dkk")] < 0     # kinship care instead of dearer placements
     hired = res.plan.arms["lower_caseload"].casework.hire_caseworkers
     assert hired > 0 and c[("horizon", "lower_caseload", "caseworkers")] == pytest.approx(hired)
+
+
+def test_a_scenario_starts_at_its_start_month_and_runs_as_current_practice_until_then():
+    # implementation.start_month=12 for every arm: until month 12 of the horizon, earlier_detection is
+    # current practice exactly (same children, same draws), apart from its one-off investment at month 0
+    start = 12
+    res = run_inline([f"implementation.start_month={start}"], replications=2, compare="[earlier_detection]")
+    ts = res.timeseries
+    ts = ts[ts.month >= 0]
+    piv = ts.pivot_table(index=["replication", "month", "step", "metric"], columns="scenario", values="value")
+    invest = piv.index.get_level_values("metric") == "cost_investment_dkk"
+    before = piv[(piv.index.get_level_values("month") < start) & ~invest]
+    after = piv[(piv.index.get_level_values("month") >= start) & ~invest]
+    assert (before["baseline"] == before["earlier_detection"]).all()
+    assert (after["baseline"] != after["earlier_detection"]).any()
+    inv = piv[invest]["earlier_detection"].groupby(level="month").mean()
+    plan_ = res.plan.arms["earlier_detection"].scenario_info["earlier_detection"].investment
+    assert inv[0] == pytest.approx(plan_.one_off_dkk)                    # preparation: at the horizon start
+    assert (inv[1:start] == 0).all()                                     # no running costs before the start
+    assert inv[start:].sum() == pytest.approx(plan_.yearly_dkk * (len(inv) - start) / 12, rel=1e-9)
+
+
+def test_a_later_start_leaves_less_of_the_horizon_to_save_in():
+    c0, c12 = (run_inline([f"implementation.start_month={m}"], replications=2, compare="[kinship_first]")
+               .comparison.set_index(["period", "scenario", "kpi"])["diff_mean"][("horizon", "kinship_first", "cost_total_dkk")]
+               for m in (0, 12))
+    assert c0 < c12 < 0
+
+
+@pytest.mark.parametrize("value", ["-1", "24", "1.5"])
+def test_a_start_month_outside_the_horizon_is_refused(value):
+    from sim.config import ConfigError, plan
+
+    with pytest.raises(ConfigError, match="implementation.start_month"):
+        plan(["run.horizon_years=2", f"implementation.start_month={value}"])
