@@ -30,7 +30,7 @@ def check_invariants(m, r):
     assert m.n_waiting == sum(c.waiting_for >= 0 for c in alive)
     # nobody enters a full step: above capacity (children already there when a scenario lowered it)
     # the occupancy can only fall
-    h0 = m.warm_months
+    h0 = m.switch_month                 # before it the warm-up's capacities apply
     for s, cap in enumerate(P.capacity):
         if cap == INF:
             continue
@@ -58,6 +58,8 @@ params = st.fixed_dictionaries({
     "priority": st.tuples(*[st.integers(min_value=0, max_value=2)] * 3),
     "min_share": st.floats(min_value=0.2, max_value=1.0),
     "growth": st.floats(min_value=-0.2, max_value=0.2),
+    "warmup": st.sampled_from([0, 0.5, 1]),
+    "start": st.integers(min_value=0, max_value=11),
 })
 
 
@@ -67,7 +69,8 @@ params = st.fixed_dictionaries({
 def test_invariants_hold_for_any_valid_parameters(p):
     ov = [f"scenario={p['scenario']}", f"casework.caseworkers={p['caseworkers']}",
           f"staircase.when_full={p['when_full']}", f"casework.followup_interval_days={p['interval']}",
-          f"run.seed={p['seed']}", "run.warmup_years=1", "run.horizon_years=1"]
+          f"run.seed={p['seed']}", f"run.warmup_years={p['warmup']}", "run.horizon_years=1",
+          f"implementation.start_month={p['start']}"]
     ov.append(f"staircase.steps.home_based.capacity={'null' if p['home_cap'] is None else p['home_cap']}")
     ov.append(f"staircase.steps.foster_care.capacity={'null' if p['foster_cap'] is None else p['foster_cap']}")
     ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
@@ -76,6 +79,7 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov.append(f"municipality.population_growth_per_year={p['growth']}")
     m, r = one_model(ov)
     check_invariants(m, r)
+    assert m.P is m.Ph                  # the arm's practice took over, whatever the warm-up and start month
 
 
 def test_waiting_child_who_recovers_has_its_case_closed():
