@@ -27,7 +27,7 @@ MEASURES = ["count", "entries", "exits", "cost_dkk"]
 TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
     "caseworkers": ("caseworkers", "cost_caseworkers_dkk", "FTE-years", "Caseworkers (salary and overhead)"),
     "assessments": ("assessments", "cost_assessments_dkk", "assessments", "Assessments, beyond caseworker time"),
-    "investment": (None, "cost_investment_dkk", "", "Scenario investment (one-off and yearly)"),
+    "investment": (None, "cost_investment_dkk", "", "Scenario investment (one-off, yearly, recruitment under a caseload norm)"),
 }
 KEYS = ["scenario", "replication", "year", "item"]
 

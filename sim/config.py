@@ -152,6 +152,13 @@ class Overload(_Strict):
         return self
 
 
+class Staffing(_Strict):
+    cases_per_caseworker: Optional[float] = Field(default=None, gt=0)   # None = a fixed team
+    review_months: int = Field(ge=1)
+    hiring_lag_months: int = Field(ge=0)
+    cost_per_hire_dkk: float = Field(ge=0)
+
+
 class Casework(_Strict):
     caseworkers: int = Field(ge=0)
     hire_caseworkers: int
@@ -167,6 +174,7 @@ class Casework(_Strict):
     unfollowed_breakdown_multiplier: float = Field(ge=0)
     task_priority: TaskPriority
     overload: Overload
+    staffing: Staffing
     aftercare: Aftercare
 
 

@@ -19,7 +19,7 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "cost_placements_dkk": ("DKK", "sum", "Costs of placement steps (per-child and fixed)."),
     "placement_cost_share": ("share", "pooled", "cost_placements_dkk / cost_total_dkk."),
     "cost_caseworkers_dkk": ("DKK", "sum", "Caseworker team (FTE x cost per year)."),
-    "cost_investment_dkk": ("DKK", "sum", "Scenario investments (one-off at the horizon start, yearly from implementation.start_month)."),
+    "cost_investment_dkk": ("DKK", "sum", "Scenario investments (one-off at the horizon start, yearly from implementation.start_month) and recruitment of caseworkers added under a caseload norm."),
     "open_cases": ("cases", "mean", "Open cases (time-averaged)."),
     "cases_per_caseworker": ("cases per FTE", "mean", "open_cases / caseworkers (FTE)."),
     "followup_on_time_share": ("share", "pooled", "Follow-ups due in the period that started within casework.on_time_grace_days of the due date; follow-ups still waiting at the end count as late."),

@@ -182,6 +182,7 @@ class Model:
         self.team_hist = np.zeros(M)
         self.team_size = warm.team_size
         self.team = Team(self.env, warm.team_size)
+        self._staff_due: list = []      # (month from which it holds, team size) decided by staffing reviews
         self.pending_fu: dict[int, float] = {}
         self.ledger: list = []
         self.next_id = 0
@@ -861,11 +862,13 @@ class Model:
             # no warm-up: the arm's practice applies from the start (this process starts after the
             # initial population's, so every child is already waiting when it is poked)
             self._switch()
+        self._staffing(0)
         for m in range(self.M):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)
             if m + 1 == self.switch_month:
                 self._switch()
+            self._staffing(m + 1)
 
     def _flush(self, m: int, now: float) -> None:
         P = self.P
@@ -893,18 +896,44 @@ class Model:
         if m >= self.warm_months:
             self.cost_inv[m] += P.investment_per_day * days
 
+    def _staffing(self, k: int) -> None:
+        """A caseload norm (casework.staffing), at the start of month k: every review_months months - counted
+        from the start of the run, and again from the switch - the team is set to the open cases divided
+        by the norm, rounded up (at least one caseworker), from hiring_lag_months later."""
+        P = self.P
+        if P.staffing_norm is not None:
+            since = k - (self.switch_month if k >= self.switch_month else 0)
+            if since % P.staffing_review == 0:
+                self._staff_due.append((k + P.staffing_lag, max(1, math.ceil(self.n_case / P.staffing_norm))))
+        while self._staff_due and self._staff_due[0][0] <= k:
+            self._resize_team(self._staff_due.pop(0)[1], k)
+
+    def _resize_team(self, size: int, k: int) -> None:
+        """Set the team to ``size`` FTE from month k: added caseworkers at once (recruitment booked as
+        investment), removed ones as they become free, before any waiting task."""
+        diff = size - self.team_size
+        if diff > 0:
+            self.team.put(diff)
+            if k < self.M:
+                self.cost_inv[k] += diff * self.P.cost_per_hire
+        elif diff < 0:
+            self.team.request(-1, -diff)
+        self.team_size = size
+
     def _switch(self) -> None:
         """The arm's parameters replace the warm-up's: at the start of the horizon, or implementation.start_month
         months into it. The one-off investment is booked at the horizon start either way (preparation)."""
         old, new = self.P, self.Ph
         self.P = new
         self.cost_inv[self.warm_months] += new.investment_one_off
-        diff = new.team_size - old.team_size
-        if diff > 0:
-            self.team.put(diff)
-        elif diff < 0:
-            self.team.request(-1, -diff)  # taken as caseworkers become free, before any waiting task
-        self.team_size = new.team_size
+        # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
+        # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
+        size = self.team_size + new.team_size - old.team_size
+        if size > self.team_size:
+            self.team.put(size - self.team_size)
+        elif size < self.team_size:
+            self.team.request(-1, self.team_size - size)  # taken as caseworkers become free, before any waiting task
+        self.team_size = size
         now = self.env.now
         for s in range(self.n_steps):
             self.free_slot(s)

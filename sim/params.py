@@ -57,6 +57,10 @@ class Compiled:
     when_full: str
     # casework
     team_size: int
+    staffing_norm: float | None    # open cases per FTE the team is sized to; None = a fixed team
+    staffing_review: int           # months between staffing reviews
+    staffing_lag: int              # months from a review to the new team size
+    cost_per_hire: float           # DKK per FTE added by a review
     hours_per_day: float         # productive hours per calendar day per FTE
     assessment_days: float       # calendar days a caseworker is busy with an assessment
     followup_days: float
@@ -198,6 +202,10 @@ def compile_config(c: Config) -> Compiled:
         rec_tab=rec_tab,
         when_full=c.staircase.when_full,
         team_size=cw.caseworkers + cw.hire_caseworkers,
+        staffing_norm=cw.staffing.cases_per_caseworker,
+        staffing_review=cw.staffing.review_months,
+        staffing_lag=cw.staffing.hiring_lag_months,
+        cost_per_hire=cw.staffing.cost_per_hire_dkk,
         hours_per_day=hours_per_day,
         assessment_days=cw.assessment_hours / hours_per_day,
         followup_days=cw.followup_hours / hours_per_day,

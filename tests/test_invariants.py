@@ -60,6 +60,8 @@ params = st.fixed_dictionaries({
     "growth": st.floats(min_value=-0.2, max_value=0.2),
     "warmup": st.sampled_from([0, 0.5, 1]),
     "start": st.integers(min_value=0, max_value=11),
+    "norm": st.one_of(st.none(), st.floats(min_value=5.0, max_value=60.0)),
+    "lag": st.integers(min_value=0, max_value=6),
 })
 
 
@@ -77,8 +79,11 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov += [f"casework.task_priority.{t}={v}" for t, v in zip(("assessment", "review", "followup"), p["priority"])]
     ov.append(f"casework.overload.min_work_share={p['min_share']}")
     ov.append(f"municipality.population_growth_per_year={p['growth']}")
+    ov.append(f"casework.staffing.cases_per_caseworker={'null' if p['norm'] is None else p['norm']}")
+    ov.append(f"casework.staffing.hiring_lag_months={p['lag']}")
     m, r = one_model(ov)
     check_invariants(m, r)
+    assert (r.team >= (1 if p["norm"] is not None else 0)).all()
     assert m.P is m.Ph                  # the arm's practice took over, whatever the warm-up and start month
 
 

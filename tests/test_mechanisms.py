@@ -314,3 +314,48 @@ def test_a_start_month_outside_the_horizon_is_refused(value):
 
     with pytest.raises(ConfigError, match="implementation.start_month"):
         plan(["run.horizon_years=2", f"implementation.start_month={value}"])
+
+
+def test_under_a_caseload_norm_the_team_follows_the_open_cases_after_the_lag():
+    import math
+
+    m, r = one_model(["scenario=caseload_norm", "casework.staffing.review_months=2",
+                      "casework.staffing.hiring_lag_months=3"])
+    P = m.Ph
+    assert m.P is P and P.staffing_norm == 25
+    reviews = [k for k in range(m.switch_month, m.M - P.staffing_lag) if (k - m.switch_month) % P.staffing_review == 0]
+    assert len(reviews) >= 5
+    for k in reviews:
+        # decided from the open cases at the start of month k, in force from month k + lag
+        target = max(1, math.ceil(r.open_cases_end[k - 1] / P.staffing_norm))
+        assert r.team[k + P.staffing_lag] == target, k
+    # before the first review takes effect the team is the configured one (the warm-up has no norm)
+    assert (r.team[:m.switch_month + P.staffing_lag] == P.team_size).all()
+    # each added caseworker is recruited at cost_per_hire, booked when they start
+    added = np.maximum(np.diff(r.team), 0)
+    booked = r.cost_investment[1:] / P.cost_per_hire
+    np.testing.assert_allclose(booked, added)
+
+
+def test_a_caseload_norm_staffs_up_for_the_cases_earlier_detection_brings():
+    res = run_inline([], replications=3, compare="[earlier_detection,caseload_norm,earlier_detection+caseload_norm]")
+    h = {arm: {kpi: horizon(res, kpi, arm).mean() for kpi in ("caseworkers", "cases_per_caseworker", "followup_on_time_share")}
+         for arm in res.arms}
+    norm = res.plan.arms["caseload_norm"].casework.staffing.cases_per_caseworker
+    # more detected cases -> a larger team under the norm, and follow-ups kept on time, unlike the fixed team
+    assert h["earlier_detection+caseload_norm"]["caseworkers"] > h["caseload_norm"]["caseworkers"] > h["baseline"]["caseworkers"]
+    assert h["earlier_detection+caseload_norm"]["followup_on_time_share"] > h["earlier_detection"]["followup_on_time_share"] + 0.2
+    assert abs(h["caseload_norm"]["cases_per_caseworker"] - norm) < 0.15 * norm
+
+
+@pytest.mark.parametrize("override, key", [
+    ("casework.staffing.cases_per_caseworker=0", "cases_per_caseworker"),
+    ("casework.staffing.review_months=0", "review_months"),
+    ("casework.staffing.hiring_lag_months=-1", "hiring_lag_months"),
+    ("casework.staffing.cost_per_hire_dkk=-5", "cost_per_hire_dkk"),
+])
+def test_bad_staffing_settings_are_refused(override, key):
+    from sim.config import ConfigError, plan
+
+    with pytest.raises(ConfigError, match=f"casework.staffing.{key}"):
+        plan([override])
