@@ -9,7 +9,8 @@ from sim.config import plan
 from sim.runner import execute
 
 ARMS = ["earlier_detection", "full_shift", "frequent_followup", "frequent_followup+lower_caseload",
-        "intensive_home_based", "lower_caseload", "earlier_detection+lower_caseload"]
+        "intensive_home_based", "lower_caseload", "earlier_detection+lower_caseload",
+        "caseload_norm", "earlier_detection+caseload_norm"]
 REPS = 10
 
 
@@ -56,6 +57,15 @@ def test_2_earlier_detection_same_staff_more_cases_and_slipping_followups_within
     # "could not bring caseloads down to target despite hiring": the same hiring leaves higher caseloads
     hired = diff(res, "earlier_detection+lower_caseload", "cases_per_caseworker") - diff(res, "lower_caseload", "cases_per_caseworker")
     assert ci(hired)[0] > 0
+    # ... even when hiring follows the cases (a caseload norm): the team lags the rising cases in year 1
+    norm = res.plan.arms["caseload_norm"].casework.staffing.cases_per_caseworker
+    lag = diff(res, "earlier_detection+caseload_norm", "cases_per_caseworker", "year", 1) \
+        - diff(res, "caseload_norm", "cases_per_caseworker", "year", 1)
+    assert ci(lag)[0] > 0
+    k = res.kpis
+    year1 = k[(k.scenario == "earlier_detection+caseload_norm") & (k.period == "year") & (k.year == 1)
+              & (k.kpi == "cases_per_caseworker")]["value"]
+    assert year1.mean() > norm
 
 
 def test_3_full_shift_moves_spending_from_institutions_to_prevention(res):
