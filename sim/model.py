@@ -908,13 +908,13 @@ class Model:
         while self._staff_due and self._staff_due[0][0] <= k:
             self._resize_team(self._staff_due.pop(0)[1], k)
 
-    def _resize_team(self, size: int, k: int) -> None:
-        """Set the team to ``size`` FTE from month k: added caseworkers at once (recruitment booked as
-        investment), removed ones as they become free, before any waiting task."""
+    def _resize_team(self, size: int, k: int, book: bool = True) -> None:
+        """Set the team to ``size`` FTE from month k: added caseworkers at once (with ``book``, their
+        recruitment is booked as investment), removed ones as they become free, before any waiting task."""
         diff = size - self.team_size
         if diff > 0:
             self.team.put(diff)
-            if k < self.M:
+            if book and k < self.M:
                 self.cost_inv[k] += diff * self.P.cost_per_hire
         elif diff < 0:
             self.team.request(-1, -diff)
@@ -928,12 +928,7 @@ class Model:
         self.cost_inv[self.warm_months] += new.investment_one_off
         # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
         # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
-        size = self.team_size + new.team_size - old.team_size
-        if size > self.team_size:
-            self.team.put(size - self.team_size)
-        elif size < self.team_size:
-            self.team.request(-1, self.team_size - size)  # taken as caseworkers become free, before any waiting task
-        self.team_size = size
+        self._resize_team(self.team_size + new.team_size - old.team_size, self.switch_month, book=False)
         now = self.env.now
         for s in range(self.n_steps):
             self.free_slot(s)
