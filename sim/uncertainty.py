@@ -141,7 +141,7 @@ def prcc(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def latin_hypercube(n: int, k: int, seed: int) -> np.ndarray:
     """n points in [0, 1)^k, one in each of the n slices of every coordinate, from run.seed's design stream."""
-    return qmc.LatinHypercube(d=k, seed=design_rng(seed, "uncertainty")).random(n)
+    return qmc.LatinHypercube(d=k, rng=design_rng(seed, "uncertainty")).random(n)
 
 
 def _jobs(overrides: list[str]):
