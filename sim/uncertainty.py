@@ -227,6 +227,9 @@ def uncertainty_text(u: UncertaintyResult) -> str:
             top = [f"{r.parameter} {r.prcc:+.2f}{'*' if r.p_value < SIGNIFICANCE else ''}" for r in g.head(3).itertuples()
                    if np.isfinite(r.prcc)]
             lines.append(f"  {sc}: " + ("; ".join(top) if top else "the difference does not vary"))
+        n_tests = int(pr.prcc.notna().sum())
+        lines.append(f"  ({n_tests} correlations tested: about {SIGNIFICANCE * n_tests:.0f} pass p < {SIGNIFICANCE} by "
+                     "chance alone; trust strong ones with a mechanism behind them)")
     else:
         lines += ["", f"Partial rank correlations need more parameter sets than parameters + 1 "
                   f"({n_sets} sets, {len(u.parameters)} parameters)."]
