@@ -858,15 +858,17 @@ class Model:
     # ------------------------------------------------------------------ months and switch
     def months(self):
         env = self.env
-        if self.switch_month == 0:
-            # no warm-up: the arm's practice applies from the start (this process starts after the
-            # initial population's, so every child is already waiting when it is poked)
-            self._switch()
+        if self.warm_months == 0:
+            # no warm-up: the horizon starts now (this process starts after the initial population's,
+            # so every child is already waiting when it is poked)
+            self._horizon_start()
         self._staffing(0)
         for m in range(self.M):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)
-            if m + 1 == self.switch_month:
+            if m + 1 == self.warm_months:
+                self._horizon_start()
+            elif m + 1 == self.switch_month:
                 self._switch()
             self._staffing(m + 1)
 
@@ -920,6 +922,15 @@ class Model:
             self.team.request(-1, -diff)
         self.team_size = size
 
+    def _horizon_start(self) -> None:
+        """The arm's practice takes over now - or, with a later implementation.start_month, every child is
+        re-examined under current practice exactly as an arm switching now to the same parameters re-examines
+        them (the baseline arm does), so that this arm stays identical to it, draw for draw, until its start."""
+        if self.switch_month == self.warm_months:
+            self._switch()
+        else:
+            self._reexamine(self.P)
+
     def _switch(self) -> None:
         """The arm's parameters replace the warm-up's: at the start of the horizon, or implementation.start_month
         months into it. The one-off investment is booked at the horizon start either way (preparation)."""
@@ -929,6 +940,11 @@ class Model:
         # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
         # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
         self._resize_team(self.team_size + new.team_size - old.team_size, self.switch_month, book=False)
+        self._reexamine(new)
+
+    def _reexamine(self, new: Compiled) -> None:
+        """After a change of practice (self.P is ``new``): waiting lists get new capacity, stays and cases
+        follow the new rules, and every child's rates are recomputed."""
         now = self.env.now
         for s in range(self.n_steps):
             self.free_slot(s)

@@ -7,7 +7,7 @@ import pytest
 from sim.model import C
 from sim.params import DAYS_PER_YEAR
 
-from .conftest import horizon, one_model, run_inline
+from .conftest import QUICK, horizon, one_model, run_inline
 
 NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 ZERO_COSTS = ([f"staircase.steps.{s}.cost_per_year_dkk=0" for s in
@@ -359,3 +359,22 @@ def test_bad_staffing_settings_are_refused(override, key):
 
     with pytest.raises(ConfigError, match=f"casework.staffing.{key}"):
         plan([override])
+
+
+def test_each_arm_can_have_its_own_start_month():
+    # as a scenario file's `implementation: {start_month: 6}` would set it for that arm only
+    from sim.config import plan
+    from sim.runner import execute
+
+    p = plan(QUICK + ["run.replications=1", "compare=[kinship_first,frequent_followup]"],
+             {"kinship_first": ["implementation.start_month=6"]})
+    assert p.arms["kinship_first"].implementation.start_month == 6
+    assert p.arms["frequent_followup"].implementation.start_month == 0 == p.arms["baseline"].implementation.start_month
+    ts = execute(p, progress=False).timeseries
+    occ = ts[(ts.metric == "occupancy") & (ts.month >= 0)].pivot_table(index=["month", "step"], columns="scenario",
+                                                                        values="value")
+    first = occ.index.get_level_values("month") < 6
+    assert (occ[first]["kinship_first"] == occ[first]["baseline"]).all()
+    assert (occ[~first]["kinship_first"] != occ[~first]["baseline"]).any()
+    # frequent_followup starts at once: its children move differently within the first months
+    assert (occ[first]["frequent_followup"] != occ[first]["baseline"]).any()
