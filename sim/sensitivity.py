@@ -173,7 +173,7 @@ def sensitivity_text(s: SensitivityResult) -> str:
         lines += ["", f"{sc}: {_fmt(b.diff_mean)} [{_fmt(b.diff_ci_low)}, {_fmt(b.diff_ci_high)}] at the defaults"]
         show = pd.DataFrame({
             "parameter": g["parameter"],
-            "low -> high": [f"{_fmt(a)} -> {_fmt(b)}" for a, b in zip(g.value_low, g.value_high)],
+            "low -> high": [f"{_fmt_value(a)} -> {_fmt_value(b)}" for a, b in zip(g.value_low, g.value_high)],
             "difference at low": g["diff_mean_low"].map(_fmt),
             "at high": g["diff_mean_high"].map(_fmt),
             "swing": g["swing"].map(_fmt),
@@ -192,6 +192,11 @@ def sensitivity_text(s: SensitivityResult) -> str:
     lines.append("Differences not distinguishable from 0 at the defaults or somewhere in a range (a 95 % interval "
                  "includes 0; more replications narrow it): " + (", ".join(unclear) if unclear else "none"))
     return "\n".join(lines) + "\n"
+
+
+def _fmt_value(x: float) -> str:
+    """A parameter value for people: whole numbers below 1,000 as such (12 months, not 12.0), else as _fmt."""
+    return str(int(x)) if np.isfinite(x) and float(x).is_integer() and abs(x) < 1000 else _fmt(x)
 
 
 def plot_tornado(s: SensitivityResult, path: Path | None = None):
