@@ -188,3 +188,10 @@ def test_prcc_depends_on_ranks_only(seed, n, k):
     np.testing.assert_allclose(r_y, r, atol=1e-9)
     np.testing.assert_allclose(r_x, r, atol=1e-9)
     np.testing.assert_allclose(r_neg, -r, atol=1e-9)
+
+
+def test_the_analysis_is_the_same_with_one_or_two_workers(u):
+    two = uncertainty(FAST + ["run.workers=2"], progress=False, echo=lambda line: None)
+    pd.testing.assert_frame_equal(two.results, u.results)          # FAST runs with run.workers=1
+    pd.testing.assert_frame_equal(two.payback, u.payback)
+    pd.testing.assert_frame_equal(two.samples, u.samples)
