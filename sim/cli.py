@@ -191,11 +191,11 @@ def _sensitivity(overrides: list[str]) -> int:
 
 
 def _uncertainty(overrides: list[str]) -> int:
-    from .uncertainty import uncertainty, uncertainty_text, write_uncertainty
+    from .uncertainty import parameter_ranges, uncertainty, uncertainty_text, write_uncertainty
 
     def header(ref, arms) -> str:
         u = ref.uncertainty
-        n_par = len(u.parameters if u.parameters is not None else ref.sensitivity.parameters)
+        n_par = len(parameter_ranges(ref)[1])
         return (f"uncertainty of {u.kpi}: {len(arms) - 1} scenario(s) against the reference, {n_par} parameters at "
                 f"once, {u.samples} parameter sets + the defaults, {len(arms)} arms each")
     return _analysis(overrides, "uncertainty", header, uncertainty, uncertainty_text, write_uncertainty)

@@ -401,7 +401,7 @@ def _cross_check(c: Config) -> None:
             if part not in available:
                 _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
     _check_calibration(c)
-    _check_sensitivity(c)
+    _check_analyses(c)
     if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
         _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
@@ -440,7 +440,8 @@ def _check_calibration(c: Config) -> None:
         _fail("calibration.bounds", [lo, hi], "allowed: [low, high] with finite low < high")
 
 
-def _check_sensitivity(c: Config) -> None:
+def _check_analyses(c: Config) -> None:
+    """The settings of --sensitivity and --uncertainty (unset uncertainty ranges are the sensitivity's)."""
     _check_ranges(c, "sensitivity", c.sensitivity.kpi, c.sensitivity.parameters)
     u = c.uncertainty
     _check_ranges(c, "uncertainty", u.kpi, u.parameters if u.parameters is not None else [])

@@ -144,13 +144,18 @@ def latin_hypercube(n: int, k: int, seed: int) -> np.ndarray:
     return qmc.LatinHypercube(d=k, rng=design_rng(seed, "uncertainty")).random(n)
 
 
+def parameter_ranges(cfg) -> tuple[str, list]:
+    """(group, ranges): uncertainty.parameters, or the sensitivity group's when it gives none."""
+    u = cfg.uncertainty
+    return ("uncertainty", u.parameters) if u.parameters is not None else ("sensitivity", cfg.sensitivity.parameters)
+
+
 def _jobs(overrides: list[str]):
     """(sample, {parameter: value}, plan) for the run at the defaults and each drawn set, all validated
     before anything runs."""
     p0, cfg = comparison_plan(overrides, "an uncertainty analysis")
     u = cfg.uncertainty
-    group = "uncertainty" if u.parameters is not None else "sensitivity"
-    params = u.parameters if u.parameters is not None else cfg.sensitivity.parameters
+    group, params = parameter_ranges(cfg)
     reps = [f"run.replications={u.replications}"] if u.replications else []
     refs = [arm_values(p0, prm.key, f"{group}.parameters[{i}].key") for i, prm in enumerate(params)]
     jobs = [(AT_DEFAULTS, {prm.key: ref for prm, (ref, _) in zip(params, refs)}, plan(overrides + reps) if reps else p0)]
