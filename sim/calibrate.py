@@ -1,8 +1,11 @@
-"""Calibration: fit one parameter so the baseline reproduces a key figure (``python -m sim --calibrate``).
+"""Calibration: fit parameters so the baseline reproduces key figures (``python -m sim --calibrate``).
 
 The ``calibration`` group of the configuration names the parameter (default ``need.onset_scale``),
 the KPI (default ``placed_per_1000_0_22``), the target (default: the municipality's key figure for
-that KPI), the search range, the tolerance and the most evaluations allowed.
+that KPI), the search range, the tolerance and the most evaluations allowed. ``calibration.joint``
+adds more (parameter, KPI, target, bounds) pairs, fitted together with the first: n parameters to n
+KPIs (``find_joint``, a Broyden-Newton search); with no joint pairs the one parameter is fitted by
+``find_target`` below.
 
 Each evaluation runs the reference arm alone (``compare=[]``), warm-up and horizon, with
 ``run.replications`` replications and ``run.seed``, and takes the KPI's horizon mean. All
@@ -27,19 +30,47 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, calibration_target, config_value, plan
+from .config import ConfigError, calibration_pairs, calibration_target, config_value, plan
 from .runner import Results, execute
 
 CALIBRATION_DIR = "calibrations"
 
 
 @dataclass
+class Fit:
+    """One fitted pair: a parameter, the KPI it is matched on, the target, the search range, the start."""
+    parameter: str
+    kpi: str
+    target: float
+    bounds: tuple[float, float]
+    start: float
+
+
+@dataclass
 class Evaluation:
-    value: float
-    mean: float
-    ci_low: float
-    ci_high: float
+    """One run of the reference arm: the parameter values, and each fitted KPI's mean and 95 % interval."""
+    values: tuple[float, ...]
+    means: tuple[float, ...]
+    ci_lows: tuple[float, ...]
+    ci_highs: tuple[float, ...]
     n: int
+
+    # the first pair (the whole calibration when nothing is fitted jointly)
+    @property
+    def value(self) -> float:
+        return self.values[0]
+
+    @property
+    def mean(self) -> float:
+        return self.means[0]
+
+    @property
+    def ci_low(self) -> float:
+        return self.ci_lows[0]
+
+    @property
+    def ci_high(self) -> float:
+        return self.ci_highs[0]
 
 
 @dataclass
@@ -48,32 +79,62 @@ class Calibration:
 
     overrides: list[str]
     municipality: str
-    parameter: str
-    kpi: str
-    target: float
-    start: float
+    fits: list[Fit]
     tolerance: float
     evaluations: list[Evaluation] = field(default_factory=list)
-    value: float = math.nan                  # the best evaluated value
-    converged: bool = False                  # |KPI - target| <= tolerance x |target| at `value`
-    result: Results | None = None            # the run at `value`
+    values: tuple[float, ...] = ()           # the best evaluated values
+    converged: bool = False                  # every |KPI - target| <= tolerance x |target| at `values`
+    result: Results | None = None            # the run at `values`
     calibration_id: str | None = None
     calibration_dir: Path | None = None
 
+    # the first pair
+    @property
+    def parameter(self) -> str:
+        return self.fits[0].parameter
+
+    @property
+    def kpi(self) -> str:
+        return self.fits[0].kpi
+
+    @property
+    def target(self) -> float:
+        return self.fits[0].target
+
+    @property
+    def start(self) -> float:
+        return self.fits[0].start
+
+    @property
+    def value(self) -> float:
+        return self.values[0] if self.values else math.nan
+
+    @property
+    def joint(self) -> bool:
+        return len(self.fits) > 1
+
     @property
     def best(self) -> Evaluation:
-        return next(e for e in self.evaluations if e.value == self.value)
+        return next(e for e in self.evaluations if e.values == self.values)
 
     def table(self) -> pd.DataFrame:
-        """One row per evaluation, in the order they were run."""
-        rows = [(i + 1, e.value, e.mean, e.ci_low, e.ci_high, e.n, e.mean - self.target,
-                 (e.mean - self.target) / self.target if self.target else math.nan, e.value == self.value)
-                for i, e in enumerate(self.evaluations)]
-        return pd.DataFrame(rows, columns=["evaluation", self.parameter, "kpi_mean", "ci_low", "ci_high", "n",
-                                           "gap", "relative_gap", "chosen"])
+        """One row per evaluation, in the order they were run: the values, and per KPI its mean, 95 %
+        interval and gap to the target (one pair: columns kpi_mean, ci_low, ci_high, gap, relative_gap)."""
+        rows = []
+        for i, e in enumerate(self.evaluations):
+            row = {"evaluation": i + 1}
+            row.update({f.parameter: v for f, v in zip(self.fits, e.values)})
+            for f, m, lo, hi in zip(self.fits, e.means, e.ci_lows, e.ci_highs):
+                pre = "" if not self.joint else f.kpi + "_"
+                row.update({pre + ("kpi_mean" if not self.joint else "mean"): m, pre + "ci_low": lo, pre + "ci_high": hi,
+                            pre + "gap": m - f.target,
+                            pre + "relative_gap": (m - f.target) / f.target if f.target else math.nan})
+            row.update({"n": e.n, "chosen": e.values == self.values})
+            rows.append(row)
+        return pd.DataFrame(rows)
 
     def check(self) -> pd.DataFrame:
-        """Every key figure of the municipality at the fitted value (sim.report.calibration)."""
+        """Every key figure of the municipality at the fitted values (sim.report.calibration)."""
         from .report import calibration
         return calibration(self.result)
 
@@ -104,6 +165,7 @@ class Search:
 SIGNIFICANT = 5                   # digits of a candidate value: what is evaluated is what the overlay says
 FIRST_STEP_SHARE = 0.1            # first step as a share of the range, when a proportional guess is impossible
 NUDGE = 1.1                       # factor for a second point when the proportional guess is the start itself
+MIN_PROBE_SHARE = 0.05           # shortest probe of a joint fit's first Jacobian, as a share of the start value
 OVERSHOOT = 1.5                   # bracketing steps go this much beyond the secant's estimate, to cross the target
 
 
@@ -181,63 +243,217 @@ def _bracket(gap, start: float, target: float, lo: float, hi: float, max_steps: 
     return (x0, x1) if x0 < x1 else (x1, x0)
 
 
+@dataclass
+class JointSearch:
+    values: tuple                 # the evaluated values whose KPIs are nearest their targets (largest relative gap)
+    converged: bool               # every KPI within the tolerance there
+    evaluated: dict               # values -> KPIs, in the order evaluated
+    at_bounds: list               # indices of the parameters at a bound of their range in `values`
+
+
+def find_joint(kpis_at, start, targets, bounds, relative_tolerance: float, max_evaluations: int) -> JointSearch:
+    """Search the box ``bounds`` for values whose KPIs ``kpis_at(values)`` are all within relative_tolerance
+    of ``targets`` (n parameters, n KPIs; pair i is parameter i and KPI i).
+
+    Gaps are relative to each target, so KPIs in different units weigh alike. From ``start``, one probe per
+    parameter (the proportional guess for its own KPI, as in ``find_target``, but at least 5 % of the value;
+    else a tenth of its range)
+    gives the first Jacobian by differences; then Newton steps on that Jacobian (least squares if it is
+    singular), clipped to the box, each followed by Broyden's update with what the step showed. A step
+    that does not shrink the largest gap is halved next time. A parameter at a bound that the step would
+    push further out is held there and its KPI given up; the other pairs are then solved on their own
+    (what the bounds allow). Stops at the first evaluation within the tolerance, when what the bounds
+    allow is met, when a step would revisit a point, or after max_evaluations calls of kpis_at. Candidates are
+    rounded to SIGNIFICANT digits and never evaluated twice."""
+    import numpy as np
+
+    n = len(start)
+    lo = np.array([float(b[0]) for b in bounds])
+    hi = np.array([float(b[1]) for b in bounds])
+    t = np.array([float(v) for v in targets])
+    scale = np.where(t != 0, np.abs(t), 1.0)
+    tol = relative_tolerance
+    seen: dict[tuple, tuple] = {}
+
+    def key(x) -> tuple:
+        return tuple(_round(min(max(float(v), a), b)) for v, a, b in zip(x, lo, hi))
+
+    def rel(kpis) -> "np.ndarray":
+        return (np.array(kpis, dtype=float) - t) / scale
+
+    def worst(r, pinned) -> float:
+        """The largest relative gap of the KPIs whose parameters are free (all, if none is)."""
+        free = [i for i in range(n) if i not in pinned] or list(range(n))
+        return float(np.max(np.abs(r[free])))
+
+    def gaps(x):
+        k = key(x)
+        if k not in seen:
+            if len(seen) >= max_evaluations:
+                raise _OutOfEvaluations
+            seen[k] = tuple(float(v) for v in kpis_at(k))
+            if np.max(np.abs(rel(seen[k]))) <= tol:
+                raise _Converged
+        return np.array(k), rel(seen[k])
+
+    pinned: list[int] = []
+    try:
+        x, r = gaps(start)
+        J = np.zeros((n, n))
+        for i in range(n):                       # one probe per parameter: a column of the Jacobian
+            kpi_i = r[i] * scale[i] + t[i]
+            if x[i] > 0 and t[i] > 0 and kpi_i > 0:
+                step = x[i] * t[i] / kpi_i - x[i]
+                # a probe too short to rise above the discreteness of a finite population gives a false slope
+                if abs(step) < MIN_PROBE_SHARE * x[i]:
+                    step = math.copysign(MIN_PROBE_SHARE * x[i], step if step else -r[i] or 1.0)
+            else:
+                step = FIRST_STEP_SHARE * (hi[i] - lo[i]) * (1 if r[i] < 0 else -1)
+            probe = x.copy()
+            probe[i] = x[i] + step
+            if key(probe) == key(x):             # too small to show, or at a bound: step the other way
+                probe[i] = x[i] - (step or FIRST_STEP_SHARE * (hi[i] - lo[i]))
+            if key(probe) == key(x):
+                continue
+            p, rp = gaps(probe)
+            J[:, i] = (rp - r) / (p[i] - x[i])
+        failures = 0
+        for _ in range(max_evaluations):        # gaps() stops the search at max_evaluations runs
+            # A parameter whose step would leave its range is set to the bound and its own KPI given up; the
+            # other pairs are solved again with it there. One at a time, the furthest out first: holding one
+            # often brings the others back into range.
+            pinned.clear()
+            d = np.zeros(n)
+            while True:
+                free = [i for i in range(n) if i not in pinned]
+                if free:
+                    rhs = -r[free] - J[np.ix_(free, pinned)] @ d[pinned]
+                    d[free] = np.linalg.lstsq(J[np.ix_(free, free)], rhs, rcond=None)[0]
+                out = {i: max(lo[i] - x[i] - d[i], x[i] + d[i] - hi[i]) / (hi[i] - lo[i]) for i in free}
+                out = {i: v for i, v in out.items() if v > 0}
+                if not out:
+                    break
+                i = max(out, key=out.get)
+                pinned.append(i)
+                d[i] = (lo[i] if x[i] + d[i] < lo[i] else hi[i]) - x[i]
+            if pinned and np.all(d[pinned] == 0) and (len(pinned) == n or worst(r, pinned) <= tol):
+                break                            # at the bounds, and what they allow is met
+            d *= 0.5 ** failures
+            k = key(x + d)
+            if k in seen:                        # the step leads nowhere new: stop with the best point
+                break
+            xn, rn = gaps(k)
+            dx = xn - x
+            J += np.outer((rn - r) - J @ dx, dx) / float(dx @ dx)
+            if worst(rn, pinned) < worst(r, pinned):
+                x, r, failures = xn, rn, 0
+            else:
+                failures += 1
+    except (_Converged, _OutOfEvaluations):
+        pass
+    # best: the KPIs that can be met (not those of pinned parameters) within the tolerance, or nearest it;
+    # among those, nearest all the targets
+    best = min(seen, key=lambda k: (max(worst(rel(seen[k]), pinned), tol), float(np.max(np.abs(rel(seen[k]))))))
+    at_bounds = [i for i, v in enumerate(best) if v in (_round(lo[i]), _round(hi[i]))]
+    return JointSearch(best, float(np.max(np.abs(rel(seen[best])))) <= tol, seen, at_bounds)
+
+
 def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None,
               echo=print) -> Calibration:
-    """Fit ``calibration.parameter``; raises ConfigError (one line) for bad input or an unreachable target."""
+    """Fit ``calibration.parameter`` (and the parameters of ``calibration.joint`` with it); raises
+    ConfigError (one line) for bad input, or when one parameter alone cannot reach its target."""
     base = [o for o in overrides if not o.lstrip("+~").startswith("compare=")] + ["compare=[]"]
     p0 = plan(base)
     cfg = p0.arms[p0.reference]
     cal = cfg.calibration
-    target = calibration_target(cfg)
-    lo, hi = cal.bounds
-    for b in (lo, hi):                          # the whole range must be valid before anything runs
-        try:
-            plan(base + [f"{cal.parameter}={b!r}"])
-        except ConfigError as err:
-            raise ConfigError(f"calibration.bounds = {[lo, hi]}: {cal.parameter} = {b!r} is not allowed ({err})") from None
-    out = Calibration(overrides=list(overrides), municipality=cfg.municipality.name, parameter=cal.parameter,
-                      kpi=cal.kpi, target=target, start=float(config_value(cfg, cal.parameter)),
+    fits = [Fit(f.parameter, f.kpi, calibration_target(cfg, f), tuple(f.bounds), float(config_value(cfg, f.parameter)))
+            for f in calibration_pairs(cfg)]
+    for i, f in enumerate(fits):                # the whole range must be valid before anything runs
+        where = "calibration" if i == 0 else f"calibration.joint[{i - 1}]"
+        for b in f.bounds:
+            try:
+                plan(base + [f"{f.parameter}={b!r}"])
+            except ConfigError as err:
+                raise ConfigError(f"{where}.bounds = {list(f.bounds)}: {f.parameter} = {b!r} is not allowed ({err})") from None
+    out = Calibration(overrides=list(overrides), municipality=cfg.municipality.name, fits=fits,
                       tolerance=cal.relative_tolerance)
-    runs: dict[float, Results] = {}
+    runs: dict[tuple, Results] = {}
 
-    def kpi_at(x: float) -> float:
-        res = execute(plan(base + [f"{cal.parameter}={x!r}"]), progress=progress)
+    def kpis_at(values: tuple) -> tuple:
+        res = execute(plan(base + [f"{f.parameter}={x!r}" for f, x in zip(fits, values)]), progress=progress)
         s = res.summary
-        row = s[(s.scenario == res.reference) & (s.period == "horizon") & (s.kpi == cal.kpi)].iloc[0]
-        ev = Evaluation(x, float(row["mean"]), float(row["ci_low"]), float(row["ci_high"]), int(row["n"]))
+        h = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
+        rows = [h.loc[f.kpi] for f in fits]
+        ev = Evaluation(tuple(values), tuple(float(r["mean"]) for r in rows), tuple(float(r["ci_low"]) for r in rows),
+                        tuple(float(r["ci_high"]) for r in rows), int(rows[0]["n"]))
         out.evaluations.append(ev)
-        runs[x] = res
-        echo(f"  [{len(out.evaluations)}] {cal.parameter} = {x:<10g} {cal.kpi} = {ev.mean:.4g} "
-             f"[{ev.ci_low:.4g}, {ev.ci_high:.4g}]  target {target:.4g}")
-        return ev.mean
+        runs[ev.values] = res
+        echo(f"  [{len(out.evaluations)}] " + "; ".join(
+            f"{f.parameter} = {x:<10g} {f.kpi} = {m:.4g} [{a:.4g}, {b:.4g}]  target {f.target:.4g}"
+            for f, x, m, a, b in zip(fits, ev.values, ev.means, ev.ci_lows, ev.ci_highs)))
+        return ev.means
 
+    if len(fits) > 1:
+        search = find_joint(kpis_at, [f.start for f in fits], [f.target for f in fits], [f.bounds for f in fits],
+                            cal.relative_tolerance, cal.max_evaluations)
+        out.values, out.converged, out.result = search.values, search.converged, runs[search.values]
+        return out
+    f = fits[0]
+    lo, hi = f.bounds
     try:
-        search = find_target(kpi_at, out.start, target, lo, hi, cal.relative_tolerance, cal.max_evaluations)
+        search = find_target(lambda x: kpis_at((x,))[0], f.start, f.target, lo, hi, cal.relative_tolerance,
+                             cal.max_evaluations)
     except Unreachable as u:
         raise ConfigError(
-            f"calibration.bounds = {[lo, hi]}: {cal.kpi} = {target:g} (the target) is not reached by "
-            f"{cal.parameter} within the bounds; the KPI ranged over {min(u.kpis):.4g} .. {max(u.kpis):.4g} "
+            f"calibration.bounds = {[lo, hi]}: {f.kpi} = {f.target:g} (the target) is not reached by "
+            f"{f.parameter} within the bounds; the KPI ranged over {min(u.kpis):.4g} .. {max(u.kpis):.4g} "
             f"in {len(u.kpis)} evaluations; widen the bounds, fit another parameter or check the target") from None
-    out.value, out.converged, out.result = search.value, search.converged, runs[search.value]
+    out.values, out.converged, out.result = (search.value,), search.converged, runs[(search.value,)]
+    return out
+
+
+def unmet(c: Calibration) -> list[str]:
+    """For a calibration that did not converge: which KPIs miss their target at the fitted values, and
+    which parameters sit at a bound of their range there (a target the bounds cannot reach)."""
+    e = c.best
+    out = []
+    for f, v, m in zip(c.fits, e.values, e.means):
+        if abs(m - f.target) > c.tolerance * abs(f.target):
+            bound = " (at the bound of its range " + str(list(f.bounds)) + ")" if _round(v) in map(_round, f.bounds) else ""
+            out.append(f"{f.kpi} = {m:.4g} against {f.target:g}, with {f.parameter} = {v:g}{bound}")
     return out
 
 
 # --------------------------------------------------------------------------- output
 
 def overlay_yaml(c: Calibration) -> str:
-    """A Hydra overlay setting the fitted value, with its provenance, for the municipality's file."""
+    """A Hydra overlay setting the fitted values, with their provenance, for the municipality's file."""
     cfg = c.result.plan.arms[c.result.reference]
     e = c.best
-    parts = c.parameter.split(".")
+    fitted = "; ".join(f"{f.kpi} {m:.4g} [{a:.4g}, {b:.4g}] against the target {f.target:g}"
+                       for f, m, a, b in zip(c.fits, e.means, e.ci_lows, e.ci_highs))
     lines = ["# @package _global_",
              f"# Fitted by: python -m sim --calibrate {' '.join(c.overrides)}".rstrip(),
-             f"# on {_dt.date.today().isoformat()}: {c.kpi} {e.mean:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}] against the "
-             f"target {c.target:g}, {e.n} replications, seed {cfg.run.seed}"
+             f"# on {_dt.date.today().isoformat()}: {fitted}, {e.n} replications, seed {cfg.run.seed}"
              + ("" if c.converged else f"; NOT within the tolerance ({c.tolerance:g})")]
-    for depth, part in enumerate(parts[:-1]):
-        lines.append("  " * depth + f"{part}:")
-    lines.append("  " * (len(parts) - 1) + f"{parts[-1]}: {c.value!r}   # fitted to {c.kpi} = {c.target:g} "
-                 f"[calibrated: python -m sim --calibrate, {len(c.evaluations)} evaluations]")
+    tree: dict = {}                              # nested keys, so that pairs under one group share its line
+    for f, v in zip(c.fits, e.values):
+        node = tree
+        parts = f.parameter.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        together = f" with {', '.join(g.parameter for g in c.fits if g is not f)}" if c.joint else ""
+        node[parts[-1]] = (v, f"# fitted to {f.kpi} = {f.target:g}{together} "
+                              f"[calibrated: python -m sim --calibrate, {len(c.evaluations)} evaluations]")
+
+    def emit(node: dict, depth: int) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                lines.append("  " * depth + f"{k}:")
+                emit(v, depth + 1)
+            else:
+                lines.append("  " * depth + f"{k}: {v[0]!r}   {v[1]}")
+    emit(tree, 0)
     return "\n".join(lines) + "\n"
 
 
@@ -249,44 +465,63 @@ def calibration_text(c: Calibration) -> str:
         "target": lambda d: d["target"].map(_fmt), "simulated": lambda d: d["simulated"].map(_fmt),
         "95 % interval": lambda d: ["[" + _fmt(a) + ", " + _fmt(b) + "]" for a, b in zip(d.ci_low, d.ci_high)],
         "relative_gap": lambda d: d["relative_gap"].map(lambda v: f"{v:+.1%}")})
-    lines = [
-        f"Calibration - {c.municipality}: {c.parameter} fitted to {c.kpi} = {c.target:g} ({status})",
-        f"start {c.start:g} -> fitted {c.value:g}; {c.kpi} {e.mean:.4g} [{e.ci_low:.4g}, {e.ci_high:.4g}] "
-        f"(tolerance +-{c.tolerance:.1%} of the target)",
+    pairs = ", ".join(f"{f.parameter} to {f.kpi} = {f.target:g}" for f in c.fits)
+    lines = [f"Calibration - {c.municipality}: {pairs}" + (" (jointly)" if c.joint else "") + f" ({status})"]
+    for f, v, m, a, b in zip(c.fits, e.values, e.means, e.ci_lows, e.ci_highs):
+        lines.append(f"{f.parameter}: start {f.start:g} -> fitted {v:g}; {f.kpi} {m:.4g} [{a:.4g}, {b:.4g}]")
+    lines += [f"(tolerance +-{c.tolerance:.1%} of each target)"]
+    if not c.converged:
+        lines += ["not met: " + u for u in unmet(c)]
+    lines += [
         "",
         "Evaluations",
         c.table().to_string(index=False, float_format=lambda v: f"{v:.5g}"),
         "",
-        "Calibration check at the fitted value (the key figures not fitted are a test of the model, not of the fit)",
+        "Calibration check at the fitted values (the key figures not fitted are a test of the model, not of the fit)",
         check[["figure", "target", "simulated", "95 % interval", "relative_gap"]].to_string(index=False),
         "",
-        "Set the fitted value in the municipality's file (conf/municipality/<name>.yaml), e.g.:",
+        "Set the fitted values in the municipality's file (conf/municipality/<name>.yaml), e.g.:",
         overlay_yaml(c),
     ]
     return "\n".join(lines)
 
 
 def plot_calibration(c: Calibration, path: Path | None = None):
-    """The KPI (mean and 95 % interval) at each evaluated value, the target and its tolerance band."""
+    """One pair: the KPI (mean and 95 % interval) at each evaluated value, the target and its tolerance band.
+    Pairs fitted jointly: one panel per KPI, along the evaluations (the other parameters move too)."""
     import matplotlib.pyplot as plt
 
     from .plots import _save
 
-    t = c.table().sort_values(c.parameter)
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    band = c.tolerance * abs(c.target)
-    ax.axhspan(c.target - band, c.target + band, color="tab:green", alpha=0.15, lw=0, label="target +- tolerance")
-    ax.axhline(c.target, color="tab:green", lw=1)
-    ax.errorbar(t[c.parameter], t["kpi_mean"], yerr=[t["kpi_mean"] - t["ci_low"], t["ci_high"] - t["kpi_mean"]],
-                marker="o", ms=4, capsize=3, lw=1, color="tab:blue", label="simulated (95 % interval)")
-    for _, r in t.iterrows():
-        ax.annotate(str(int(r["evaluation"])), (r[c.parameter], r["kpi_mean"]), textcoords="offset points",
-                    xytext=(4, 4), fontsize=7)
-    ax.axvline(c.value, color="grey", ls=":", lw=1, label=f"fitted {c.value:g}")
-    ax.set_xlabel(c.parameter)
-    ax.set_ylabel(c.kpi)
-    ax.set_title(f"Calibration of {c.municipality} (numbers: order of the evaluations)", fontsize=10)
-    ax.legend(fontsize=7)
+    t = c.table()
+    fig, axes = plt.subplots(1, len(c.fits), figsize=(6.4 if not c.joint else 4.6 * len(c.fits), 4.0), squeeze=False)
+    for ax, f in zip(axes[0], c.fits):
+        pre = f.kpi + "_" if c.joint else ""
+        mean = t[pre + ("mean" if c.joint else "kpi_mean")]
+        x = t["evaluation"] if c.joint else t[f.parameter]
+        order = x.argsort()
+        band = c.tolerance * abs(f.target)
+        ax.axhspan(f.target - band, f.target + band, color="tab:green", alpha=0.15, lw=0, label="target +- tolerance")
+        ax.axhline(f.target, color="tab:green", lw=1)
+        ax.errorbar(x.iloc[order], mean.iloc[order], yerr=[(mean - t[pre + "ci_low"]).iloc[order],
+                                                           (t[pre + "ci_high"] - mean).iloc[order]],
+                    marker="o", ms=4, capsize=3, lw=1, color="tab:blue", label="simulated (95 % interval)")
+        if c.joint:
+            chosen = int(t.loc[t.chosen, "evaluation"].iloc[0])
+            ax.axvline(chosen, color="grey", ls=":", lw=1, label=f"fitted (evaluation {chosen})")
+            ax.set_xlabel("evaluation")
+            ax.set_title(f"{f.kpi}\n(set by {f.parameter})", fontsize=8)
+        else:
+            for _, r in t.iterrows():
+                ax.annotate(str(int(r["evaluation"])), (r[f.parameter], r["kpi_mean"]), textcoords="offset points",
+                            xytext=(4, 4), fontsize=7)
+            ax.axvline(c.value, color="grey", ls=":", lw=1, label=f"fitted {c.value:g}")
+            ax.set_xlabel(f.parameter)
+            ax.set_title(f"Calibration of {c.municipality} (numbers: order of the evaluations)", fontsize=10)
+        ax.set_ylabel(f.kpi)
+        ax.legend(fontsize=7)
+    if c.joint:
+        fig.suptitle(f"Joint calibration of {c.municipality}", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -309,9 +544,11 @@ def write_calibration(c: Calibration, figures: bool = True) -> Path:
             plot_calibration(c, d / "calibration.png")
 
     final = write_atomic(base / CALIBRATION_DIR, cid, fill)
+    joint = "; ".join(f"{f.parameter} {f.start:g} -> {v!r} on {f.kpi} = {f.target:g}"
+                      for f, v in zip(c.fits[1:], c.values[1:])) or None
     register_folder(base / CATALOG, "calibrations",
                     [cid, now, c.municipality, c.parameter, c.kpi, c.target, c.start, c.value, c.converged,
-                     len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides)], final)
+                     len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides), joint], final)
     c.calibration_id, c.calibration_dir = cid, final
     return final
 

@@ -25,7 +25,8 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   -m, --multirun   sweep: key=a,b runs one job per value (and per combination of several keys);
                    also range(1,4), choice(a,b), and glob(*) over a group's options, e.g. municipality=glob(*)
   --calibrate      fit calibration.parameter (default need.onset_scale) until the reference arm's
-                   calibration.kpi matches the municipality's key figure; writes results/calibrations/<id>/
+                   calibration.kpi matches the municipality's key figure (with calibration.joint: several
+                   parameters to as many KPIs, together); writes results/calibrations/<id>/
                    with the fitted value as a YAML overlay (with -m: one calibration per job)
   --sensitivity    one-at-a-time sensitivity of the comparison: each parameter in sensitivity.parameters at
                    its low and high value; writes results/sensitivity/<id>/ with a tornado figure
@@ -155,13 +156,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _calibrate(jobs: list[list[str]], plans) -> int:
     """One calibration per job; exit 0 if every one converged, 1 if one did not, 2 for bad input."""
-    from .calibrate import calibrate, calibration_text, write_calibration
+    from .calibrate import calibrate, calibration_text, unmet, write_calibration
+    from .config import calibration_pairs
     status = 0
     for i, (job, p) in enumerate(zip(jobs, plans)):
         cfg = p.arms[p.reference]
         cal = cfg.calibration
-        print(f"{'[%d/%d] ' % (i + 1, len(jobs)) if len(jobs) > 1 else ''}calibrating {cal.parameter} of "
-              f"{cfg.municipality.name} to {cal.kpi} ({cfg.run.replications} replications per evaluation, "
+        pairs = " and ".join(f"{f.parameter} to {f.kpi}" for f in calibration_pairs(cfg))
+        print(f"{'[%d/%d] ' % (i + 1, len(jobs)) if len(jobs) > 1 else ''}calibrating {cfg.municipality.name}: "
+              f"{pairs}{' jointly' if cal.joint else ''} ({cfg.run.replications} replications per evaluation, "
               f"at most {cal.max_evaluations} evaluations)", flush=True)
         try:
             c = calibrate(job)
@@ -174,8 +177,8 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
                 return d
             print(f"calibration: {d}\nrun at the fitted value: {c.result.run_dir}")
         if not c.converged:
-            print(f"warning: {cal.parameter} did not reach {cal.kpi} within +-{cal.relative_tolerance:.1%} of the target "
-                  f"in {len(c.evaluations)} evaluations; the best value is shown", file=sys.stderr)
+            print(f"warning: not within +-{cal.relative_tolerance:.1%} of the target in {len(c.evaluations)} evaluations "
+                  f"({'; '.join(unmet(c))}); the best values are shown", file=sys.stderr)
             status = 1
     return status
 

@@ -90,6 +90,7 @@ class Staircase(_Strict):
     ground_step: str
     steps: dict[str, Step]
     matching: dict[str, dict[str, dict[str, float]]]
+    matching_tilt: float = 0.0       # log-odds per staircase step within a tier (see conf/staircase)
     when_full: Literal["wait", "next_up", "next_down"]
     mismatch: Mismatch
 
@@ -206,11 +207,19 @@ class Output(_Strict):
     write: bool
 
 
+class JointFit(_Strict):
+    parameter: str
+    kpi: str
+    target: Optional[float] = None
+    bounds: tuple[float, float]
+
+
 class Calibration(_Strict):
     parameter: str
     kpi: str
     target: Optional[float] = None
     bounds: tuple[float, float]
+    joint: list[JointFit] = []       # more (parameter, KPI) pairs fitted together with the one above
     relative_tolerance: float = Field(gt=0, lt=1)
     max_evaluations: int = Field(ge=2)
 
@@ -258,12 +267,18 @@ def config_value(c: "Config", path: str) -> Any:
     return obj
 
 
-def calibration_target(c: "Config") -> float:
-    """calibration.target, or the municipality's key figure for calibration.kpi."""
-    cal = c.calibration
-    if cal.target is not None:
-        return cal.target
-    return getattr(c.municipality.targets, TARGET_KPIS[cal.kpi])
+def calibration_target(c: "Config", fit=None) -> float:
+    """The target of a calibration pair (default: calibration itself): its target, or the municipality's
+    key figure for its KPI."""
+    fit = c.calibration if fit is None else fit
+    if fit.target is not None:
+        return fit.target
+    return getattr(c.municipality.targets, TARGET_KPIS[fit.kpi])
+
+
+def calibration_pairs(c: "Config") -> list:
+    """calibration itself, then calibration.joint: every (parameter, kpi, target, bounds) fitted together."""
+    return [c.calibration, *c.calibration.joint]
 
 
 class Investment(_Strict):
@@ -423,21 +438,29 @@ def _model_parameter(c: Config, where: str, key: str, example: str) -> int | flo
 def _check_calibration(c: Config) -> None:
     from .kpis import KPI_DEFS          # here, not at the top: sim.kpis imports the model, which imports this module
 
-    cal = c.calibration
-    value = _model_parameter(c, "calibration.parameter", cal.parameter, "need.onset_scale")
-    if not isinstance(value, float):
-        _fail("calibration.parameter", cal.parameter,
-              f"must be a real-valued parameter (its value here is {value!r}); whole numbers and lists are not fitted")
-    if cal.kpi not in KPI_DEFS:
-        _fail("calibration.kpi", cal.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
-    if cal.target is None and cal.kpi not in TARGET_KPIS:
-        _fail("calibration.target", None, "give a target: the municipality has a key figure only for "
-              + ", ".join(TARGET_KPIS))
-    if cal.target is not None and not math.isfinite(cal.target):
-        _fail("calibration.target", cal.target, "allowed: a finite number")
-    lo, hi = cal.bounds
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        _fail("calibration.bounds", [lo, hi], "allowed: [low, high] with finite low < high")
+    params, kpis = set(), set()
+    for i, cal in enumerate(calibration_pairs(c)):
+        where = "calibration" if i == 0 else f"calibration.joint[{i - 1}]"
+        value = _model_parameter(c, f"{where}.parameter", cal.parameter, "need.onset_scale")
+        if not isinstance(value, float):
+            _fail(f"{where}.parameter", cal.parameter,
+                  f"must be a real-valued parameter (its value here is {value!r}); whole numbers and lists are not fitted")
+        if cal.parameter in params:
+            _fail(f"{where}.parameter", cal.parameter, "is fitted twice; each pair needs its own parameter")
+        if cal.kpi not in KPI_DEFS:
+            _fail(f"{where}.kpi", cal.kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
+        if cal.kpi in kpis:
+            _fail(f"{where}.kpi", cal.kpi, "is matched twice; each pair needs its own KPI")
+        params.add(cal.parameter)
+        kpis.add(cal.kpi)
+        if cal.target is None and cal.kpi not in TARGET_KPIS:
+            _fail(f"{where}.target", None, "give a target: the municipality has a key figure only for "
+                  + ", ".join(TARGET_KPIS))
+        if cal.target is not None and not math.isfinite(cal.target):
+            _fail(f"{where}.target", cal.target, "allowed: a finite number")
+        lo, hi = cal.bounds
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            _fail(f"{where}.bounds", [lo, hi], "allowed: [low, high] with finite low < high")
 
 
 def _check_analyses(c: Config) -> None:

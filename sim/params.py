@@ -127,7 +127,10 @@ def compile_config(c: Config) -> Compiled:
     for i, lv in enumerate(levels[1:], start=1):
         for _, weights in c.staircase.matching[lv].items():
             st = [idx[s] for s in weights]
-            tiers[i].append((st, [float(w) for w in weights.values()]))
+            # the municipality's lean within a tier: weight x exp(tilt x order above the tier's lowest step)
+            base = min(S[s].order for s in st)
+            tiers[i].append((st, [float(w) * math.exp(c.staircase.matching_tilt * (S[s].order - base))
+                                  for s, w in zip(st, weights.values())]))
             band_lo[i] = min(band_lo[i], min(st))
             band_hi[i] = max(band_hi[i], max(st))
     lo_eff, hi_eff = c.staircase.mismatch.too_low_efficacy, c.staircase.mismatch.too_high_efficacy

@@ -55,10 +55,12 @@ _SCHEMA = {
     "calibrations": """CREATE TABLE IF NOT EXISTS calibrations (
         calibration_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, municipality VARCHAR, parameter VARCHAR,
         kpi VARCHAR, target DOUBLE, start_value DOUBLE, fitted_value DOUBLE, converged BOOLEAN,
-        evaluations INTEGER, run_id VARCHAR, calibration_dir VARCHAR, overrides VARCHAR)""",
+        evaluations INTEGER, run_id VARCHAR, calibration_dir VARCHAR, overrides VARCHAR, joint VARCHAR)""",
 }
 # columns added since the first catalogs were written (added to an older catalog when it is next used)
-_MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR"]
+_MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
+               # the parameters fitted together with the first one (calibration.joint), if any
+               "ALTER TABLE calibrations ADD COLUMN IF NOT EXISTS joint VARCHAR"]
 
 
 def ensure_schema(con) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -92,10 +93,18 @@ def test_cli_calibrates_each_job_and_stores_a_reproducible_overlay(tmp_path):
         d = out / "calibrations" / row.calibration_id
         for f in ("evaluations.csv", "check.csv", "calibrated.yaml", "summary.txt", "calibration.png"):
             assert (d / f).is_file(), f
-        fitted = yaml.safe_load((d / "calibrated.yaml").read_text())["need"]["onset_scale"]
+        overlay = yaml.safe_load((d / "calibrated.yaml").read_text())
+        fitted = overlay["need"]["onset_scale"]
         assert fitted == row.fitted_value
-        # the overlay's value, run again, gives the KPI the calibration reported (same seed and settings)
-        again = run_inline([f"municipality={row.municipality}", f"need.onset_scale={fitted!r}"], replications=4)
+        # kolding's file fits its placement mix to its spending as well (calibration.joint)
+        if row.municipality == "kolding":
+            tilt = overlay["staircase"]["matching_tilt"]
+            assert row.joint.startswith(f"staircase.matching_tilt -1.0727 -> {tilt!r} on cost_per_child_0_22_dkk = 7033")
+        else:
+            assert pd.isna(row.joint) and set(overlay) == {"need"}
+        # the overlay's values, run again, give the KPI the calibration reported (same seed and settings)
+        again = run_inline([f"municipality={row.municipality}"] + [f"{g}.{k}={v!r}" for g, kv in overlay.items()
+                                                                    for k, v in kv.items()], replications=4)
         stored = query(f"SELECT mean FROM summary WHERE run_id = '{row.run_id}' AND period = 'horizon' "
                        f"AND kpi = '{KPI}'", out)["mean"][0]
         assert float(horizon(again, KPI).mean()) == pytest.approx(stored, rel=1e-12)
@@ -159,3 +168,138 @@ def test_a_jump_across_the_target_is_narrowed_to_the_jump_and_not_called_converg
 def test_any_linear_kpi_with_its_root_in_range_is_fitted(slope, root, start):
     s, _ = _search(lambda x: 9.2 + slope * (x - root), start=start)
     assert s.converged
+
+
+# --------------------------------------------------------------------------- several parameters at once (calibration.joint)
+
+from sim.calibrate import find_joint  # noqa: E402
+
+TILT_PAIR = "calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [-3, 3]}]"
+
+
+def _joint(f, start, targets, bounds, tol=0.01, n=12):
+    calls = []
+
+    def kpis_at(x):
+        calls.append(tuple(x))
+        return f(*x)
+    s = find_joint(kpis_at, start, targets, bounds, tol, n)
+    assert len(calls) == len(set(calls)) == len(s.evaluated) <= n      # nothing evaluated twice
+    return s, calls
+
+
+def _model_like(a, b):
+    """Placements ~ level of need, slightly raised by a leaner mix; spending ~ need x mix, saturating."""
+    return (10.0 * a * (1 + 0.03 * b), 2500.0 * a + 6000.0 * a * np.exp(0.4 * b) / (1 + 0.2 * np.exp(0.4 * b)))
+
+
+def test_two_coupled_kpis_are_fitted_together():
+    truth = (0.8, -1.2)
+    targets = _model_like(*truth)
+    s, calls = _joint(_model_like, (1.0, 0.0), targets, [(0.05, 20.0), (-3.0, 3.0)])
+    assert s.converged and len(calls) <= 8
+    got = _model_like(*s.values)
+    assert all(abs(g - t) <= 0.01 * t for g, t in zip(got, targets))
+    assert s.values == pytest.approx(truth, rel=0.05)
+
+
+def test_a_target_beyond_a_bound_pins_that_parameter_and_the_others_are_still_fitted():
+    # the spending target needs b far beyond 3: b is held at 3 and a still meets placements
+    targets = (8.0, 60000.0)
+    s, calls = _joint(_model_like, (1.0, 0.0), targets, [(0.05, 20.0), (-3.0, 3.0)])
+    assert not s.converged and s.at_bounds == [1] and s.values[1] == 3.0
+    placements, spending = _model_like(*s.values)
+    assert abs(placements - 8.0) <= 0.01 * 8.0 and spending < 60000.0
+    assert len(calls) < 12                 # it stops once what the bounds allow is met
+
+
+def test_running_out_of_evaluations_keeps_the_nearest_point():
+    targets = _model_like(0.8, -1.2)
+    s, calls = _joint(_model_like, (5.0, 2.5), targets, [(0.05, 20.0), (-3.0, 3.0)], tol=1e-9, n=4)
+    assert len(calls) == 4 and not s.converged
+    worst = {k: max(abs(v - t) / t for v, t in zip(kp, targets)) for k, kp in s.evaluated.items()}
+    assert worst[s.values] == min(worst.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.5, 3.0), st.floats(-2.0, 2.0), st.floats(0.5, 3.0), st.floats(-2.0, 2.0),
+       st.floats(-2.0, 2.0), st.floats(-2.0, 2.0))
+def test_any_invertible_linear_pair_with_its_root_in_range_is_fitted(a, b, c, d, r1, r2):
+    m = np.array([[a, b], [c, d]])
+    if abs(np.linalg.det(m)) < 0.2:
+        return
+    root = np.array([r1, r2])
+    offset = np.array([10.0, 20.0])
+    targets = tuple(m @ root + offset)
+    s, _ = _joint(lambda x, y: tuple(m @ np.array([x, y]) + offset), (0.0, 0.0), targets, [(-5.0, 5.0)] * 2,
+                  tol=1e-4, n=12)
+    assert s.converged
+
+
+def test_the_tilt_leans_the_choice_within_a_tier_by_its_odds_per_step():
+    from sim.config import plan
+    from sim.params import compile_config
+    p0 = plan(QUICK + ["compare=[]"])
+    p1 = plan(QUICK + ["compare=[]", "staircase.matching_tilt=-0.7"])
+    c0, c1 = (compile_config(p.arms[p.reference]) for p in (p0, p1))
+    for tiers0, tiers1 in zip(c0.tiers, c1.tiers):
+        for (steps, w0), (_, w1) in zip(tiers0, tiers1):
+            base = min(steps)       # step indices follow the staircase order in the default staircase
+            for s, a, b in zip(steps, w0, w1):
+                assert b == pytest.approx(a * np.exp(-0.7 * (s - base)))
+
+
+def test_a_leaner_placement_mix_costs_less_per_placed_child():
+    lean = run_inline(["staircase.matching_tilt=-1.5"], replications=4)
+    usual = run_inline([], replications=4)
+
+    def per_placed(res):
+        return float(horizon(res, "cost_per_child_0_22_dkk").mean() * horizon(res, "placement_cost_share").mean()
+                     / horizon(res, KPI).mean())
+    assert per_placed(lean) < 0.8 * per_placed(usual)
+
+
+def test_a_joint_calibration_recovers_both_values_that_produced_the_targets():
+    truth = run_inline(["need.onset_scale=0.8", "staircase.matching_tilt=-0.7"], replications=4)
+    placed = float(horizon(truth, KPI).mean())
+    spending = float(horizon(truth, "cost_per_child_0_22_dkk").mean())
+    c = calibrate(FAST + [f"calibration.target={placed!r}", TILT_PAIR.replace("bounds", f"target: {spending!r}, bounds"),
+                          "calibration.max_evaluations=14"], progress=False, echo=lambda s: None)
+    assert c.converged and c.joint and len(c.evaluations) <= 10
+    assert c.values[0] == pytest.approx(0.8, rel=0.05) and c.values[1] == pytest.approx(-0.7, abs=0.2)
+    # the stored run is the run at the fitted values, and the overlay sets both
+    assert float(horizon(c.result, "cost_per_child_0_22_dkk").mean()) == c.best.means[1]
+    overlay = yaml.safe_load(__import__("sim.calibrate", fromlist=["overlay_yaml"]).overlay_yaml(c))
+    assert (overlay["need"]["onset_scale"], overlay["staircase"]["matching_tilt"]) == c.values
+    t = c.table()
+    assert {"cost_per_child_0_22_dkk_mean", "placed_per_1000_0_22_relative_gap"} <= set(t.columns)
+    assert t.chosen.sum() == 1
+
+
+@pytest.mark.parametrize("override, message", [
+    ("calibration.joint=[{parameter: need.onset_scale, kpi: cost_per_child_0_22_dkk, bounds: [0.1, 5]}]",
+     "calibration.joint[0].parameter = 'need.onset_scale': is fitted twice"),
+    ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: placed_per_1000_0_22, bounds: [-3, 3]}]",
+     "calibration.joint[0].kpi = 'placed_per_1000_0_22': is matched twice"),
+    ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_total_dkk, bounds: [-3, 3]}]",
+     "calibration.joint[0].target"),
+    ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [3, -3]}]",
+     "calibration.joint[0].bounds"),
+    ("calibration.joint=[{parametr: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [-3, 3]}]",
+     "parametr"),
+])
+def test_bad_joint_settings_are_rejected_before_anything_runs(tmp_path, override, message):
+    assert_cli_input_error(tmp_path, ["--calibrate", *FAST, override], message)
+
+
+def test_an_older_catalog_gains_the_joint_column():
+    import duckdb
+
+    from sim.store import ensure_schema
+    con = duckdb.connect(":memory:")
+    con.execute("""CREATE TABLE calibrations (calibration_id VARCHAR PRIMARY KEY, created_at TIMESTAMP,
+        municipality VARCHAR, parameter VARCHAR, kpi VARCHAR, target DOUBLE, start_value DOUBLE, fitted_value DOUBLE,
+        converged BOOLEAN, evaluations INTEGER, run_id VARCHAR, calibration_dir VARCHAR, overrides VARCHAR)""")
+    ensure_schema(con)
+    cols = [r[0] for r in con.execute("DESCRIBE calibrations").fetchall()]
+    assert cols[-1] == "joint" and len(cols) == 14
