@@ -188,6 +188,7 @@ class Costs(_Strict):
 
 class Implementation(_Strict):
     start_month: int = Field(ge=0)
+    ramp_months: int = Field(default=0, ge=0)
 
 
 class Run(_Strict):
@@ -586,6 +587,33 @@ def selected_scenario(overrides) -> str:
                 return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())
             return v
     return BASELINE
+
+
+# the groups of practice that a ramp moves gradually; the rest (run, output, investments, ...) is the arm's
+BLENDED = ("staircase", "need", "detection", "casework", "costs")
+
+
+def blend(current: Config, arm: Config, w: float) -> Config:
+    """The configuration ``w`` of the way (0..1) from ``current`` practice to ``arm``'s: in the groups of
+    BLENDED, every number both have is interpolated (whole numbers rounded), lists of equal length element by element, and mappings key
+    by key over the arm's keys; anything else - texts, switches, a value only the arm has (a number for
+    null, a new key) - is the arm's already. Validated like any configuration."""
+
+    def mix(a, b):
+        if isinstance(a, bool) or isinstance(b, bool):
+            return b
+        if isinstance(a, int) and isinstance(b, int):
+            return int(round(a * (1 - w) + b * w))
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            return a * (1 - w) + b * w           # exactly a at w = 0 and b at w = 1
+        if isinstance(a, dict) and isinstance(b, dict):
+            return {k: mix(a[k], v) if k in a else v for k, v in b.items()}
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+            return type(b)(mix(x, y) for x, y in zip(a, b))
+        return b
+
+    a, b = current.model_dump(), arm.model_dump()
+    return Config.model_validate({k: mix(a[k], v) if k in BLENDED else v for k, v in b.items()})
 
 
 class Plan(BaseModel):

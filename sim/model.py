@@ -870,6 +870,8 @@ class Model:
                 self._horizon_start()
             elif m + 1 == self.switch_month:
                 self._switch()
+            elif self.switch_month < m + 1 <= self.switch_month + len(self.Ph.ramp):
+                self._change_practice(self._stage(m + 1 - self.switch_month), m + 1)
             self._staffing(m + 1)
 
     def _flush(self, m: int, now: float) -> None:
@@ -934,12 +936,21 @@ class Model:
     def _switch(self) -> None:
         """The arm's parameters replace the warm-up's: at the start of the horizon, or implementation.start_month
         months into it. The one-off investment is booked at the horizon start either way (preparation)."""
-        old, new = self.P, self.Ph
+        self.cost_inv[self.warm_months] += self.Ph.investment_one_off
+        self._change_practice(self._stage(0), self.switch_month)
+
+    def _stage(self, k: int) -> Compiled:
+        """The practice k months after the switch: a stage of implementation.ramp_months, then the arm's."""
+        return self.Ph.ramp[k] if k < len(self.Ph.ramp) else self.Ph
+
+    def _change_practice(self, new: Compiled, k: int) -> None:
+        """From month k, practice ``new``: the team changes by its difference in size, and every child is
+        re-examined under it."""
+        old = self.P
         self.P = new
-        self.cost_inv[self.warm_months] += new.investment_one_off
         # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
         # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
-        self._resize_team(self.team_size + new.team_size - old.team_size, self.switch_month, book=False)
+        self._resize_team(self.team_size + new.team_size - old.team_size, k, book=False)
         self._reexamine(new)
 
     def _reexamine(self, new: Compiled) -> None:

@@ -5,7 +5,7 @@ Units inside the model: time in days, rates per day, money in DKK.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Config
 
@@ -93,6 +93,20 @@ class Compiled:
     young_18_22: int
     growth_per_day: float          # continuous growth rate of the population (0 = stationary)
     initial_prevalence: list     # by level
+    ramp: tuple = ()               # stages on the way to these parameters, one a month from start_month (compile_arm)
+
+
+def compile_arm(current: Config, c: Config) -> Compiled:
+    """An arm's parameters with the stages of its implementation.ramp_months: in the k-th month from the
+    start month (k = 1 .. ramp_months - 1) the practice is k / ramp_months of the way from current practice
+    (``current``, the warm-up's configuration) to the arm's, which holds from month ramp_months on."""
+    from .config import blend
+
+    arm = compile_config(c)
+    r = c.implementation.ramp_months
+    if r <= 1:
+        return arm
+    return replace(arm, ramp=tuple(compile_config(blend(current, c, k / r)) for k in range(1, r)))
 
 
 def compile_config(c: Config) -> Compiled:

@@ -15,7 +15,7 @@ from .config import Config, Plan
 from .kpis import (paired_differences, replication_children, replication_kpis, replication_timeseries,
                    summarise)
 from .model import Model
-from .params import Compiled, compile_config
+from .params import Compiled, compile_arm, compile_config
 from .streams import replication_streams
 
 
@@ -83,7 +83,7 @@ def execute(plan: Plan, progress: bool | None = None) -> Results:
     ref_cfg: Config = plan.arms[plan.reference]
     run = ref_cfg.run
     warm = compile_config(plan.warmup)
-    compiled = {name: compile_config(cfg) for name, cfg in plan.arms.items()}
+    compiled = {name: compile_arm(plan.warmup, cfg) for name, cfg in plan.arms.items()}
     tasks = [(name, rep) for rep in range(run.replications) for name in compiled]
     show = ref_cfg.output.progress if progress is None else progress
     jobs = (delayed(run_replication)(warm, compiled[name], run.warmup_years, run.horizon_years, run.seed, rep, name)

@@ -8,7 +8,7 @@ import pytest
 
 from sim.config import plan
 from sim.model import Model
-from sim.params import compile_config
+from sim.params import compile_arm, compile_config
 from sim.runner import execute
 from sim.streams import replication_streams
 
@@ -26,7 +26,7 @@ def one_model(overrides=(), replication=0):
     """Build and run a single Model, returning (model, RepResult)."""
     p = plan(QUICK + ["compare=[]"] + list(overrides))
     cfg = p.arms[p.reference]
-    m = Model(compile_config(p.warmup), compile_config(cfg), cfg.run.warmup_years, cfg.run.horizon_years,
+    m = Model(compile_config(p.warmup), compile_arm(p.warmup, cfg), cfg.run.warmup_years, cfg.run.horizon_years,
               replication_streams(cfg.run.seed, replication))
     return m, m.run()
 

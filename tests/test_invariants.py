@@ -62,6 +62,7 @@ params = st.fixed_dictionaries({
     "start": st.integers(min_value=0, max_value=11),
     "norm": st.one_of(st.none(), st.floats(min_value=5.0, max_value=60.0)),
     "lag": st.integers(min_value=0, max_value=6),
+    "ramp": st.integers(min_value=0, max_value=8),
 })
 
 
@@ -72,7 +73,7 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov = [f"scenario={p['scenario']}", f"casework.caseworkers={p['caseworkers']}",
           f"staircase.when_full={p['when_full']}", f"casework.followup_interval_days={p['interval']}",
           f"run.seed={p['seed']}", f"run.warmup_years={p['warmup']}", "run.horizon_years=1",
-          f"implementation.start_month={p['start']}"]
+          f"implementation.start_month={p['start']}", f"implementation.ramp_months={p['ramp']}"]
     ov.append(f"staircase.steps.home_based.capacity={'null' if p['home_cap'] is None else p['home_cap']}")
     ov.append(f"staircase.steps.foster_care.capacity={'null' if p['foster_cap'] is None else p['foster_cap']}")
     ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
@@ -84,7 +85,10 @@ def test_invariants_hold_for_any_valid_parameters(p):
     m, r = one_model(ov)
     check_invariants(m, r)
     assert (r.team >= (1 if p["norm"] is not None else 0)).all()
-    assert m.P is m.Ph                  # the arm's practice took over, whatever the warm-up and start month
+    # the arm's practice took over, whatever the warm-up and start month - or, with a ramp that runs past
+    # the end, the ramp got as far as the last month
+    assert m.P is m._stage(m.M - 1 - m.switch_month)      # practice changes at the start of months 1 .. M-1
+    assert (m.P is m.Ph) == (p["start"] + max(p["ramp"], 1) <= 12)
 
 
 def test_waiting_child_who_recovers_has_its_case_closed():

@@ -7,7 +7,7 @@ import pytest
 from sim.model import C
 from sim.params import DAYS_PER_YEAR
 
-from .conftest import QUICK, horizon, one_model, run_inline
+from .conftest import QUICK, assert_cli_input_error, horizon, one_model, run_inline
 
 NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 ZERO_COSTS = ([f"staircase.steps.{s}.cost_per_year_dkk=0" for s in
@@ -314,6 +314,59 @@ def test_a_start_month_outside_the_horizon_is_refused(value):
 
     with pytest.raises(ConfigError, match="implementation.start_month"):
         plan(["run.horizon_years=2", f"implementation.start_month={value}"])
+
+
+def test_blend_interpolates_the_numbers_both_practices_have_and_takes_the_rest_from_the_arm():
+    from sim.config import blend, plan
+
+    p = plan(QUICK + ["compare=[intensive_home_based]", "casework.hire_caseworkers=0"],
+             {"intensive_home_based": ["casework.hire_caseworkers=3", "staircase.steps.residential.max_duration_days=[180,270]",
+                                       "staircase.when_full=wait", "detection.rate_per_year.mild=0.9"]})
+    cur, arm = p.warmup, p.arms["intensive_home_based"]
+    b = blend(cur, arm, 0.25)
+    assert b.detection.rate_per_year["mild"] == pytest.approx(0.3 + 0.25 * (0.9 - 0.3))          # a rate
+    assert b.staircase.steps["intensive_home_based"].capacity == round(0.25 * arm.staircase.steps["intensive_home_based"].capacity)
+    assert b.casework.hire_caseworkers == 1                                  # whole numbers: round(0.75)
+    assert tuple(b.staircase.steps["residential"].max_duration_days) == (180, 270)   # null -> a bound: the arm's at once
+    assert b.staircase.when_full == "wait"                                   # texts: the arm's
+    assert b.scenario_info == arm.scenario_info and b.run == arm.run          # not practice: the arm's
+    assert blend(cur, arm, 1.0) == arm
+    zero = blend(cur, arm, 0.0)
+    assert zero.detection == cur.detection and zero.need == cur.need
+
+
+def test_a_ramp_moves_the_practice_a_step_a_month_from_the_start():
+    from sim.config import plan
+    from sim.params import compile_arm
+
+    ramp, start = 6, 3
+    p = plan(QUICK + ["compare=[]", "scenario=lower_caseload", f"implementation.ramp_months={ramp}",
+                      f"implementation.start_month={start}"])
+    arm = compile_arm(p.warmup, p.arms[p.reference])
+    assert len(arm.ramp) == ramp - 1
+    assert [s.team_size for s in arm.ramp] == [14 + round(4 * k / ramp) for k in range(1, ramp)]
+    m, r = one_model(["scenario=lower_caseload", f"implementation.ramp_months={ramp}", f"implementation.start_month={start}"])
+    team = r.team[m.warm_months:]
+    assert list(team[:start]) == [14] * start                                # current practice until the start
+    assert list(team[start:start + ramp]) == [14 + round(4 * k / ramp) for k in range(1, ramp + 1)]
+    assert (team[start + ramp - 1:] == 18).all() and m.P is m.Ph
+    # ramps of 0 and 1 month are the switch at once
+    for r01 in (0, 1):
+        assert compile_arm(p.warmup, p.arms[p.reference].model_copy(
+            update={"implementation": p.arms[p.reference].implementation.model_copy(update={"ramp_months": r01})})).ramp == ()
+
+
+def test_a_ramp_spreads_the_change_over_its_months():
+    # earlier detection reached over 12 months costs less than at once and more than 12 months late
+    diffs = [run_inline(ov, replications=4, compare="[earlier_detection]").comparison
+             .set_index(["period", "scenario", "kpi"])["diff_mean"][("horizon", "earlier_detection", "cost_total_dkk")]
+             for ov in ([], ["implementation.ramp_months=12"], ["implementation.start_month=12"])]
+    at_once, ramped, late = diffs
+    assert at_once > ramped > late > 0
+
+
+def test_a_negative_ramp_is_refused(tmp_path):
+    assert_cli_input_error(tmp_path, [*QUICK, "implementation.ramp_months=-1"], "implementation.ramp_months")
 
 
 def test_under_a_caseload_norm_the_team_follows_the_open_cases_after_the_lag():
