@@ -92,6 +92,44 @@ def payback_years(res) -> pd.DataFrame:
     return df
 
 
+def headroom(res) -> pd.DataFrame:
+    """Investment headroom by horizon year: what each scenario's operating saving has accumulated - its
+    paired cost difference from the reference with scenario investments (cost_investment_dkk) left out,
+    sign turned so that a saving is positive. It is the most the scenario's investments could total by then
+    for it still to have paid back; ``investment_dkk`` is what its files plan by then, and
+    ``margin_dkk`` = headroom - investment is minus the cumulative difference of ``payback``. The model
+    treats investments as cost only (they do not change what happens to children), so the arithmetic holds
+    for any amount; what an investment buys is in the scenario's parameters."""
+    k = res.kpis
+    k = k[(k.period == "year") & k.kpi.isin(["cost_total_dkk", "cost_investment_dkk"])]
+    piv = k.pivot_table(index=["scenario", "replication", "year"], columns="kpi", values="value")
+    operating = piv["cost_total_dkk"] - piv["cost_investment_dkk"]
+    invest = piv["cost_investment_dkk"]
+    rows = []
+    for sc in res.arms:
+        if sc == res.reference:
+            continue
+        saving = -(operating.xs(sc) - operating.xs(res.reference)).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+        planned = (invest.xs(sc) - invest.xs(res.reference)).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+        for year in saving.columns:
+            m, lo, hi, n = _t_interval(saving[year].to_numpy(dtype=float))
+            inv = float(planned[year].mean())
+            rows.append((sc, int(year), m, lo, hi, inv, m - inv, n))
+    return pd.DataFrame(rows, columns=["scenario", "year", "headroom_dkk", "ci_low", "ci_high", "investment_dkk",
+                                       "margin_dkk", "n"])
+
+
+def _headroom_display(res) -> pd.DataFrame:
+    """headroom for people: by scenario, 'mean [95 % interval]' per horizon year, then what is planned."""
+    h = headroom(res)
+    cell = [f"{_fmt(m)} [{_fmt(a)}, {_fmt(b)}]" for m, a, b in zip(h.headroom_dkk, h.ci_low, h.ci_high)]
+    out = h.assign(cell=cell).pivot(index="scenario", columns="year", values="cell")
+    out.columns = [f"by year {y}" for y in out.columns]
+    last = h[h.year == h.year.max()].set_index("scenario")
+    out["planned investment, whole horizon"] = last["investment_dkk"].map(_fmt)
+    return out.loc[[a for a in res.arms if a in out.index]]
+
+
 TARGET_LABELS = {"placed_per_1000_0_22": "placed per 1,000 aged 0-22",
                  "cost_per_child_0_22_dkk": "spending per 0-22-year-old per year (DKK)",
                  "placement_cost_share": "placements' share of spending"}
@@ -136,7 +174,11 @@ def summary_text(res) -> str:
                   format_comparison(res).to_string(), "",
                   f"Payback: first horizon year by which the cumulative paired cost difference (investments included) "
                   f"is below zero - with 95 % confidence, and on average; '-' = not within the {cfg.run.horizon_years} years",
-                  _payback_display(res).to_string(index=False)]
+                  _payback_display(res).to_string(index=False), "",
+                  "Investment headroom: the operating saving accumulated by each horizon year (paired, scenario investments "
+                  "left out; mean [95 % interval]) = the most the scenario's investments could total by then for it still "
+                  "to pay back; negative = it costs more to run, before any investment",
+                  _headroom_display(res).to_string()]
     return "\n".join(lines) + "\n"
 
 
@@ -198,6 +240,11 @@ Intervals are 95 % intervals over replications: they show simulation uncertainty
             index="scenario", columns="year", values="cell")
         parts.append("<h2>Does it pay back?</h2><p>Cumulative cost difference from the reference, investments included "
                      "(negative = cheaper so far), by horizon year.</p>" + _table(pb_t) + _table(_payback_display(res), index=False))
+        parts.append("<h3>Investment headroom</h3><p>The operating saving each scenario has accumulated by each horizon "
+                     "year (paired, scenario investments left out; mean [95 % interval]): the most its investments could "
+                     "total by then for it still to have paid back. Negative: it costs more to run, before any investment. "
+                     "The lower end of the interval is the investment it repays with 95 % confidence.</p>"
+                     + _table(_headroom_display(res)))
     from .budget import budget_by_year, budget_tables
     show, wide = budget_tables(res)
     parts.append(f"<h2>Budget by measure</h2><p>{html.escape(res.reference)} over the {cfg.run.horizon_years} horizon years: "

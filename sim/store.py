@@ -164,6 +164,10 @@ def write_run(res: Results, sweep_id: str | None = None) -> Path:
         from .budget import budget, budget_difference, budget_text
         budget(res).to_csv(staging / "budget.csv", index=False)
         budget_difference(res).to_csv(staging / "budget_difference.csv", index=False)
+        if not res.comparison.empty:
+            from .report import headroom, payback
+            payback(res).to_csv(staging / "payback.csv", index=False)
+            headroom(res).to_csv(staging / "headroom.csv", index=False)
         from .report import summary_text
         (staging / "summary.txt").write_text(summary_text(res) + "\n" + budget_text(res))
         if ref_cfg.output.figures:

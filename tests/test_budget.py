@@ -72,3 +72,20 @@ def test_the_yearly_view_is_the_budget_by_year(res):
     b = budget(res)
     total = b[(b.scenario == "kinship_first") & (b.year == 1)]["cost_dkk"].sum()
     assert wide.loc["Total", "year 1"] == _fmt(total)
+
+
+def test_investment_headroom_is_the_operating_saving_and_what_is_left_after_the_planned_investment(res):
+    from sim.report import headroom, payback
+
+    h = headroom(res).set_index(["scenario", "year"])
+    p = payback(res).set_index(["scenario", "year"])
+    # headroom - planned investment = minus the cumulative difference with investments (payback)
+    np.testing.assert_allclose(h["margin_dkk"], -p["cum_cost_diff_dkk"], rtol=1e-9, atol=1e-3)
+    # the planned investment is what the scenario file says: kinship_first 400,000 a year, nothing one-off
+    info = res.plan.arms["kinship_first"].scenario_info["kinship_first"].investment
+    for year in (1, 2):
+        assert h.loc[("kinship_first", year), "investment_dkk"] == pytest.approx(info.one_off_dkk + info.yearly_dkk * year)
+    # kinship care instead of institutions saves to run, more each year; earlier detection costs more to run
+    k = h.loc["kinship_first"]
+    assert k.loc[1, "ci_low"] > 0 and k.loc[2, "headroom_dkk"] > k.loc[1, "headroom_dkk"]
+    assert (h.loc["earlier_detection", "ci_high"] < 0).all()

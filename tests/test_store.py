@@ -30,7 +30,7 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert d.parent == tmp_results
     for f in ["config.yaml", "overrides.txt", "kpis.parquet", "timeseries.parquet", "summary.parquet",
               "comparison.parquet", "summary.txt", "report.html", "configs/baseline.yaml", "configs/warmup.yaml",
-              "configs/earlier_detection.yaml", "budget.csv", "budget_difference.csv"]:
+              "configs/earlier_detection.yaml", "budget.csv", "budget_difference.csv", "payback.csv", "headroom.csv"]:
         assert (d / f).is_file(), f
     for f in plots.FIGURES:
         assert (d / "figures" / f).is_file(), f
@@ -38,6 +38,7 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert list(res.timeseries.columns) == ["scenario", "replication", "month", "step", "metric", "value"]
     html = (d / "report.html").read_text()
     assert "data:image/png;base64," in html and "Does it pay back?" in html and "Budget by measure" in html
+    assert "Investment headroom" in html and "Investment headroom" in (d / "summary.txt").read_text()
     assert "by item and horizon year" in html
     assert "Budget of baseline over the horizon" in (d / "summary.txt").read_text()
     text = re.sub(r'data:image/png;base64,[^"]*', "", html)       # tables, not image bytes
@@ -57,6 +58,7 @@ def test_a_single_scenario_run_has_its_figures_and_report(tmp_results):
             assert (res.run_dir / "figures" / f).is_file(), f
     assert "Does it pay back?" not in (res.run_dir / "report.html").read_text()
     assert not (res.run_dir / "figures" / "budget_difference.png").exists()
+    assert not (res.run_dir / "headroom.csv").exists()
 
 
 def test_two_runs_two_entries_no_overwrite(tmp_results):
