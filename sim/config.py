@@ -158,6 +158,7 @@ class Staffing(_Strict):
     review_months: int = Field(ge=1)
     hiring_lag_months: int = Field(ge=0)
     cost_per_hire_dkk: float = Field(ge=0)
+    max_caseworkers: Optional[int] = Field(default=None, ge=1)          # None = no ceiling
 
 
 class Casework(_Strict):

@@ -903,12 +903,13 @@ class Model:
     def _staffing(self, k: int) -> None:
         """A caseload norm (casework.staffing), at the start of month k: every review_months months - counted
         from the start of the run, and again from the switch - the team is set to the open cases divided
-        by the norm, rounded up (at least one caseworker), from hiring_lag_months later."""
+        by the norm, rounded up (at least one caseworker, at most max_caseworkers), from hiring_lag_months later."""
         P = self.P
         if P.staffing_norm is not None:
             since = k - (self.switch_month if k >= self.switch_month else 0)
             if since % P.staffing_review == 0:
-                self._staff_due.append((k + P.staffing_lag, max(1, math.ceil(self.n_case / P.staffing_norm))))
+                target = min(max(1, math.ceil(self.n_case / P.staffing_norm)), P.staffing_max)
+                self._staff_due.append((k + P.staffing_lag, int(target)))
         while self._staff_due and self._staff_due[0][0] <= k:
             self._resize_team(self._staff_due.pop(0)[1], k)
 

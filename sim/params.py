@@ -60,6 +60,7 @@ class Compiled:
     staffing_norm: float | None    # open cases per FTE the team is sized to; None = a fixed team
     staffing_review: int           # months between staffing reviews
     staffing_lag: int              # months from a review to the new team size
+    staffing_max: float            # most FTE a review staffs to (INF = no ceiling)
     cost_per_hire: float           # DKK per FTE added by a review
     hours_per_day: float         # productive hours per calendar day per FTE
     assessment_days: float       # calendar days a caseworker is busy with an assessment
@@ -222,6 +223,7 @@ def compile_config(c: Config) -> Compiled:
         staffing_norm=cw.staffing.cases_per_caseworker,
         staffing_review=cw.staffing.review_months,
         staffing_lag=cw.staffing.hiring_lag_months,
+        staffing_max=INF if cw.staffing.max_caseworkers is None else cw.staffing.max_caseworkers,
         cost_per_hire=cw.staffing.cost_per_hire_dkk,
         hours_per_day=hours_per_day,
         assessment_days=cw.assessment_hours / hours_per_day,

@@ -390,6 +390,20 @@ def test_under_a_caseload_norm_the_team_follows_the_open_cases_after_the_lag():
     np.testing.assert_allclose(booked, added)
 
 
+def test_a_ceiling_on_the_team_caps_the_norm_and_the_caseload_rises_above_it():
+    # a budget for 18 FTE: earlier detection's extra cases need ~22 at 25 each, so the team stops at 18
+    ceiling = 18
+    m, r = one_model(["scenario=[earlier_detection,caseload_norm]", f"casework.staffing.max_caseworkers={ceiling}"])
+    free_m, free_r = one_model(["scenario=[earlier_detection,caseload_norm]"])
+    h = slice(m.switch_month, m.M)
+    assert r.team[h].max() == ceiling < free_r.team[h].max()
+    assert (r.team[h] <= ceiling).all()
+    # the same children and cases at the first review; after it the capped team carries more cases each
+    caseload = r.open_cases_end[h][-12:] / r.team[h][-12:]
+    assert caseload.mean() > 1.1 * m.P.staffing_norm
+    assert np.mean(free_r.open_cases_end[h][-12:] / free_r.team[h][-12:]) < caseload.mean()
+
+
 def test_a_caseload_norm_staffs_up_for_the_cases_earlier_detection_brings():
     res = run_inline([], replications=3, compare="[earlier_detection,caseload_norm,earlier_detection+caseload_norm]")
     h = {arm: {kpi: horizon(res, kpi, arm).mean() for kpi in ("caseworkers", "cases_per_caseworker", "followup_on_time_share")}
@@ -406,6 +420,8 @@ def test_a_caseload_norm_staffs_up_for_the_cases_earlier_detection_brings():
     ("casework.staffing.review_months=0", "review_months"),
     ("casework.staffing.hiring_lag_months=-1", "hiring_lag_months"),
     ("casework.staffing.cost_per_hire_dkk=-5", "cost_per_hire_dkk"),
+    ("casework.staffing.max_caseworkers=0", "max_caseworkers"),
+    ("casework.staffing.max_caseworkers=12.5", "max_caseworkers"),
 ])
 def test_bad_staffing_settings_are_refused(override, key):
     from sim.config import ConfigError, plan
