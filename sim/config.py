@@ -601,7 +601,7 @@ def blend(current: Config, arm: Config, w: float) -> Config:
     null, a new key) - is the arm's already. Validated like any configuration."""
 
     def mix(a, b):
-        if isinstance(a, bool) or isinstance(b, bool):
+        if isinstance(a, bool) or isinstance(b, bool) or a == b:
             return b
         if isinstance(a, int) and isinstance(b, int):
             return int(round(a * (1 - w) + b * w))

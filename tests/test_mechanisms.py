@@ -447,3 +447,47 @@ def test_each_arm_can_have_its_own_start_month():
     assert (occ[~first]["kinship_first"] != occ[~first]["baseline"]).any()
     # frequent_followup starts at once: its children move differently within the first months
     assert (occ[first]["frequent_followup"] != occ[first]["baseline"]).any()
+
+
+def _leaves(d, prefix=""):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield from _leaves(v, f"{prefix}{k}.")
+    elif isinstance(d, (list, tuple)):
+        for i, v in enumerate(d):
+            yield from _leaves(v, f"{prefix}{i}.")
+    else:
+        yield prefix[:-1], d
+
+
+@pytest.fixture(scope="module")
+def full_shift_plan():
+    from sim.config import plan
+    return plan(QUICK + ["compare=[full_shift+caseload_norm]"])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0))
+def test_every_blended_number_lies_between_current_practice_and_the_arms(full_shift_plan, w):
+    from sim.config import BLENDED, blend
+
+    cur, arm = full_shift_plan.warmup, full_shift_plan.arms["full_shift+caseload_norm"]
+    b = blend(cur, arm, w)
+    a0, a1, bb = (dict(_leaves({g: c.model_dump()[g] for g in BLENDED})) for c in (cur, arm, b))
+    assert set(bb) == set(a1)
+    moved = 0
+    for key, v in bb.items():
+        lo, hi = a0.get(key), a1[key]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and isinstance(lo, (int, float)) and not isinstance(lo, bool):
+            slack = 0.5 if isinstance(v, int) else 1e-12 * max(abs(lo), abs(hi))     # rounding of whole numbers
+            assert min(lo, hi) - slack <= v <= max(lo, hi) + slack, key
+            if lo == hi:
+                assert v == hi, key                                                     # unchanged stays exact
+            moved += lo != hi
+        else:
+            assert v == hi, key           # anything not interpolated is the arm's
+    assert moved >= 5                     # full_shift moves many numbers
