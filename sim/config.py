@@ -90,7 +90,9 @@ class Staircase(_Strict):
     ground_step: str
     steps: dict[str, Step]
     matching: dict[str, dict[str, dict[str, float]]]
-    matching_tilt: float = 0.0       # log-odds per staircase step within a tier (see conf/staircase)
+    # log-odds per staircase step within a tier (see conf/staircase); beyond +-10 (odds x22,000 a step) the
+    # choice is all one step already
+    matching_tilt: float = Field(default=0.0, ge=-10, le=10, allow_inf_nan=False)
     when_full: Literal["wait", "next_up", "next_down"]
     mismatch: Mismatch
 
