@@ -64,6 +64,7 @@ class Step(_Strict):
     escalation_multiplier: float = Field(ge=0)
     breakdown_rate_per_year: float = Field(ge=0)
     max_duration_days: Optional[tuple[float, float]] = None
+    max_duration_ages: Optional[tuple[float, float]] = None     # [from, to) years; None = every age
     on_max_duration: Literal["rematch", "step_down", "end"]
     followup_interval_days: Optional[float] = Field(default=None, gt=0)
 
@@ -72,6 +73,13 @@ class Step(_Strict):
     def _duration(cls, v):
         if v is not None and not (0 < v[0] <= v[1]):
             raise ValueError("must be [min, max] days with 0 < min <= max")
+        return v
+
+    @field_validator("max_duration_ages")
+    @classmethod
+    def _duration_ages(cls, v):
+        if v is not None and not (0 <= v[0] < v[1]):
+            raise ValueError("must be [from, to) years with 0 <= from < to")
         return v
 
     @model_validator(mode="after")

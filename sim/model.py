@@ -542,7 +542,7 @@ class Model:
                 self.count("step_ups")
             else:
                 self.count("step_downs")
-        dur = P.duration[target]
+        dur = self._course(P, target, c, now)
         if dur is not None:
             lo, hi = dur
             c.step_end = now + lo + (hi - lo) * self.u_dec(c)
@@ -954,6 +954,18 @@ class Model:
         self._resize_team(self.team_size + new.team_size - old.team_size, k, book=False)
         self._reexamine(new)
 
+    @staticmethod
+    def _course(P: Compiled, s: int, c, now: float):
+        """The (min, max) days a stay on step s starting now is bounded to, or None: the step has no bound,
+        or the child's age now is outside the ages it applies to (max_duration_ages)."""
+        dur = P.duration[s]
+        if dur is None:
+            return None
+        ages = P.duration_ages[s]
+        if ages is not None and not ages[0] <= now - c.birth < ages[1]:
+            return None
+        return dur
+
     def _reexamine(self, new: Compiled) -> None:
         """After a change of practice (self.P is ``new``): waiting lists get new capacity, stays and cases
         follow the new rules, and every child's rates are recomputed."""
@@ -963,13 +975,13 @@ class Model:
         for c in self.registry:
             if c.exited:
                 continue
-            dur = new.duration[c.step]
+            dur = self._course(new, c.step, c, now)
             if dur is not None and c.step_end == INF and not c.task:
                 # a stay under way becomes bounded, counted from the switch: the new practice does
                 # not end every long stay in its first month
                 lo, hi = dur
                 c.step_end = now + lo + (hi - lo) * self.u_dec(c)
-            elif dur is None:
+            elif new.duration[c.step] is None:          # the step is no longer bounded at all
                 c.step_end = INF
             if c.waiting_for < 0:
                 self._sync_case(c)

@@ -29,6 +29,7 @@ class Compiled:
     max_age_days: list
     breakdown_per_day: list
     duration: list               # None or (lo, hi) days
+    duration_ages: list          # None (every age) or (from, to) days of age at which the bound applies
     on_max: list
     fu_interval: list            # days
     first_year_interval: float   # days or INF
@@ -195,6 +196,8 @@ def compile_config(c: Config) -> Compiled:
         max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
         breakdown_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
         duration=[tuple(s.max_duration_days) if s.max_duration_days else None for s in S],
+        duration_ages=[None if s.max_duration_ages is None else tuple(a * DAYS_PER_YEAR for a in s.max_duration_ages)
+                       for s in S],
         on_max=[s.on_max_duration for s in S],
         fu_interval=[s.followup_interval_days or cw.followup_interval_days for s in S],
         first_year_interval=cw.placement_first_year_interval_days or INF,
