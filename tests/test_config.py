@@ -93,6 +93,7 @@ BAD = [
     (["staircase.matching_tilt=inf"], "staircase.matching_tilt"),                      # not a finite number
     (["staircase.matching_tilt=12"], "staircase.matching_tilt"),                       # beyond +-10
     (["implementation.ramp_months=1.5"], "implementation.ramp_months"),                # whole months only
+    (["staircase.steps.residential.max_duration_ages=[18,12]"], "staircase.steps.residential.max_duration_ages"),  # from > to
     (["need.onset_level_probs.mild=0.9"], "need.onset_level_probs"),                   # probabilities do not sum to 1
     (["+staircase.matching.mild.early.no_such_step=1"], "no_such_step"),               # step that does not exist
     (["staircase.ground_step=nowhere"], "staircase.ground_step"),
