@@ -101,6 +101,8 @@ class Staircase(_Strict):
     # log-odds per staircase step within a tier (see conf/staircase); beyond +-10 (odds x22,000 a step) the
     # choice is all one step already
     matching_tilt: float = Field(default=0.0, ge=-10, le=10, allow_inf_nan=False)
+    # age group -> step -> factor on the step's weight in every tier for children of that age group
+    matching_age_factors: Optional[dict[str, dict[str, float]]] = None     # None = none
     when_full: Literal["wait", "next_up", "next_down"]
     mismatch: Mismatch
 
@@ -421,6 +423,15 @@ def _cross_check(c: Config) -> None:
                     _fail(f"{key}.{step}", w, "allowed: a weight >= 0")
             if sum(weights.values()) <= 0:
                 _fail(key, dict(weights), "weights must not all be 0")
+    age_factors = c.staircase.matching_age_factors or {}
+    _check_keys("staircase.matching_age_factors", age_factors, list(c.need.age_groups), complete=False)
+    for group, factors in age_factors.items():
+        key = f"staircase.matching_age_factors.{group}"
+        for step, f in factors.items():
+            if step not in steps:
+                _fail(f"{key}.{step}", f, "unknown step; steps: " + ", ".join(names))
+            if not math.isfinite(f) or f < 0:
+                _fail(f"{key}.{step}", f, "allowed: a factor >= 0")
     # scenarios named in compare must exist
     available = available_scenarios()
     for entry in c.compare:

@@ -407,13 +407,14 @@ class Model:
         if L == 0 or mode == "end":
             return P.ground, -1
         age = self.env.now - c.birth
+        g = _age_group(P.group_edges_days, age)
         u = self.u_dec(c)
-        if mode == "rematch" and exclude < 0 and c.step in P.candidates[L] and c.waiting_for < 0 \
+        if mode == "rematch" and exclude < 0 and c.step in P.candidates[g][L] and c.waiting_for < 0 \
                 and P.min_age_days[c.step] <= age < P.max_age_days[c.step]:
             return c.step, -1      # the measure still matches the need: continue it [001]
         limit = c.step if mode == "step_down" else self.n_steps
         first = -1
-        for steps, weights in P.tiers[L]:
+        for steps, weights in P.tiers[g][L]:
             elig = []
             tw = 0.0
             for s, w in zip(steps, weights):
@@ -623,11 +624,9 @@ class Model:
             now = env.now
             L, s = c.level, c.step
             age = now - c.birth
-            g = 0
             edges = P.group_edges_days
             last_g = len(edges) - 1
-            while g < last_g and age + TIME_EPS >= edges[g][1]:
-                g += 1
+            g = _age_group(edges, age)
             esc = P.esc_tab[g][L][s]
             rec = P.rec_tab[g][L][s]
             det = 0.0
@@ -1033,6 +1032,15 @@ class Model:
             population_factor=self.population_factor(),
             horizon_months=self.h_months, discount_rate=P.discount_rate,
         )
+
+
+def _age_group(edges: list, age: float) -> int:
+    """Index of the age group (need.age_groups, in order) that a child of ``age`` days belongs to; the last
+    group takes every age beyond its start."""
+    g, last = 0, len(edges) - 1
+    while g < last and age + TIME_EPS >= edges[g][1]:
+        g += 1
+    return g
 
 
 def _pick(options, total, u):

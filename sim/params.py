@@ -46,8 +46,8 @@ class Compiled:
     esc_age: list
     rec_age: list
     # matching
-    tiers: list                  # by level: list of (steps list, weights list)
-    candidates: list             # by level: set of steps with weight > 0 in any tier
+    tiers: list                  # by age group, then level: list of (steps list, weights list)
+    candidates: list             # by age group, then level: set of steps with weight > 0 in any tier
     band_lo: list                # by level: lowest matching step index (INF-like for none)
     band_hi: list
     esc_factor: list             # [level][step]
@@ -137,6 +137,8 @@ def compile_config(c: Config) -> Compiled:
     groups = sorted(c.need.age_groups.items(), key=lambda kv: kv[1][0])
     group_names = [g for g, _ in groups]
 
+    age_f = [(c.staircase.matching_age_factors or {}).get(g, {}) for g in group_names]
+    tiers_g = [[[] for _ in range(L)] for _ in group_names]
     tiers = [[] for _ in range(L)]
     band_lo = [len(names)] * L
     band_hi = [-1] * L
@@ -145,8 +147,12 @@ def compile_config(c: Config) -> Compiled:
             st = [idx[s] for s in weights]
             # the municipality's lean within a tier: weight x exp(tilt x order above the tier's lowest step)
             base = min(S[s].order for s in st)
-            tiers[i].append((st, [float(w) * math.exp(c.staircase.matching_tilt * (S[s].order - base))
-                                  for s, w in zip(st, weights.values())]))
+            ws = [float(w) * math.exp(c.staircase.matching_tilt * (S[s].order - base))
+                  for s, w in zip(st, weights.values())]
+            tiers[i].append((st, ws))
+            # and for each age group, times its factors (matching_age_factors; 1 where none is given)
+            for g, f in enumerate(age_f):
+                tiers_g[g][i].append((st, [w * f.get(names[s], 1.0) for s, w in zip(st, ws)]))
             band_lo[i] = min(band_lo[i], min(st))
             band_hi[i] = max(band_hi[i], max(st))
     lo_eff, hi_eff = c.staircase.mismatch.too_low_efficacy, c.staircase.mismatch.too_high_efficacy
@@ -212,8 +218,8 @@ def compile_config(c: Config) -> Compiled:
         onset_per_day=[c.need.onset_rate_per_year[g] * c.need.onset_scale / DAYS_PER_YEAR for g in group_names],
         esc_age=esc_age,
         rec_age=rec_age,
-        tiers=tiers,
-        candidates=[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tiers],
+        tiers=tiers_g,
+        candidates=[[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tg] for tg in tiers_g],
         band_lo=band_lo,
         band_hi=band_hi,
         esc_factor=esc_f,

@@ -491,3 +491,42 @@ def test_every_blended_number_lies_between_current_practice_and_the_arms(full_sh
         else:
             assert v == hi, key           # anything not interpolated is the arm's
     assert moved >= 5                     # full_shift moves many numbers
+
+
+def test_age_factors_scale_a_steps_weight_for_one_age_group_only():
+    from sim.config import plan
+    from sim.params import compile_config
+
+    p = plan(QUICK + ["compare=[]", "staircase.matching_age_factors={age_0_5: {residential: 0.1}}"])
+    P, P0 = compile_config(p.arms[p.reference]), compile_config(plan(QUICK + ["compare=[]"]).warmup)
+    res = P.step_names.index("residential")
+    young = P.group_names.index("age_0_5")
+    for g in range(len(P.group_names)):
+        for (steps, w), (_, w0) in zip(sum(P.tiers[g], []), sum(P0.tiers[g], [])):
+            for s, a, b in zip(steps, w, w0):
+                assert a == (0.1 * b if (g == young and s == res) else b)
+
+
+def test_with_no_residential_weight_below_13_no_young_child_enters_residential_care():
+    factors = "staircase.matching_age_factors={age_0_5: {residential: 0}, age_6_12: {residential: 0}}"
+    thirteen = 13 * DAYS_PER_YEAR
+
+    def young_entries(overrides):
+        m, _ = one_model(["run.horizon_years=4"] + overrides)
+        res = m.P.step_names.index("residential")
+        return [c for c in m.registry if not c.exited and c.step == res and c.step_t0 > 0
+                and c.step_t0 - c.birth < thirteen - 1]
+    assert len(young_entries([])) > 0                     # by default young children are placed there too
+    assert young_entries([factors]) == []
+
+
+@pytest.mark.parametrize("override, message", [
+    ("staircase.matching_age_factors={age_0_4: {residential: 0.5}}", "staircase.matching_age_factors.age_0_4"),
+    ("staircase.matching_age_factors={age_0_5: {residentail: 0.5}}", "staircase.matching_age_factors.age_0_5.residentail"),
+    ("staircase.matching_age_factors={age_0_5: {residential: -1}}", "allowed: a factor >= 0"),
+])
+def test_bad_age_factors_are_refused(override, message):
+    from sim.config import ConfigError, plan
+
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("+", r"\+")):
+        plan([override])
