@@ -63,6 +63,7 @@ params = st.fixed_dictionaries({
     "norm": st.one_of(st.none(), st.floats(min_value=5.0, max_value=60.0)),
     "lag": st.integers(min_value=0, max_value=6),
     "ramp": st.integers(min_value=0, max_value=8),
+    "young_residential": st.sampled_from([None, 0.0, 0.5]),
 })
 
 
@@ -82,6 +83,8 @@ def test_invariants_hold_for_any_valid_parameters(p):
     ov.append(f"municipality.population_growth_per_year={p['growth']}")
     ov.append(f"casework.staffing.cases_per_caseworker={'null' if p['norm'] is None else p['norm']}")
     ov.append(f"casework.staffing.hiring_lag_months={p['lag']}")
+    if p["young_residential"] is not None:
+        ov.append(f"staircase.matching_age_factors={{age_0_5: {{residential: {p['young_residential']}}}}}")
     m, r = one_model(ov)
     check_invariants(m, r)
     assert (r.team >= (1 if p["norm"] is not None else 0)).all()
