@@ -243,6 +243,7 @@ class SensitivityParameter(_Strict):
     low: float
     high: float
     relative: bool = False           # low and high are factors on the configured value
+    offset: bool = False             # low and high are added to the configured value
 
 
 class Sensitivity(_Strict):
@@ -503,6 +504,8 @@ def _check_ranges(c: Config, group: str, kpi: str, parameters: list) -> None:
     for i, p in enumerate(parameters):
         where = f"{group}.parameters[{i}]"
         value = _model_parameter(c, f"{where}.key", p.key, "costs.caseworker_cost_per_year_dkk")
+        if p.relative and p.offset:
+            _fail(f"{where}", {"relative": True, "offset": True}, "a range is relative (factors) or an offset (added), not both")
         if isinstance(value, int) and not p.relative and not (float(p.low).is_integer() and float(p.high).is_integer()):
             _fail(f"{where}", [p.low, p.high], f"{p.key} is a whole number; low and high must be too")
         if not (math.isfinite(p.low) and math.isfinite(p.high) and p.low < p.high):

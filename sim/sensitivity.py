@@ -86,10 +86,10 @@ def _jobs(overrides: list[str]):
     reps = [f"run.replications={sens.replications}"] if sens.replications else []
     jobs = [(DEFAULTS, "", np.nan, "", plan(overrides + reps) if reps else p0)]
     for i, prm in enumerate(sens.parameters):
-        ref_value, own = arm_values(p0, prm.key, f"sensitivity.parameters[{i}].key")
+        ref_value, own = arm_values(p0, prm.key, f"sensitivity.parameters[{i}].key", prm.offset)
         for side, x in (("low", prm.low), ("high", prm.high)):
             v = range_value(prm, x, ref_value)
-            per_arm, scaled = scaled_in_arms(prm.key, v, ref_value, own)
+            per_arm, scaled = scaled_in_arms(prm.key, v, ref_value, own, prm.offset)
             try:
                 jobs.append((prm.key, side, v, scaled, plan(overrides + reps + [f"{prm.key}={v!r}"], per_arm)))
             except ConfigError as err:
@@ -106,14 +106,15 @@ def comparison_plan(overrides: list[str], what: str):
     return p0, p0.arms[p0.reference]
 
 
-def arm_values(p0, key: str, where: str):
+def arm_values(p0, key: str, where: str, offset: bool = False):
     """The reference arm's value at ``key`` and {arm: value} of the arms (and the warm-up) that set
-    their own; ConfigError if they do and the reference's is 0 (no factor carries it over)."""
+    their own; ConfigError if they do and the reference's is 0 (no factor carries it over) - unless the
+    range is an offset, which is added to each arm's own value."""
     values = {arm: config_value(acfg, key) for arm, acfg in p0.arms.items()}
     values[WARMUP] = config_value(p0.warmup, key)
     ref_value = values[p0.reference]
     own = {arm: v for arm, v in values.items() if v != ref_value}
-    if own and ref_value == 0:
+    if own and ref_value == 0 and not offset:
         raise ConfigError(f"{where} = {key!r}: the arm(s) {', '.join(own)} set their own value and the "
                           f"reference's is 0, so it cannot be varied by the same factor in every arm")
     return ref_value, own
@@ -121,18 +122,19 @@ def arm_values(p0, key: str, where: str):
 
 def range_value(prm, x: float, ref_value):
     """A point ``x`` of a parameter's range as the value to set: a factor on ``ref_value`` if the range is
-    relative; a whole number if the parameter is one."""
-    return _as(x * ref_value if prm.relative else x, isinstance(ref_value, int))
+    relative, added to it if it is an offset; a whole number if the parameter is one."""
+    v = x * ref_value if prm.relative else ref_value + x if prm.offset else x
+    return _as(v, isinstance(ref_value, int))
 
 
-def scaled_in_arms(key: str, v, ref_value, own: dict) -> tuple[dict[str, list[str]], str]:
-    """Per-arm overrides giving each arm with its own value that value times v / ref_value, and a
-    description of them (warm-up left out)."""
+def scaled_in_arms(key: str, v, ref_value, own: dict, offset: bool = False) -> tuple[dict[str, list[str]], str]:
+    """Per-arm overrides giving each arm with its own value that value times v / ref_value (or, for an
+    offset range, plus v - ref_value), and a description of them (warm-up left out)."""
     is_int = isinstance(ref_value, int)
     factor = v / ref_value if ref_value else 1.0
-    new = {arm: _as(own_v * factor, is_int) for arm, own_v in own.items()}
+    new = {arm: _as(own_v + (v - ref_value) if offset else own_v * factor, is_int) for arm, own_v in own.items()}
     per_arm = {arm: [f"{key}={nv!r}"] for arm, nv in new.items()}
-    scaled = ", ".join(f"{arm} {_fmt(own[arm])} -> {_fmt(nv)}" for arm, nv in new.items() if arm != WARMUP)
+    scaled = ", ".join(f"{arm} {_fmt_value(own[arm])} -> {_fmt_value(nv)}" for arm, nv in new.items() if arm != WARMUP)
     return per_arm, scaled
 
 

@@ -157,7 +157,7 @@ def _jobs(overrides: list[str]):
     u = cfg.uncertainty
     group, params = parameter_ranges(cfg)
     reps = [f"run.replications={u.replications}"] if u.replications else []
-    refs = [arm_values(p0, prm.key, f"{group}.parameters[{i}].key") for i, prm in enumerate(params)]
+    refs = [arm_values(p0, prm.key, f"{group}.parameters[{i}].key", prm.offset) for i, prm in enumerate(params)]
     jobs = [(AT_DEFAULTS, {prm.key: ref for prm, (ref, _) in zip(params, refs)}, plan(overrides + reps) if reps else p0)]
     U = latin_hypercube(u.samples, len(params), cfg.run.seed)
     for s, row in enumerate(U, start=1):
@@ -166,7 +166,7 @@ def _jobs(overrides: list[str]):
             v = range_value(prm, prm.low + x * (prm.high - prm.low), ref_value)
             values[prm.key] = v
             common.append(f"{prm.key}={v!r}")
-            for arm, ov in scaled_in_arms(prm.key, v, ref_value, own)[0].items():
+            for arm, ov in scaled_in_arms(prm.key, v, ref_value, own, prm.offset)[0].items():
                 per_arm.setdefault(arm, []).extend(ov)
         try:
             jobs.append((s, values, plan(overrides + reps + common, per_arm)))

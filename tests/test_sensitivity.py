@@ -56,7 +56,7 @@ def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the
     assert p.arms["baseline"].casework.followup_interval_days == 120.0 == p.warmup.casework.followup_interval_days
     # frequent_followup follows up every 91 days instead of 182: at the low value, 91 x 120/182 = 60 days
     assert p.arms["frequent_followup"].casework.followup_interval_days == pytest.approx(91 * 120 / 182, rel=1e-6)
-    assert scaled.startswith("frequent_followup 91.0 -> 60.0")
+    assert scaled.startswith("frequent_followup 91 -> 60")
 
 
 def test_a_relative_range_is_a_factor_on_each_municipalitys_own_value():
@@ -68,6 +68,24 @@ def test_a_relative_range_is_a_factor_on_each_municipalitys_own_value():
         low, high = jobs[1][4], jobs[2][4]
         assert low.arms["baseline"].need.onset_scale == pytest.approx(0.9 * own)
         assert high.arms["kinship_first"].need.onset_scale == pytest.approx(1.1 * own) == high.warmup.need.onset_scale
+
+
+def test_an_offset_range_is_added_to_each_municipalitys_own_value_and_to_an_arms_own():
+    from sim.sensitivity import _jobs
+
+    ranges = "sensitivity.parameters=[{key:staircase.matching_tilt,offset:true,low:-0.5,high:0.5}]"
+    for municipality, own in (("average", 0.0), ("kolding", -1.0727)):     # conf/staircase, conf/municipality/kolding
+        _, jobs = _jobs(QUICK + [f"municipality={municipality}", "compare=[kinship_first]", ranges])
+        low, high = jobs[1][4], jobs[2][4]
+        assert low.arms["baseline"].staircase.matching_tilt == pytest.approx(own - 0.5)
+        assert high.arms["kinship_first"].staircase.matching_tilt == pytest.approx(own + 0.5) == high.warmup.staircase.matching_tilt
+    # an arm with its own value gets the same offset: frequent_followup's 91 days, the reference's 182
+    _, jobs = _jobs(QUICK + ["compare=[frequent_followup]", "sensitivity.parameters=[{key:casework."
+                             "followup_interval_days,offset:true,low:-30,high:30}]"])
+    low, high = jobs[1][4], jobs[2][4]
+    assert (low.arms["baseline"].casework.followup_interval_days, low.arms["frequent_followup"].casework.followup_interval_days) == (152, 61)
+    assert (high.arms["baseline"].casework.followup_interval_days, high.arms["frequent_followup"].casework.followup_interval_days) == (212, 121)
+    assert "frequent_followup 91 -> 61" in jobs[1][3]
 
 
 def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
@@ -84,6 +102,7 @@ def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
     ("sensitivity.parameters=[{key:casework.overload.min_work_shar,low:0.3,high:0.6}]", "must name a number"),
     ("sensitivity.parameters=[{key:casework.caseworkers,low:10.5,high:16}]", "is a whole number"),
     ("sensitivity.parameters=[{key:need.onset_scale,low:1.0,high:0.8}]", "low < high"),
+    ("sensitivity.parameters=[{key:need.onset_scale,relative:true,offset:true,low:0.9,high:1.1}]", "not both"),
     ("sensitivity.kpi=savings", "unknown KPI"),
     ("compare=[]", "name at least one"),
 ])
