@@ -951,7 +951,7 @@ class Model:
         # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
         # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
         self._resize_team(self.team_size + new.team_size - old.team_size, k, book=False)
-        self._reexamine(new)
+        self._reexamine(new, old)
 
     @staticmethod
     def _course(P: Compiled, s: int, c, now: float):
@@ -965,9 +965,11 @@ class Model:
             return None
         return dur
 
-    def _reexamine(self, new: Compiled) -> None:
-        """After a change of practice (self.P is ``new``): waiting lists get new capacity, stays and cases
-        follow the new rules, and every child's rates are recomputed."""
+    def _reexamine(self, new: Compiled, old: Compiled | None = None) -> None:
+        """After a change of practice from ``old`` (self.P is ``new``): waiting lists get new capacity, stays
+        and cases follow the new rules, and every child's rates are recomputed. A stay is newly bounded only
+        on a step that ``old`` left open-ended (each stay is judged once, at its start or at the switch that
+        bounds its step - not again at every month of a ramp)."""
         now = self.env.now
         for s in range(self.n_steps):
             self.free_slot(s)
@@ -975,7 +977,7 @@ class Model:
             if c.exited:
                 continue
             dur = self._course(new, c.step, c, now)
-            if dur is not None and c.step_end == INF and not c.task:
+            if dur is not None and c.step_end == INF and not c.task and (old is None or old.duration[c.step] is None):
                 # a stay under way becomes bounded, counted from the switch: the new practice does
                 # not end every long stay in its first month
                 lo, hi = dur

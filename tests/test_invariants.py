@@ -126,3 +126,21 @@ def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
 def test_cases_move_to_the_unit_at_the_switch():
     m, r = one_model(["scenario=early_help_unit", "casework.caseworkers=100000"])
     check_invariants(m, r)
+
+
+def test_a_ramp_judges_each_stay_once_a_child_who_turns_12_during_it_is_not_bounded_later():
+    # short_intensive_stays bounds stays of 12-17-year-olds, judged by the age at the switch for stays under
+    # way; the monthly re-examinations of a ramp must not bound a stay again when the child turns 12
+    from sim.params import DAYS_PER_MONTH
+
+    candidates = bounded = 0
+    for seed in range(4):
+        m, _ = one_model(["scenario=short_intensive_stays", "implementation.ramp_months=12", "run.horizon_years=1",
+                          f"run.seed={seed}"])
+        res, t_switch = m.P.step_names.index("residential"), m.switch_month * DAYS_PER_MONTH
+        for c in m.registry:
+            if (not c.exited and c.step == res and c.step_t0 < t_switch
+                    and 11 * DAYS_PER_YEAR <= t_switch - c.birth < 12 * DAYS_PER_YEAR):
+                candidates += 1
+                bounded += c.step_end != float("inf")
+    assert candidates >= 3 and bounded == 0
