@@ -64,14 +64,6 @@ class Evaluation:
     def mean(self) -> float:
         return self.means[0]
 
-    @property
-    def ci_low(self) -> float:
-        return self.ci_lows[0]
-
-    @property
-    def ci_high(self) -> float:
-        return self.ci_highs[0]
-
 
 @dataclass
 class Calibration:
@@ -256,15 +248,14 @@ def find_joint(kpis_at, start, targets, bounds, relative_tolerance: float, max_e
     of ``targets`` (n parameters, n KPIs; pair i is parameter i and KPI i).
 
     Gaps are relative to each target, so KPIs in different units weigh alike. From ``start``, one probe per
-    parameter (the proportional guess for its own KPI, as in ``find_target``, but at least 5 % of the value;
-    else a tenth of its range)
-    gives the first Jacobian by differences; then Newton steps on that Jacobian (least squares if it is
-    singular), clipped to the box, each followed by Broyden's update with what the step showed. A step
-    that does not shrink the largest gap is halved next time. A parameter at a bound that the step would
-    push further out is held there and its KPI given up; the other pairs are then solved on their own
-    (what the bounds allow). Stops at the first evaluation within the tolerance, when what the bounds
-    allow is met, when a step would revisit a point, or after max_evaluations calls of kpis_at. Candidates are
-    rounded to SIGNIFICANT digits and never evaluated twice."""
+    parameter (the proportional guess for its own KPI, as in ``find_target``, but at least MIN_PROBE_SHARE
+    of the value; else a tenth of its range) gives the first Jacobian by differences; then Newton steps on
+    that Jacobian (least squares if it is singular), each followed by Broyden's update with what the step
+    showed. A step that does not shrink the largest gap is halved next time. A parameter whose step would
+    leave its range is set to the bound and its KPI given up, and the other pairs are solved again with it
+    there (what the bounds allow). Stops at the first evaluation within the tolerance, when the bounds are
+    reached and what they allow is met, when a step would revisit a point, or after max_evaluations calls
+    of kpis_at. Candidates are rounded to SIGNIFICANT digits and never evaluated twice."""
     import numpy as np
 
     n = len(start)

@@ -620,9 +620,9 @@ BLENDED = ("staircase", "need", "detection", "casework", "costs")
 
 def blend(current: Config, arm: Config, w: float) -> Config:
     """The configuration ``w`` of the way (0..1) from ``current`` practice to ``arm``'s: in the groups of
-    BLENDED, every number both have is interpolated (whole numbers rounded), lists of equal length element by element, and mappings key
-    by key over the arm's keys; anything else - texts, switches, a value only the arm has (a number for
-    null, a new key) - is the arm's already. Validated like any configuration."""
+    BLENDED, every number both have is interpolated (whole numbers rounded), lists of equal length element
+    by element, and mappings key by key over the arm's keys; anything else - texts, switches, a value only
+    the arm has (a number for null, a new key) - is the arm's already. Validated like any configuration."""
 
     def mix(a, b):
         if isinstance(a, bool) or isinstance(b, bool) or a == b:

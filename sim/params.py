@@ -139,7 +139,6 @@ def compile_config(c: Config) -> Compiled:
 
     age_f = [(c.staircase.matching_age_factors or {}).get(g, {}) for g in group_names]
     tiers_g = [[[] for _ in range(L)] for _ in group_names]
-    tiers = [[] for _ in range(L)]
     band_lo = [len(names)] * L
     band_hi = [-1] * L
     for i, lv in enumerate(levels[1:], start=1):
@@ -149,7 +148,6 @@ def compile_config(c: Config) -> Compiled:
             base = min(S[s].order for s in st)
             ws = [float(w) * math.exp(c.staircase.matching_tilt * (S[s].order - base))
                   for s, w in zip(st, weights.values())]
-            tiers[i].append((st, ws))
             # and for each age group, times its factors (matching_age_factors; 1 where none is given)
             for g, f in enumerate(age_f):
                 tiers_g[g][i].append((st, [w * f.get(names[s], 1.0) for s, w in zip(st, ws)]))
@@ -174,7 +172,7 @@ def compile_config(c: Config) -> Compiled:
     # A level is routed to a no-case unit when its first tier has only no-case steps.
     unit_route = [False] * L
     for lv in range(1, L):
-        first = tiers[lv][0][0]
+        first = tiers_g[0][lv][0][0]          # the same steps in every age group
         unit_route[lv] = all(not S[s].requires_case for s in first)
 
     esc_age = [c.need.age_multipliers[g].escalation for g in group_names]

@@ -57,20 +57,27 @@ def format_comparison(res, period: str = "horizon", kpis: list[str] | None = Non
     return t.reindex(index=[k for k in kpis if k in t.index], columns=cols)
 
 
+def _cumulative_paired(res, kpi: str) -> dict[str, pd.DataFrame]:
+    """Per scenario (not the reference): the paired difference in a yearly KPI from the reference,
+    cumulated over the horizon years (rows: replications, columns: years)."""
+    k = res.kpis
+    k = k[(k.period == "year") & (k.kpi == kpi)]
+    ref = k[k.scenario == res.reference].set_index(["replication", "year"])["value"]
+    out = {}
+    for sc in res.arms:
+        if sc != res.reference:
+            arm = k[k.scenario == sc].set_index(["replication", "year"])["value"]
+            out[sc] = (arm - ref).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+    return out
+
+
 def payback(res) -> pd.DataFrame:
     """Cumulative paired cost difference (scenario - reference) by horizon year, investments included.
 
     A negative cumulative difference means the scenario has paid back its extra spending by then.
     """
-    k = res.kpis
-    k = k[(k.period == "year") & (k.kpi == "cost_total_dkk")]
-    ref = k[k.scenario == res.reference].set_index(["replication", "year"])["value"]
     rows = []
-    for sc in res.arms:
-        if sc == res.reference:
-            continue
-        arm = k[k.scenario == sc].set_index(["replication", "year"])["value"]
-        d = (arm - ref).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+    for sc, d in _cumulative_paired(res, "cost_total_dkk").items():
         for year in d.columns:
             m, lo, hi, n = _t_interval(d[year].to_numpy(dtype=float))
             rows.append((sc, int(year), m, lo, hi, n))
@@ -100,20 +107,14 @@ def headroom(res) -> pd.DataFrame:
     ``margin_dkk`` = headroom - investment is minus the cumulative difference of ``payback``. The model
     treats investments as cost only (they do not change what happens to children), so the arithmetic holds
     for any amount; what an investment buys is in the scenario's parameters."""
-    k = res.kpis
-    k = k[(k.period == "year") & k.kpi.isin(["cost_total_dkk", "cost_investment_dkk"])]
-    piv = k.pivot_table(index=["scenario", "replication", "year"], columns="kpi", values="value")
-    operating = piv["cost_total_dkk"] - piv["cost_investment_dkk"]
-    invest = piv["cost_investment_dkk"]
+    total = _cumulative_paired(res, "cost_total_dkk")
+    invest = _cumulative_paired(res, "cost_investment_dkk")
     rows = []
-    for sc in res.arms:
-        if sc == res.reference:
-            continue
-        saving = -(operating.xs(sc) - operating.xs(res.reference)).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
-        planned = (invest.xs(sc) - invest.xs(res.reference)).dropna().unstack("year").sort_index(axis=1).cumsum(axis=1)
+    for sc, d in total.items():
+        saving = invest[sc] - d                   # operating saving = -(total difference - investment difference)
         for year in saving.columns:
             m, lo, hi, n = _t_interval(saving[year].to_numpy(dtype=float))
-            inv = float(planned[year].mean())
+            inv = float(invest[sc][year].mean())
             rows.append((sc, int(year), m, lo, hi, inv, m - inv, n))
     return pd.DataFrame(rows, columns=["scenario", "year", "headroom_dkk", "ci_low", "ci_high", "investment_dkk",
                                        "margin_dkk", "n"])
