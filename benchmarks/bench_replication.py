@@ -10,7 +10,7 @@ Run from the repository root:
 Everything is measured in ONE process:
 
 1. Bare SimPy loops (processes doing ``yield env.timeout(1)``), sized to take ~1 s each,
-   repeated; events are counted with ``sim.model._event_count`` (SimPy's scheduled-event
+   repeated; events are counted with ``sim.model.model._event_count`` (SimPy's scheduled-event
    counter), the same counter the model reports, so the ratio is like for like.
 2. ``Model(...).run()`` for the default config (baseline, warm-up 6 y + horizon 4 y),
    for N replications: wall time, SimPy events, events/s; then the tidy tables built on the
@@ -56,11 +56,11 @@ if str(ROOT) not in sys.path:
 import simpy  # noqa: E402
 
 from sim.config import plan as make_plan  # noqa: E402
-from sim.kpis import replication_children, replication_kpis, replication_timeseries  # noqa: E402
-from sim.model import Model, Team, _event_count  # noqa: E402
-from sim.params import compile_config  # noqa: E402
+from sim.metrics.kpis import replication_children, replication_kpis, replication_timeseries  # noqa: E402
+from sim.model.model import Model, Team, _event_count  # noqa: E402
+from sim.model.params import compile_config  # noqa: E402
 from sim.runner import run_replication  # noqa: E402
-from sim.streams import replication_streams  # noqa: E402
+from sim.model.streams import replication_streams  # noqa: E402
 
 OVERRIDES = ["compare=[]", "run.warmup_years=6", "run.horizon_years=4", "output.progress=false"]
 TARGET_RATIO = 0.5

@@ -12,7 +12,19 @@ import itertools
 import os
 import sys
 
-from .config import CONF_DIR, ConfigError, available_scenarios, plan
+import duckdb
+import yaml
+
+from .analyses.calibrate import calibrate, calibration_text, unmet, write_calibration
+from .analyses.sensitivity import sensitivity, sensitivity_text, write_sensitivity
+from .analyses.sweep import Sweep, new_sweep_id, sweep_text, swept_keys, write_sweep
+from .analyses.uncertainty import parameter_ranges, uncertainty, uncertainty_text, write_uncertainty
+from .api import run_plan
+from .config import CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan
+from .config.compose import SCENARIO_GROUP
+from .publish import results_dir
+from .report.text import summary_text
+from .store import base_dir
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
 
@@ -42,6 +54,7 @@ across its jobs goes to results/sweeps/<sweep id>/.
 
 
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
+    """Every job of a sweep: the product of the values of each swept key (Hydra's override grammar)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ValueType
 
@@ -76,11 +89,12 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
 
 def group_options(group: str) -> list[str]:
     """The options of a config group (its YAML files), or [] if there is no such group."""
-    d = CONF_DIR / group
+    d = SCENARIO_DIR if group == SCENARIO_GROUP else CONF_DIR / group
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m sim``: parse the arguments, call the pipeline or an analysis, print; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")       # figures are files here, never windows
     if any(a in ("-h", "--help") for a in argv):
@@ -116,26 +130,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if show_cfg:
-        import yaml
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
     if calibrating:
         return _calibrate(jobs, plans)
-    from .report import summary_text
-    from .runner import execute
-    from .store import results_dir, write_run
-    from .sweep import Sweep, new_sweep_id, swept_keys, sweep_text, write_sweep
     sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
     for i, p in enumerate(plans):
         if sweep is not None:
             print(f"[{i + 1}/{len(plans)}] {' '.join(p.overrides)}", flush=True)
-        res = execute(p)
         cfg = p.arms[p.reference]
-        if cfg.output.write:                   # atomic: on failure nothing is left behind
-            d = _stored(lambda: write_run(res, sweep_id=sweep.sweep_id if sweep else None), cfg.output.dir)
-            if isinstance(d, int):
-                return d
+        res = _stored(lambda: run_plan(p, sweep_id=sweep.sweep_id if sweep else None), cfg.output.dir)
+        if isinstance(res, int):               # atomic: on failure nothing is left behind
+            return res
         print(summary_text(res))
         if res.run_dir is not None:
             print(f"results: {res.run_dir}")
@@ -156,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _calibrate(jobs: list[list[str]], plans) -> int:
     """One calibration per job; exit 0 if every one converged, 1 if one did not, 2 for bad input."""
-    from .calibrate import calibrate, calibration_text, unmet, write_calibration
-    from .config import calibration_pairs
     status = 0
     for i, (job, p) in enumerate(zip(jobs, plans)):
         cfg = p.arms[p.reference]
@@ -184,8 +189,6 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
 
 
 def _sensitivity(overrides: list[str]) -> int:
-    from .sensitivity import sensitivity, sensitivity_text, write_sensitivity
-
     def header(ref, arms) -> str:
         n = 1 + 2 * len(ref.sensitivity.parameters)
         return (f"sensitivity of {ref.sensitivity.kpi}: {len(arms) - 1} scenario(s) against the reference, "
@@ -194,8 +197,6 @@ def _sensitivity(overrides: list[str]) -> int:
 
 
 def _uncertainty(overrides: list[str]) -> int:
-    from .uncertainty import parameter_ranges, uncertainty, uncertainty_text, write_uncertainty
-
     def header(ref, arms) -> str:
         u = ref.uncertainty
         n_par = len(parameter_ranges(ref)[1])
@@ -207,7 +208,6 @@ def _uncertainty(overrides: list[str]) -> int:
 def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
     """--sensitivity and --uncertainty: validate, say what will run, run it with progress lines, print
     the summary, store it (exit 2 for bad input, 1 if it cannot be stored)."""
-    from .store import base_dir
     try:
         arms = plan(overrides).arms
         ref = next(iter(arms.values()))
@@ -230,9 +230,7 @@ def _input_error(err: ConfigError) -> int:
 
 
 def _stored(write, where: str):
-    """The folder ``write()`` returns, or the exit code of a one-line error if results/ cannot be written."""
-    import duckdb
-
+    """What ``write()`` returns, or the exit code of a one-line error if results/ cannot be written."""
     try:
         return write()
     except (OSError, duckdb.Error) as err:

@@ -1,4 +1,7 @@
-"""Replications and arms: run in worker processes, collect tidy tables.
+"""Replications and arms: run in worker processes, collect tidy tables into :class:`Results`.
+
+Layer 5: above the model (which it runs), the metrics (which it computes in each worker and over
+the replications) and the report (whose tables ``Results`` offers as methods).
 
 Each task is (arm, replication). Its random streams depend only on (run.seed, replication),
 so the arms of a replication share their children and draws (common random numbers), and
@@ -12,15 +15,17 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .config import Config, Plan
-from .kpis import (paired_differences, replication_children, replication_kpis, replication_timeseries,
-                   summarise)
-from .model import Model
-from .params import Compiled, compile_arm, compile_config
-from .streams import replication_streams
+from .metrics.budget import budget, budget_difference
+from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
+from .metrics.stats import paired_differences, summarise
+from .model import Compiled, Model, compile_arm, compile_config, replication_streams
+from .report.format import format_summary
 
 
 @dataclass
 class ArmOutput:
+    """The tidy tables of one replication of one arm, with a few counts of the run itself."""
+
     arm: str
     replication: int
     kpis: pd.DataFrame
@@ -65,21 +70,19 @@ class Results:
 
     def budget(self) -> pd.DataFrame:
         """Counts x unit costs by measure, with inflow and outflow, per arm and horizon year (sim.budget)."""
-        from .budget import budget
         return budget(self)
 
     def budget_difference(self) -> pd.DataFrame:
         """Each arm minus the reference arm, paired, for every budget row (sim.budget)."""
-        from .budget import budget_difference
         return budget_difference(self)
 
     def table(self, period: str = "horizon", kpis: list[str] | None = None) -> pd.DataFrame:
         """Readable mean [95 % interval] per KPI (rows) and scenario (columns)."""
-        from .report import format_summary
         return format_summary(self, period=period, kpis=kpis)
 
 
 def execute(plan: Plan, progress: bool | None = None) -> Results:
+    """Run every (arm, replication) of the plan, in run.workers processes, and collect the tables."""
     ref_cfg: Config = plan.arms[plan.reference]
     run = ref_cfg.run
     warm = compile_config(plan.warmup)

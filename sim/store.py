@@ -1,8 +1,9 @@
-"""Run folders under results/ and the DuckDB catalog results/results.duckdb.
+"""Persistence: atomic folders under results/ and the DuckDB catalog results/results.duckdb.
 
-A run is written into a hidden staging folder, renamed into place when complete, and only
-then registered in the catalog inside one transaction. If anything fails or is interrupted,
-the staging folder is removed and the catalog is untouched: no half-written entry.
+A folder is written into a hidden staging folder and renamed into place when complete; a row is
+registered in the catalog only then, inside one transaction. If anything fails or is interrupted,
+the staging folder is removed and the catalog is untouched: no half-written entry. What goes into
+a folder is decided above (``sim.publish`` and the analyses); this module only stores it.
 """
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import yaml
 
-from .config import ROOT
-from .runner import Results
+from .common.paths import ROOT
 
 CATALOG = "results.duckdb"
 
@@ -64,6 +65,7 @@ _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
 
 
 def ensure_schema(con) -> None:
+    """Create the catalog's tables (and add columns newer than an older catalog)."""
     for ddl in _SCHEMA.values():
         con.execute(ddl)
     for sql in _MIGRATIONS:
@@ -99,12 +101,8 @@ def register_folder(catalog: Path, table: str, row: list, folder: Path) -> None:
         raise
 
 
-def results_dir(res: Results) -> Path:
-    """output.dir; a relative path is taken from the project root, wherever the run starts."""
-    return base_dir(res.plan.arms[res.reference].output.dir)
-
-
 def base_dir(output_dir: str) -> Path:
+    """output.dir as a folder; a relative path is taken from the project root, wherever the run starts."""
     d = Path(output_dir).expanduser()
     return d if d.is_absolute() else ROOT / d
 
@@ -115,14 +113,8 @@ def new_id(label: str, payload, now: _dt.datetime) -> str:
     return f"{now:%Y%m%d-%H%M%S}-{label}-{h}"
 
 
-def _run_id(res: Results) -> str:
-    return new_id(res.reference.replace("+", "_"), res.plan.overrides, _dt.datetime.now())
-
-
 def code_version() -> str:
     """The git commit of the code (with '+dirty' for uncommitted changes), or 'unknown'."""
-    import subprocess
-
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
@@ -132,83 +124,22 @@ def code_version() -> str:
         return "unknown"
 
 
-def _yaml(obj) -> str:
+def to_yaml(obj) -> str:
+    """A plain tree as YAML, keys in their order."""
     return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
 
 
-def write_run(res: Results, sweep_id: str | None = None) -> Path:
-    """Write the run folder and register it; returns the folder. Atomic as described above.
-
-    ``sweep_id`` tags the run as a job of a sweep (``runs.sweep_id``; see ``sim.sweep``)."""
-    base = results_dir(res)
-    base.mkdir(parents=True, exist_ok=True)
-    run_id = _run_id(res)
-    while (base / run_id).exists():
-        run_id += "x"
-    ref_cfg = res.plan.arms[res.reference]
-
-    def fill(staging: Path) -> None:
-        (staging / "configs").mkdir()
-        (staging / "config.yaml").write_text(_yaml(res.plan.tree))
-        (staging / "configs" / "warmup.yaml").write_text(_yaml(res.plan.warmup.model_dump(mode="json")))
-        for arm, cfg in res.plan.arms.items():
-            (staging / "configs" / f"{arm}.yaml").write_text(_yaml(cfg.model_dump(mode="json")))
-        (staging / "overrides.txt").write_text("\n".join(res.plan.overrides) + "\n")
-        (staging / "code_version.txt").write_text(code_version() + "\n")
-        res.kpis.to_parquet(staging / "kpis.parquet", index=False)
-        res.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-        res.summary.to_parquet(staging / "summary.parquet", index=False)
-        res.comparison.to_parquet(staging / "comparison.parquet", index=False)
-        if ref_cfg.output.save_children:
-            res.children.to_parquet(staging / "children.parquet", index=False)
-        from .budget import budget, budget_difference, budget_text
-        budget(res).to_csv(staging / "budget.csv", index=False)
-        budget_difference(res).to_csv(staging / "budget_difference.csv", index=False)
-        if not res.comparison.empty:
-            from .report import headroom, payback
-            payback(res).to_csv(staging / "payback.csv", index=False)
-            headroom(res).to_csv(staging / "headroom.csv", index=False)
-        from .report import summary_text
-        (staging / "summary.txt").write_text(summary_text(res) + "\n" + budget_text(res))
-        if ref_cfg.output.figures:
-            from .plots import make_figures
-            make_figures(res, staging / "figures")
-        if ref_cfg.output.report:
-            from .report import write_report
-            write_report(res, staging / "report.html", figures_dir=staging / "figures" if ref_cfg.output.figures else None)
-
-    res.run_id = run_id                 # the report names its run
-    try:
-        final = write_atomic(base, run_id, fill)
-    except BaseException:
-        res.run_id = None
-        raise
-    try:
-        register(res, run_id, final, base / CATALOG, sweep_id)
-    except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
-        res.run_id = None
-        raise
-    res.run_dir = final
-    return final
-
-
-def register(res: Results, run_id: str, run_dir: Path, catalog: Path, sweep_id: str | None = None) -> None:
-    ref_cfg = res.plan.arms[res.reference]
+def register_run(catalog: Path, row: dict, tables: dict[str, pd.DataFrame]) -> None:
+    """Insert a run's row into ``runs`` and its tables (each tagged with its run_id) into the tables of the
+    same name, in one transaction: all of it or nothing."""
+    run_id = row["run_id"]
     con = duckdb.connect(str(catalog))
     try:
         ensure_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(
-                "INSERT INTO runs (run_id, created_at, reference, scenarios, municipality, seed, replications, "
-                "horizon_years, warmup_years, overrides, run_dir, code_version, config_json, sweep_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, _dt.datetime.now(), res.reference, ",".join(res.arms), ref_cfg.municipality.name,
-                 ref_cfg.run.seed, ref_cfg.run.replications, ref_cfg.run.horizon_years, ref_cfg.run.warmup_years,
-                 " ".join(res.plan.overrides), str(run_dir), code_version(), json.dumps(res.plan.tree), sweep_id])
-            for table, df in (("kpis", res.kpis), ("timeseries", res.timeseries), ("summary", res.summary),
-                              ("comparison", res.comparison)):
+            con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            for table, df in tables.items():
                 con.register("_frame", df.assign(run_id=run_id))
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
                 con.unregister("_frame")

@@ -8,9 +8,9 @@ import pytest
 
 from sim.config import plan
 from sim.model import Model
-from sim.params import compile_arm, compile_config
+from sim.model.params import compile_arm, compile_config
 from sim.runner import execute
-from sim.streams import replication_streams
+from sim.model.streams import replication_streams
 
 QUICK = ["run.warmup_years=2", "run.horizon_years=2", "run.workers=1", "output.progress=false",
          "output.write=false", "output.figures=false", "output.report=false"]

@@ -15,8 +15,9 @@ from scipy.linalg import expm
 
 from sim.config import plan
 from sim.model import Model
-from sim.params import DAYS_PER_YEAR, compile_config
-from sim.streams import replication_streams
+from sim.common.units import DAYS_PER_YEAR
+from sim.model.params import compile_config
+from sim.model.streams import replication_streams
 
 from .conftest import QUICK
 

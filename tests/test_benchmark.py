@@ -13,7 +13,7 @@ import pytest
 import simpy
 
 from sim.config import plan
-from sim.params import compile_config
+from sim.model.params import compile_config
 
 from .conftest import QUICK
 

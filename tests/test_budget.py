@@ -1,11 +1,11 @@
-"""The budget by measure (sim.budget): flows balance the stocks, counts x unit costs give the costs,
+"""The budget by measure (sim.metrics.budget): flows balance the stocks, counts x unit costs give the costs,
 and the rows add up to the cost KPIs, per arm and per year, and in the paired differences."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.budget import budget, budget_difference, budget_replications
+from sim.metrics.budget import budget, budget_difference, budget_replications
 from tests.conftest import one_model, run_inline
 
 
@@ -64,14 +64,14 @@ def test_the_paired_differences_add_up_and_show_where_a_saving_comes_from(res):
 
 
 def test_the_yearly_view_is_the_budget_by_year(res):
-    from sim.budget import budget_by_year
-    from sim.report import _fmt
+    from sim.report.tables import budget_by_year
+    from sim.report import fmt
 
     wide = budget_by_year(res, "kinship_first")
     assert list(wide.columns) == ["year 1", "year 2", "horizon"]
     b = budget(res)
     total = b[(b.scenario == "kinship_first") & (b.year == 1)]["cost_dkk"].sum()
-    assert wide.loc["Total", "year 1"] == _fmt(total)
+    assert wide.loc["Total", "year 1"] == fmt(total)
 
 
 def test_investment_headroom_is_the_operating_saving_and_what_is_left_after_the_planned_investment(res):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibrate import calibrate
+from sim.analyses.calibrate import calibrate
 from sim.config import ConfigError
 from sim.store import query
 from tests.conftest import QUICK, assert_cli_input_error, horizon, run_inline
@@ -117,7 +117,7 @@ def test_cli_calibrates_each_job_and_stores_a_reproducible_overlay(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from sim.calibrate import Unreachable, find_target  # noqa: E402
+from sim.analyses.calibrate import Unreachable, find_target  # noqa: E402
 
 
 def _search(f, start=0.9, target=9.2, lo=0.05, hi=20.0, tol=0.01, n=12):
@@ -172,7 +172,7 @@ def test_any_linear_kpi_with_its_root_in_range_is_fitted(slope, root, start):
 
 # --------------------------------------------------------------------------- several parameters at once (calibration.joint)
 
-from sim.calibrate import find_joint  # noqa: E402
+from sim.analyses.calibrate import find_joint  # noqa: E402
 
 TILT_PAIR = "calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [-3, 3]}]"
 
@@ -238,7 +238,7 @@ def test_any_invertible_linear_pair_with_its_root_in_range_is_fitted(a, b, c, d,
 
 def test_the_tilt_leans_the_choice_within_a_tier_by_its_odds_per_step():
     from sim.config import plan
-    from sim.params import compile_config
+    from sim.model.params import compile_config
     p0 = plan(QUICK + ["compare=[]"])
     p1 = plan(QUICK + ["compare=[]", "staircase.matching_tilt=-0.7"])
     c0, c1 = (compile_config(p.arms[p.reference]) for p in (p0, p1))
@@ -269,7 +269,7 @@ def test_a_joint_calibration_recovers_both_values_that_produced_the_targets():
     assert c.values[0] == pytest.approx(0.8, rel=0.05) and c.values[1] == pytest.approx(-0.7, abs=0.2)
     # the stored run is the run at the fitted values, and the overlay sets both
     assert float(horizon(c.result, "cost_per_child_0_22_dkk").mean()) == c.best.means[1]
-    overlay = yaml.safe_load(__import__("sim.calibrate", fromlist=["overlay_yaml"]).overlay_yaml(c))
+    overlay = yaml.safe_load(__import__("sim.analyses.calibrate", fromlist=["overlay_yaml"]).overlay_yaml(c))
     assert (overlay["need"]["onset_scale"], overlay["staircase"]["matching_tilt"]) == c.values
     t = c.table()
     assert {"cost_per_child_0_22_dkk_mean", "placed_per_1000_0_22_relative_gap"} <= set(t.columns)

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sim.model import C
-from sim.params import DAYS_PER_YEAR, INF
+from sim.common.units import DAYS_PER_YEAR, INF
 
 from .conftest import one_model
 
@@ -131,7 +131,7 @@ def test_cases_move_to_the_unit_at_the_switch():
 def test_a_ramp_judges_each_stay_once_a_child_who_turns_12_during_it_is_not_bounded_later():
     # short_intensive_stays bounds stays of 12-17-year-olds, judged by the age at the switch for stays under
     # way; the monthly re-examinations of a ramp must not bound a stay again when the child turns 12
-    from sim.params import DAYS_PER_MONTH
+    from sim.common.units import DAYS_PER_MONTH
 
     candidates = bounded = 0
     for seed in range(4):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sim.model import C
-from sim.params import DAYS_PER_YEAR
+from sim.common.units import DAYS_PER_YEAR
 
 from .conftest import QUICK, assert_cli_input_error, horizon, one_model, run_inline
 
@@ -337,7 +337,7 @@ def test_blend_interpolates_the_numbers_both_practices_have_and_takes_the_rest_f
 
 def test_a_ramp_moves_the_practice_a_step_a_month_from_the_start():
     from sim.config import plan
-    from sim.params import compile_arm
+    from sim.model.params import compile_arm
 
     ramp, start = 6, 3
     p = plan(QUICK + ["compare=[]", "scenario=lower_caseload", f"implementation.ramp_months={ramp}",
@@ -495,7 +495,7 @@ def test_every_blended_number_lies_between_current_practice_and_the_arms(full_sh
 
 def test_age_factors_scale_a_steps_weight_for_one_age_group_only():
     from sim.config import plan
-    from sim.params import compile_config
+    from sim.model.params import compile_config
 
     p = plan(QUICK + ["compare=[]", "staircase.matching_age_factors={age_0_5: {residential: 0.1}}"])
     P, P0 = compile_config(p.arms[p.reference]), compile_config(plan(QUICK + ["compare=[]"]).warmup)

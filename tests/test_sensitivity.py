@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from sim.config import ConfigError
-from sim.sensitivity import DEFAULTS, sensitivity
+from sim.analyses.sensitivity import DEFAULTS, sensitivity
 from sim.store import query
 from tests.conftest import QUICK, assert_cli_input_error, run_inline
 
@@ -47,7 +47,7 @@ def test_each_parameter_moves_the_difference_as_its_mechanism_says(s):
 
 
 def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the_same_factor():
-    from sim.sensitivity import _jobs
+    from sim.analyses.sensitivity import _jobs
 
     _, jobs = _jobs(QUICK + ["compare=[frequent_followup]",
                              "sensitivity.parameters=[{key:casework.followup_interval_days,low:120,high:240}]"])
@@ -60,7 +60,7 @@ def test_a_scenario_that_sets_the_parameter_itself_keeps_its_lever_scaled_by_the
 
 
 def test_a_relative_range_is_a_factor_on_each_municipalitys_own_value():
-    from sim.sensitivity import _jobs
+    from sim.analyses.sensitivity import _jobs
 
     ranges = "sensitivity.parameters=[{key:need.onset_scale,relative:true,low:0.9,high:1.1}]"
     for municipality, own in (("average", 0.9), ("hvidovre", 0.72)):     # conf/need, conf/municipality/hvidovre
@@ -71,7 +71,7 @@ def test_a_relative_range_is_a_factor_on_each_municipalitys_own_value():
 
 
 def test_an_offset_range_is_added_to_each_municipalitys_own_value_and_to_an_arms_own():
-    from sim.sensitivity import _jobs
+    from sim.analyses.sensitivity import _jobs
 
     ranges = "sensitivity.parameters=[{key:staircase.matching_tilt,offset:true,low:-0.5,high:0.5}]"
     for municipality, own in (("average", 0.0), ("kolding", -1.0727)):     # conf/staircase, conf/municipality/kolding
@@ -128,7 +128,7 @@ def test_cli_writes_the_analysis_and_registers_it(tmp_path):
 def test_the_tornado_flags_sign_changes_and_intervals_that_include_zero():
     import pandas as pd
 
-    from sim.sensitivity import SensitivityResult
+    from sim.analyses.sensitivity import SensitivityResult
 
     rows = [  # scenario, parameter, side, value, diff_mean, diff_ci_low, diff_ci_high, n, scaled_in
         ("a", DEFAULTS, "", float("nan"), -10.0, -12.0, -8.0, 10, ""),

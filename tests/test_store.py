@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import plots
+from sim.report import plots
 from sim.store import CATALOG, query
 
 SMALL = ["run.warmup_years=1", "run.horizon_years=1", "run.replications=2", "run.workers=1", "output.progress=false"]

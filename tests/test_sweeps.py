@@ -5,7 +5,7 @@ import pytest
 
 from sim.cli import expand_sweeps, group_options
 from sim.config import ConfigError
-from sim.sweep import swept_keys
+from sim.analyses.sweep import swept_keys
 
 
 def test_lists_and_ranges_give_the_cartesian_product():

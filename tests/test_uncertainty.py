@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from sim.config import ConfigError
 from sim.store import query
-from sim.uncertainty import AT_DEFAULTS, UncertaintyResult, latin_hypercube, prcc, uncertainty
+from sim.analyses.uncertainty import AT_DEFAULTS, UncertaintyResult, latin_hypercube, prcc, uncertainty
 from tests.conftest import QUICK, assert_cli_input_error, run_inline
 
 RES_COST = "staircase.steps.residential.cost_per_year_dkk"
@@ -112,7 +112,7 @@ def test_payback_probability_is_the_share_of_sets_paid_back_by_each_year():
 
 
 def test_the_sensitivity_ranges_are_used_when_none_are_given():
-    from sim.uncertainty import _jobs
+    from sim.analyses.uncertainty import _jobs
 
     _, keys, jobs = _jobs(QUICK + ["compare=[kinship_first]", "uncertainty.samples=3",
                                    "sensitivity.parameters=[{key:need.onset_scale,relative:true,low:0.9,high:1.1}]"])
@@ -124,7 +124,7 @@ def test_the_sensitivity_ranges_are_used_when_none_are_given():
 
 
 def test_a_scenario_that_sets_the_parameter_itself_is_scaled_by_the_same_factor():
-    from sim.uncertainty import _jobs
+    from sim.analyses.uncertainty import _jobs
 
     _, _, jobs = _jobs(QUICK + ["compare=[frequent_followup]", "uncertainty.samples=2",
                                 "uncertainty.parameters=[{key:casework.followup_interval_days,low:120,high:240}]"])

@@ -7,12 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .config import Config
-
-DAYS_PER_YEAR = 365.25          # unit conversion, not a parameter
-MONTHS_PER_YEAR = 12
-DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR
-INF = math.inf
+from ..common.units import DAYS_PER_YEAR, INF
+from ..config import Config, blend
 
 
 @dataclass
@@ -102,8 +98,6 @@ def compile_arm(current: Config, c: Config) -> Compiled:
     """An arm's parameters with the stages of its implementation.ramp_months: in the k-th month from the
     start month (k = 1 .. ramp_months - 1) the practice is k / ramp_months of the way from current practice
     (``current``, the warm-up's configuration) to the arm's, which holds from month ramp_months on."""
-    from .config import blend
-
     arm = compile_config(c)
     r = c.implementation.ramp_months
     if r <= 1:

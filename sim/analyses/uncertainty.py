@@ -42,11 +42,13 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from .config import ConfigError, plan
-from .report import _fmt, payback
-from .runner import execute
-from .sensitivity import arm_values, comparison_plan, range_value, scaled_in_arms
-from .streams import design_rng
+from ..config import ConfigError, plan
+from ..metrics.payback import payback
+from ..model import design_rng
+from ..report.format import fmt
+from ..runner import execute
+from ..store import CATALOG, new_id, register_folder, write_atomic
+from .perturb import arm_values, comparison_plan, range_value, scaled_in_arms
 
 UNCERTAINTY_DIR = "uncertainty"
 AT_DEFAULTS = 0                  # sample number of the run at the defaults; the drawn sets are 1..samples
@@ -210,9 +212,9 @@ def uncertainty_text(u: UncertaintyResult) -> str:
              "Parameters varied: " + ", ".join(u.parameters), ""]
     s = u.summary()
     show = pd.DataFrame({
-        "scenario": s.scenario, "at defaults": s.at_defaults.map(_fmt), "median": s["median"].map(_fmt),
-        "90 % of sets": [f"[{_fmt(a)}, {_fmt(b)}]" for a, b in zip(s.p05, s.p95)],
-        "range": [f"[{_fmt(a)}, {_fmt(b)}]" for a, b in zip(s["min"], s["max"])],
+        "scenario": s.scenario, "at defaults": s.at_defaults.map(fmt), "median": s["median"].map(fmt),
+        "90 % of sets": [f"[{fmt(a)}, {fmt(b)}]" for a, b in zip(s.p05, s.p95)],
+        "range": [f"[{fmt(a)}, {fmt(b)}]" for a, b in zip(s["min"], s["max"])],
         "share of sets < 0": s.share_below_0.map(lambda x: f"{x:.0%}")})
     lines.append(show.to_string(index=False))
     pp = u.payback_probability()
@@ -250,7 +252,7 @@ def plot_uncertainty(u: UncertaintyResult, path: Path | None = None):
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter
 
-    from .plots import _save
+    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     s = u.summary()
     order = list(s.scenario)
@@ -277,7 +279,7 @@ def plot_uncertainty(u: UncertaintyResult, path: Path | None = None):
     fig.suptitle(f"{u.municipality}: {int((u.samples['sample'] != AT_DEFAULTS).sum())} parameter sets, "
                  f"every assumption in its range at once ({u.replications} replications each)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_prcc(u: UncertaintyResult, path: Path | None = None):
@@ -285,7 +287,7 @@ def plot_prcc(u: UncertaintyResult, path: Path | None = None):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .plots import _save
+    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     pr = u.prcc()
     m = pr.pivot(index="scenario", columns="parameter", values="prcc").reindex(
@@ -300,7 +302,7 @@ def plot_prcc(u: UncertaintyResult, path: Path | None = None):
     ax.tick_params(axis="y", labelrotation=0, labelsize=8)
     ax.set_title(f"What drives the difference in {u.kpi}: + = a higher value raises it", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def short_name(key: str) -> str:
@@ -311,8 +313,6 @@ def short_name(key: str) -> str:
 
 
 def write_uncertainty(u: UncertaintyResult, base: Path, figures: bool = True) -> Path:
-    from .store import CATALOG, new_id, register_folder, write_atomic
-
     now = _dt.datetime.now()
     uid = new_id(u.municipality, u.overrides, now)
 

@@ -30,8 +30,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ConfigError, calibration_pairs, calibration_target, config_value, plan
-from .runner import Results, execute
+from ..config import ConfigError, calibration_pairs, calibration_target, config_value, plan
+from ..metrics.targets import calibration
+from ..publish import results_dir, write_run
+from ..report.format import fmt
+from ..runner import Results, execute
+from ..store import CATALOG, new_id, register_folder, write_atomic
 
 CALIBRATION_DIR = "calibrations"
 
@@ -127,7 +131,6 @@ class Calibration:
 
     def check(self) -> pd.DataFrame:
         """Every key figure of the municipality at the fitted values (sim.report.calibration)."""
-        from .report import calibration
         return calibration(self.result)
 
 
@@ -449,12 +452,11 @@ def overlay_yaml(c: Calibration) -> str:
 
 
 def calibration_text(c: Calibration) -> str:
-    from .report import _fmt
     e = c.best
     status = "converged" if c.converged else f"NOT converged within {len(c.evaluations)} evaluations"
     check = c.check().assign(**{
-        "target": lambda d: d["target"].map(_fmt), "simulated": lambda d: d["simulated"].map(_fmt),
-        "95 % interval": lambda d: ["[" + _fmt(a) + ", " + _fmt(b) + "]" for a, b in zip(d.ci_low, d.ci_high)],
+        "target": lambda d: d["target"].map(fmt), "simulated": lambda d: d["simulated"].map(fmt),
+        "95 % interval": lambda d: ["[" + fmt(a) + ", " + fmt(b) + "]" for a, b in zip(d.ci_low, d.ci_high)],
         "relative_gap": lambda d: d["relative_gap"].map(lambda v: f"{v:+.1%}")})
     pairs = ", ".join(f"{f.parameter} to {f.kpi} = {f.target:g}" for f in c.fits)
     lines = [f"Calibration - {c.municipality}: {pairs}" + (" (jointly)" if c.joint else "") + f" ({status})"]
@@ -482,7 +484,7 @@ def plot_calibration(c: Calibration, path: Path | None = None):
     Pairs fitted jointly: one panel per KPI, along the evaluations (the other parameters move too)."""
     import matplotlib.pyplot as plt
 
-    from .plots import _save
+    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     t = c.table()
     fig, axes = plt.subplots(1, len(c.fits), figsize=(6.4 if not c.joint else 4.6 * len(c.fits), 4.0), squeeze=False)
@@ -514,12 +516,11 @@ def plot_calibration(c: Calibration, path: Path | None = None):
     if c.joint:
         fig.suptitle(f"Joint calibration of {c.municipality}", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_calibration(c: Calibration, figures: bool = True) -> Path:
     """Store the run at the fitted value, then results/calibrations/<id>/ (atomic), then the catalog row."""
-    from .store import CATALOG, new_id, register_folder, results_dir, write_atomic, write_run
 
     run_dir = write_run(c.result)
     base = results_dir(c.result)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .report import _fmt
-from .runner import Results
-from .store import CATALOG, new_id, register_folder, write_atomic
+from ..report.format import fmt
+from ..runner import Results
+from ..store import CATALOG, new_id, register_folder, write_atomic
 
 SWEEP_DIR = "sweeps"
 # headline KPIs of a sweep (horizon values): the table and the figure show these
@@ -82,7 +82,7 @@ def _headline(sw: Sweep, df: pd.DataFrame) -> pd.DataFrame:
 def _by_job(sw: Sweep, df: pd.DataFrame, mean: str, lo: str, hi: str) -> str:
     """Text table: one row per (job, scenario), one column per headline KPI, 'mean [lo, hi]'."""
     d = _headline(sw, df)
-    cell = [f"{_fmt(m)} [{_fmt(a)}, {_fmt(b)}]" for m, a, b in zip(d[mean], d[lo], d[hi])]
+    cell = [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in zip(d[mean], d[lo], d[hi])]
     t = d.assign(cell=cell).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
     return t.reindex(columns=[k for k in SWEEP_KPIS if k in t.columns]).droplevel("job").to_string()
 
@@ -102,7 +102,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from .plots import _save
+    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     s = _headline(sw, sw.summary)
     numeric = None
@@ -135,7 +135,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"Sweep over {', '.join(sw.keys) or 'jobs'}: horizon mean and 95 % interval", y=1.01)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_sweep(sw: Sweep, base: Path, figures: bool = True) -> Path:

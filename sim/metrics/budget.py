@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .kpis import _t_interval
-from .params import DAYS_PER_YEAR, MONTHS_PER_YEAR
+from ..common.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
+from .stats import t_interval
 
 MEASURES = ["count", "entries", "exits", "cost_dkk"]
 TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
@@ -74,7 +74,7 @@ def _budget_replications(res) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-def _prices(res, scenario: str, item: str, years: float) -> tuple[str, str, float, float]:
+def prices(res, scenario: str, item: str, years: float) -> tuple[str, str, float, float]:
     """(label, count unit, unit cost, fixed cost for the period) from the arm's configuration."""
     cfg = res.plan.arms[scenario]
     if item in TEAM_ITEMS:
@@ -91,7 +91,7 @@ def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     for key, g in df.groupby(by, sort=False):
         rec = dict(zip(by, key))
         for m in MEASURES:
-            mean, lo, hi, n = _t_interval(g[m].to_numpy(dtype=float))
+            mean, lo, hi, n = t_interval(g[m].to_numpy(dtype=float))
             rec[m] = mean
             if m == "cost_dkk":
                 rec["cost_ci_low"], rec["cost_ci_high"], rec["n"] = lo, hi, n
@@ -104,7 +104,7 @@ def budget(res) -> pd.DataFrame:
     b = _intervals(budget_replications(res), ["scenario", "year", "item"])
     b["cost_ci_low"] = b["cost_ci_low"].clip(lower=0)    # a cost is never negative, nor is its mean
     horizon_years = res.plan.arms[res.reference].run.horizon_years
-    info = [_prices(res, sc, it, horizon_years if y == 0 else 1.0) for sc, it, y in zip(b.scenario, b["item"], b.year)]
+    info = [prices(res, sc, it, horizon_years if y == 0 else 1.0) for sc, it, y in zip(b.scenario, b["item"], b.year)]
     b.insert(3, "label", [i[0] for i in info])
     b.insert(4, "count_unit", [i[1] for i in info])
     b["unit_cost_dkk"] = [i[2] for i in info]
@@ -124,63 +124,5 @@ def budget_difference(res) -> pd.DataFrame:
     for m in MEASURES:
         j[m] = j[m] - j[m + "_ref"]
     d = _intervals(j[["scenario", "replication", "year", "item", *MEASURES]], ["scenario", "year", "item"])
-    d.insert(3, "label", [_prices(res, sc, it, 1.0)[0] for sc, it in zip(d.scenario, d["item"])])
+    d.insert(3, "label", [prices(res, sc, it, 1.0)[0] for sc, it in zip(d.scenario, d["item"])])
     return d
-
-
-def budget_tables(res, year: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """For people: the reference arm's budget for a year (0 = horizon), and each arm's paired cost
-    difference by item (empty without other arms)."""
-    from .report import _fmt
-
-    b = budget(res)
-    b = b[(b.scenario == res.reference) & (b.year == year)].reset_index(drop=True)
-    num = lambda v: "" if pd.isna(v) else _fmt(v)   # noqa: E731
-    show = pd.DataFrame({
-        "item": b["label"],
-        "count": [f"{_fmt(c)} {u}" if pd.notna(c) else "" for c, u in zip(b["count"], b["count_unit"])],
-        "in": b["entries"].map(num),
-        "out": b["exits"].map(num),
-        "unit cost": b["unit_cost_dkk"].map(num),
-        "fixed": b["fixed_cost_dkk"].map(lambda v: _fmt(v) if v else ""),
-        "cost [95 % interval]": [f"{_fmt(c)} [{_fmt(lo)}, {_fmt(hi)}]" if pd.notna(lo) else _fmt(c)
-                                 for c, lo, hi in zip(b["cost_dkk"], b["cost_ci_low"], b["cost_ci_high"])],
-    })
-    show.loc[len(show)] = ["Total", "", "", "", "", "", _fmt(b["cost_dkk"].sum())]
-    d = budget_difference(res)
-    d = d[d.year == year]
-    wide = pd.DataFrame()
-    if not d.empty:
-        d = d.assign(cell=[f"{_fmt(c)} [{_fmt(lo)}, {_fmt(hi)}]" for c, lo, hi in zip(d.cost_dkk, d.cost_ci_low, d.cost_ci_high)])
-        wide = d.pivot(index="label", columns="scenario", values="cell")
-        wide = wide.loc[list(dict.fromkeys(d["label"])), [a for a in res.arms if a in wide.columns]]
-        wide.index.name, wide.columns.name = "item", None
-    return show, wide
-
-
-def budget_by_year(res, scenario: str | None = None) -> pd.DataFrame:
-    """For people: one arm's cost by item (rows) and horizon year (columns), with the horizon total."""
-    from .report import _fmt
-
-    scenario = scenario or res.reference
-    b = budget(res)
-    b = b[b.scenario == scenario]
-    wide = b.pivot_table(index="label", columns="year", values="cost_dkk", sort=False)
-    wide = wide[[y for y in sorted(wide.columns) if y > 0] + [0]]
-    wide.loc["Total"] = wide.sum()
-    wide.columns = [f"year {y}" if y else "horizon" for y in wide.columns]
-    wide.index.name = "item"
-    return wide.map(_fmt)
-
-
-def budget_text(res, year: int = 0) -> str:
-    """budget_tables as text."""
-    show, wide = budget_tables(res, year)
-    period = "over the horizon" if year == 0 else f"in horizon year {year}"
-    lines = [f"Budget of {res.reference} {period}: count x unit cost + fixed = cost (mean of the replications; "
-             f"in/out = children arriving on / leaving the step)",
-             show.to_string(index=False)]
-    if not wide.empty:
-        lines += ["", f"Cost difference from {res.reference} by item {period}, paired mean [95 % interval], DKK",
-                  wide.to_string()]
-    return "\n".join(lines) + "\n"

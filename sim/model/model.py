@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from .params import DAYS_PER_MONTH, DAYS_PER_YEAR, INF, MONTHS_PER_YEAR, Compiled
+from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR, INF, MONTHS_PER_YEAR
+from .params import Compiled
 from .streams import PER_CHILD, Stream
 
 # counters recorded per month

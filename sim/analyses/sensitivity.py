@@ -31,9 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import WARMUP, ConfigError, config_value, plan
-from .report import _fmt
-from .runner import execute
+from ..config import ConfigError, plan
+from ..report.format import fmt
+from ..runner import execute
+from ..store import CATALOG, new_id, register_folder, write_atomic
+from .perturb import arm_values, comparison_plan, fmt_value, range_value, scaled_in_arms
 
 SENSITIVITY_DIR = "sensitivity"
 DEFAULTS = "(defaults)"
@@ -97,51 +99,6 @@ def _jobs(overrides: list[str]):
     return cfg, jobs
 
 
-def comparison_plan(overrides: list[str], what: str):
-    """The plan of ``overrides`` and its reference arm's config; ConfigError unless it compares scenarios."""
-    p0 = plan(overrides)
-    if len(p0.arms) < 2:
-        raise ConfigError(f"compare = []: {what} compares scenarios with the reference; "
-                          "name at least one, e.g. compare=[full_shift]")
-    return p0, p0.arms[p0.reference]
-
-
-def arm_values(p0, key: str, where: str, offset: bool = False):
-    """The reference arm's value at ``key`` and {arm: value} of the arms (and the warm-up) that set
-    their own; ConfigError if they do and the reference's is 0 (no factor carries it over) - unless the
-    range is an offset, which is added to each arm's own value."""
-    values = {arm: config_value(acfg, key) for arm, acfg in p0.arms.items()}
-    values[WARMUP] = config_value(p0.warmup, key)
-    ref_value = values[p0.reference]
-    own = {arm: v for arm, v in values.items() if v != ref_value}
-    if own and ref_value == 0 and not offset:
-        raise ConfigError(f"{where} = {key!r}: the arm(s) {', '.join(own)} set their own value and the "
-                          f"reference's is 0, so it cannot be varied by the same factor in every arm")
-    return ref_value, own
-
-
-def range_value(prm, x: float, ref_value):
-    """A point ``x`` of a parameter's range as the value to set: a factor on ``ref_value`` if the range is
-    relative, added to it if it is an offset; a whole number if the parameter is one."""
-    v = x * ref_value if prm.relative else ref_value + x if prm.offset else x
-    return _as(v, isinstance(ref_value, int))
-
-
-def scaled_in_arms(key: str, v, ref_value, own: dict, offset: bool = False) -> tuple[dict[str, list[str]], str]:
-    """Per-arm overrides giving each arm with its own value that value times v / ref_value (or, for an
-    offset range, plus v - ref_value), and a description of them (warm-up left out)."""
-    is_int = isinstance(ref_value, int)
-    factor = v / ref_value if ref_value else 1.0
-    new = {arm: _as(own_v + (v - ref_value) if offset else own_v * factor, is_int) for arm, own_v in own.items()}
-    per_arm = {arm: [f"{key}={nv!r}"] for arm, nv in new.items()}
-    scaled = ", ".join(f"{arm} {_fmt_value(own[arm])} -> {_fmt_value(nv)}" for arm, nv in new.items() if arm != WARMUP)
-    return per_arm, scaled
-
-
-def _as(x: float, is_int: bool):
-    return int(round(x)) if is_int else float(f"{x:.6g}")
-
-
 def sensitivity(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None,
                 echo=print) -> SensitivityResult:
     """Run the analysis described in the module docstring; ConfigError (one line) for bad input."""
@@ -172,10 +129,10 @@ def sensitivity_text(s: SensitivityResult) -> str:
              f"{s.replications} replications per run, one parameter at a time, common random numbers)"]
     for sc, g in t.groupby("scenario", sort=False):
         b = base.loc[sc]
-        lines += ["", f"{sc}: {_fmt(b.diff_mean)} [{_fmt(b.diff_ci_low)}, {_fmt(b.diff_ci_high)}] at the defaults"]
+        lines += ["", f"{sc}: {fmt(b.diff_mean)} [{fmt(b.diff_ci_low)}, {fmt(b.diff_ci_high)}] at the defaults"]
         show = pd.DataFrame({
             "parameter": g["parameter"],
-            "low -> high": [f"{_fmt_value(a)} -> {_fmt_value(b)}" for a, b in zip(g.value_low, g.value_high)],
+            "low -> high": [f"{fmt_value(a)} -> {fmt_value(b)}" for a, b in zip(g.value_low, g.value_high)],
             "difference at low": g["diff_mean_low"].map(_fmt),
             "at high": g["diff_mean_high"].map(_fmt),
             "swing": g["swing"].map(_fmt),
@@ -196,18 +153,13 @@ def sensitivity_text(s: SensitivityResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fmt_value(x: float) -> str:
-    """A parameter value for people: whole numbers below 1,000 as such (12 months, not 12.0), else as _fmt."""
-    return str(int(x)) if np.isfinite(x) and float(x).is_integer() and abs(x) < 1000 else _fmt(x)
-
-
 def plot_tornado(s: SensitivityResult, path: Path | None = None):
     """One panel per scenario: bars from the difference at the defaults to the difference at each
     parameter's low and high value, largest swing on top; 0 marked."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from .plots import _save
+    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     t = s.tornado()
     scenarios = list(dict.fromkeys(t.scenario))
@@ -236,12 +188,10 @@ def plot_tornado(s: SensitivityResult, path: Path | None = None):
     fig.suptitle(f"Paired difference in {s.kpi} from {s.reference}: at the defaults (black, grey = its 95 % interval) and "
                  f"at each parameter's low and high value; red dashed = no difference", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))      # room for the title
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) -> Path:
-    from .store import CATALOG, new_id, register_folder, write_atomic
-
     now = _dt.datetime.now()
     sid = new_id(s.municipality, s.overrides, now)
 

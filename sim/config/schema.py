@@ -1,33 +1,35 @@
-"""Configuration: Hydra composition, a strict schema, and one-line errors.
+"""The configuration schema: strict pydantic models of every group in ``conf/`` and their cross-checks.
 
-Composition uses Hydra's compose API on ``conf/`` (the ``scenario`` group is ``scenarios/``).
-The composed tree is validated by pydantic models that forbid unknown keys and check ranges
-and cross-references, so that a bad input never reaches the simulation.
+The composed tree is validated by these models, which forbid unknown keys and check ranges and
+cross-references, so that a bad input never reaches the simulation; every problem is phrased as
+one line (key, value, what is allowed) in a :class:`ConfigError`.
 """
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ROOT = Path(__file__).resolve().parent.parent
-CONF_DIR = ROOT / "conf"
-SCENARIO_DIR = ROOT / "scenarios"
-BASELINE = "baseline"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, phrased as one line: key, value, what is allowed."""
+from ..common.kpi_catalog import KPI_DEFS, TARGET_KPIS
+from ..common.paths import SCENARIO_DIR
+from ..common.units import MONTHS_PER_YEAR
+from .errors import ConfigError
 
 
 # --------------------------------------------------------------------------- schema
 
+def available_scenarios() -> list[str]:
+    """The scenarios in scenarios/ (their file names, sorted)."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+BASELINE = "baseline"      # the scenario of current practice (the warm-up and the default reference arm)
 
 NonNeg = Field(ge=0)
 Prob = Field(ge=0, le=1)
@@ -259,12 +261,6 @@ class Uncertainty(_Strict):
     parameters: Optional[list[SensitivityParameter]] = Field(default=None, min_length=1)   # None = sensitivity.parameters
 
 
-# KPIs with a key figure in municipality.targets: KPI name -> target field
-TARGET_KPIS = {
-    "placed_per_1000_0_22": "placed_per_1000_0_22",
-    "cost_per_child_0_22_dkk": "spending_per_child_0_22_dkk",
-    "placement_cost_share": "placement_share_of_spending",
-}
 # parts of the configuration that describe the experiment or the data, not a mechanism to fit
 NOT_CALIBRATABLE = ("run", "output", "calibration", "sensitivity", "uncertainty", "scenario_info", "compare", "municipality")
 
@@ -351,8 +347,6 @@ def _check_rates(key: str, mapping: dict[str, float], prob: bool = False) -> Non
 
 
 def _cross_check(c: Config) -> None:
-    from .params import MONTHS_PER_YEAR     # here: sim.params imports this module
-
     horizon_months = c.run.horizon_years * MONTHS_PER_YEAR
     if c.implementation.start_month >= horizon_months:
         _fail("implementation.start_month", c.implementation.start_month,
@@ -460,8 +454,6 @@ def _model_parameter(c: Config, where: str, key: str, example: str) -> int | flo
 
 
 def _check_calibration(c: Config) -> None:
-    from .kpis import KPI_DEFS          # here, not at the top: sim.kpis imports the model, which imports this module
-
     params, kpis = set(), set()
     for i, cal in enumerate(calibration_pairs(c)):
         where = "calibration" if i == 0 else f"calibration.joint[{i - 1}]"
@@ -496,8 +488,6 @@ def _check_analyses(c: Config) -> None:
 
 def _check_ranges(c: Config, group: str, kpi: str, parameters: list) -> None:
     """The KPI and the parameter ranges of the sensitivity or uncertainty group."""
-    from .kpis import KPI_DEFS
-
     if kpi not in KPI_DEFS:
         _fail(f"{group}.kpi", kpi, "unknown KPI; allowed: " + ", ".join(KPI_DEFS))
     seen = set()
@@ -515,171 +505,3 @@ def _check_ranges(c: Config, group: str, kpi: str, parameters: list) -> None:
         seen.add(p.key)
 
 
-# --------------------------------------------------------------------------- composition
-
-def available_scenarios() -> list[str]:
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-
-
-def _format_validation_error(err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"])
-        if isinstance(e.get("ctx", {}).get("error"), ConfigError):
-            lines.append(str(e["ctx"]["error"]))
-            continue
-        value = e.get("input")
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{loc} = {value!r}: unknown key (check the spelling; unknown keys are not allowed)")
-        elif e["type"] == "missing":
-            lines.append(f"{loc}: missing; this key is required")
-        else:
-            msg = e["msg"]
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            lines.append(f"{loc} = {value!r}: {msg}")
-    return lines[0] if len(lines) == 1 else lines[0] + f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:]) + ")"
-
-
-def validate(tree: dict) -> Config:
-    """Validate a plain composed tree. Raises ConfigError with a one-line message."""
-    try:
-        return Config.model_validate(tree)
-    except ValidationError as err:
-        raise ConfigError(_format_validation_error(err)) from None
-
-
-def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
-    """Compose conf/ with Hydra overrides into a plain, resolved dict."""
-    from hydra import compose, initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=list(overrides))
-        return OmegaConf.to_container(cfg, resolve=True)
-    except (HydraException, OmegaConfBaseException) as err:
-        text = str(err).strip()
-        m = re.match(r"Could not override '([^']+)'", text)
-        if m:
-            key = m.group(1)
-            value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), None)
-            raise ConfigError(f"{key} = {value!r}: unknown key (unknown keys are not allowed){_suggest(key)}") from None
-        first = " ".join(text.split("\n")[:3]).replace("\t", " ")
-        if "Could not find" in first:
-            first = str(err).strip().split("\n")[0] + "; available: " + ", ".join(
-                ln.strip() for ln in str(err).split("\n")[2:] if ln.startswith("\t") and "/" not in ln and "provider" not in ln)
-        raise ConfigError(f"overrides {list(overrides)}: {first}") from None
-
-
-def _suggest(key: str) -> str:
-    """'; did you mean ...' from the keys of the default configuration."""
-    import difflib
-
-    try:
-        tree = compose_tree([])
-    except ConfigError:
-        return ""
-    flat: list[str] = []
-
-    def walk(d, prefix=""):
-        for k, v in d.items():
-            flat.append(prefix + k)
-            if isinstance(v, dict):
-                walk(v, prefix + k + ".")
-
-    walk(tree)
-    close = difflib.get_close_matches(key, flat, n=1)
-    return f"; did you mean {close[0]}?" if close else ""
-
-
-def scenario_override(arm: str) -> str:
-    parts = arm.split("+")
-    return f"scenario={parts[0]}" if len(parts) == 1 else "scenario=[" + ",".join(parts) + "]"
-
-
-def _strip_scenario(overrides) -> list[str]:
-    return [o for o in overrides if not o.lstrip("+~").startswith("scenario=")]
-
-
-def selected_scenario(overrides) -> str:
-    for o in overrides:
-        if o.lstrip("+~").startswith("scenario="):
-            v = o.split("=", 1)[1].strip()
-            if v.startswith("[") and v.endswith("]"):
-                return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())
-            return v
-    return BASELINE
-
-
-# the groups of practice that a ramp moves gradually; the rest (run, output, investments, ...) is the arm's
-BLENDED = ("staircase", "need", "detection", "casework", "costs")
-
-
-def blend(current: Config, arm: Config, w: float) -> Config:
-    """The configuration ``w`` of the way (0..1) from ``current`` practice to ``arm``'s: in the groups of
-    BLENDED, every number both have is interpolated (whole numbers rounded), lists of equal length element
-    by element, and mappings key by key over the arm's keys; anything else - texts, switches, a value only
-    the arm has (a number for null, a new key) - is the arm's already. Validated like any configuration."""
-
-    def mix(a, b):
-        if isinstance(a, bool) or isinstance(b, bool) or a == b:
-            return b
-        if isinstance(a, int) and isinstance(b, int):
-            return int(round(a * (1 - w) + b * w))
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-            return a * (1 - w) + b * w           # exactly a at w = 0 and b at w = 1
-        if isinstance(a, dict) and isinstance(b, dict):
-            return {k: mix(a[k], v) if k in a else v for k, v in b.items()}
-        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
-            return type(b)(mix(x, y) for x, y in zip(a, b))
-        return b
-
-    a, b = current.model_dump(), arm.model_dump()
-    return Config.model_validate({k: mix(a[k], v) if k in BLENDED else v for k, v in b.items()})
-
-
-class Plan(BaseModel):
-    """Everything one run needs: validated configs of the warm-up and of each arm."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-    overrides: list[str]
-    warmup: Config
-    arms: dict[str, Config]          # arm name -> config (first is the reference arm)
-    reference: str
-    tree: dict                        # composed tree of the reference arm (for saving)
-
-
-WARMUP = "(warm-up)"
-
-
-def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, list[str]] | None = None) -> Plan:
-    """Compose and validate the reference arm, every compared arm and the warm-up config.
-
-    ``arm_overrides`` adds overrides for single arms (by arm name, or WARMUP for the warm-up), applied
-    after ``overrides``; the sensitivity analysis uses it to scale a parameter a scenario sets itself."""
-    overrides = list(overrides)
-    extra = arm_overrides or {}
-    reference = selected_scenario(overrides)
-    tree = compose_tree(overrides + extra.get(reference, []))
-    ref_cfg = validate(tree)
-    base_overrides = _strip_scenario(overrides)
-    warm = (validate(compose_tree(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, [])))
-            if reference != BASELINE or WARMUP in extra else ref_cfg)
-    arms = {reference: ref_cfg}
-    for entry in ref_cfg.compare:
-        if entry == reference or entry in arms:
-            continue
-        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)] + extra.get(entry, [])))
-    # The run settings and outputs must agree across arms: pairing needs the same seeds and horizon.
-    for name, cfg in arms.items():
-        if cfg.run != ref_cfg.run:
-            raise ConfigError(f"scenario {name!r} changes run.*: scenarios may change mechanisms only, not the experiment")
-        if (cfg.municipality.children_0_17, cfg.municipality.young_18_22, cfg.municipality.population_growth_per_year) != \
-                (ref_cfg.municipality.children_0_17, ref_cfg.municipality.young_18_22, ref_cfg.municipality.population_growth_per_year):
-            raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
-        if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
-            raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")
-    return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree)

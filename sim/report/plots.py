@@ -13,23 +13,24 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .runner import Results
+from ..metrics.budget import budget_difference as _budget_difference
 
 HEADLINE = ["placed_per_1000_0_22", "new_placements", "cost_total_dkk", "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "breakdowns", "assessment_wait_days"]
 CI = ("se", 1.96)
 
 
-def _order(res: Results) -> list[str]:
+def _order(res) -> list[str]:
     return list(res.arms)
 
 
-def _dodge(res: Results) -> float | bool:
+def _dodge(res) -> float | bool:
     """Side-by-side offset of the arms' points (seaborn cannot dodge a single arm)."""
     return 0.4 if len(res.arms) > 1 else False
 
 
-def _save(fig, path: Path | None):
+def save_figure(fig, path: Path | None):
+    """Save a figure as PNG at path and close it (returns the path), or return the figure when path is None."""
     if path is None:
         return fig
     fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -37,7 +38,7 @@ def _save(fig, path: Path | None):
     return path
 
 
-def occupancy_by_step(res: Results, path: Path | None = None):
+def occupancy_by_step(res, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.metric == "occupancy") & (ts.month >= 0)].copy()
     steps = res.plan.arms[res.reference].staircase.steps
@@ -51,10 +52,10 @@ def occupancy_by_step(res: Results, path: Path | None = None):
     g.set_axis_labels("years into the horizon", "children on the step")
     g.set_titles("{col_name}")
     g.figure.suptitle("Children on each step of the staircase (month end, mean and 95 % band)", y=1.02)
-    return _save(g.figure, path)
+    return save_figure(g.figure, path)
 
 
-def placements_per_1000(res: Results, path: Path | None = None):
+def placements_per_1000(res, path: Path | None = None):
     k = res.kpis
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
     g = sns.catplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), col="kpi", kind="point",
@@ -65,10 +66,10 @@ def placements_per_1000(res: Results, path: Path | None = None):
     g.axes.flat[-1].axhline(target, color="grey", ls="--", lw=1)
     g.axes.flat[-1].annotate("key figure [003]", (0, target), xytext=(2, 3), textcoords="offset points", fontsize=8, color="grey")
     g.figure.suptitle("Placements per 1,000 (time-averaged stock, 95 % CI over replications)", y=1.03)
-    return _save(g.figure, path)
+    return save_figure(g.figure, path)
 
 
-def cost_by_step(res: Results, path: Path | None = None):
+def cost_by_step(res, path: Path | None = None):
     k = res.kpis
     d = k[(k.period == "year") & (k.kpi.str.startswith("cost_dkk__") | k.kpi.isin(["cost_caseworkers_dkk", "cost_investment_dkk"]))]
     d = d.groupby(["scenario", "year", "kpi"], as_index=False)["value"].mean()
@@ -97,10 +98,10 @@ def cost_by_step(res: Results, path: Path | None = None):
     fig.legend(handles, comps, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.suptitle(f"Cost by step and year (mean over replications, DKK {res.plan.arms[res.reference].costs.price_year} prices)")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def caseload(res: Results, path: Path | None = None):
+def caseload(res, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.metric == "cases_per_caseworker") & (ts.month >= 0)].copy()
     d["year"] = d["month"] / 12
@@ -119,10 +120,10 @@ def caseload(res: Results, path: Path | None = None):
     axes[3].set(title="Follow-ups: share of their standard hours", xlabel="horizon year", ylabel="share (1 = full)", ylim=(0, 1.05))
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def forest(res: Results, path: Path | None = None, kpis: list[str] | None = None):
+def forest(res, path: Path | None = None, kpis: list[str] | None = None):
     c = res.comparison
     if c.empty:
         return
@@ -149,10 +150,10 @@ def forest(res: Results, path: Path | None = None, kpis: list[str] | None = None
         ax.axis("off")
     fig.suptitle("Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def warmup(res: Results, path: Path | None = None):
+def warmup(res, path: Path | None = None):
     ts = res.timeseries
     d = ts[(ts.scenario == res.reference) & ts.metric.isin(["open_cases"])].copy()
     occ = ts[(ts.scenario == res.reference) & (ts.metric == "occupancy")].copy()
@@ -169,15 +170,14 @@ def warmup(res: Results, path: Path | None = None):
     g.set_titles("{col_name}")
     g.set_axis_labels("years (0 = end of warm-up)", "count")
     g.figure.suptitle(f"Warm-up check for {res.reference}: stocks should be level before year 0", y=1.04)
-    return _save(g.figure, path)
+    return save_figure(g.figure, path)
 
 
-def budget_difference(res: Results, path: Path | None = None):
+def budget_difference(res, path: Path | None = None):
     """Where each scenario's cost difference comes from: paired difference by budget item over the horizon
     (mean and 95 % interval, million DKK), one panel per scenario."""
-    from .budget import budget_difference as diff
 
-    d = diff(res)
+    d = _budget_difference(res)
     if d.empty:
         return
     d = d[d.year == 0]
@@ -204,7 +204,7 @@ def budget_difference(res: Results, path: Path | None = None):
     fig.suptitle("Where the difference comes from: paired cost difference by budget item over the horizon "
                  "(green = saving; 95 % intervals)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 FIGURES = {
@@ -218,7 +218,7 @@ FIGURES = {
 }
 
 
-def make_figures(res: Results, folder: Path) -> list[Path]:
+def make_figures(res, folder: Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = []

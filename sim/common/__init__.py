@@ -1,0 +1,1 @@
+"""The bottom layer: units, paths and the KPI catalogue. Imports nothing of the package."""

@@ -1,0 +1,78 @@
+"""The plan of a run: the validated configuration of the warm-up and of every compared arm."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from .compose import compose_tree, scenario_override, selected_scenario, strip_scenario, validate
+from .errors import ConfigError
+from .schema import BASELINE, Config
+
+# the groups of practice that a ramp moves gradually; the rest (run, output, investments, ...) is the arm's
+BLENDED = ("staircase", "need", "detection", "casework", "costs")
+
+
+def blend(current: Config, arm: Config, w: float) -> Config:
+    """The configuration ``w`` of the way (0..1) from ``current`` practice to ``arm``'s: in the groups of
+    BLENDED, every number both have is interpolated (whole numbers rounded), lists of equal length element
+    by element, and mappings key by key over the arm's keys; anything else - texts, switches, a value only
+    the arm has (a number for null, a new key) - is the arm's already. Validated like any configuration."""
+
+    def mix(a, b):
+        if isinstance(a, bool) or isinstance(b, bool) or a == b:
+            return b
+        if isinstance(a, int) and isinstance(b, int):
+            return int(round(a * (1 - w) + b * w))
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            return a * (1 - w) + b * w           # exactly a at w = 0 and b at w = 1
+        if isinstance(a, dict) and isinstance(b, dict):
+            return {k: mix(a[k], v) if k in a else v for k, v in b.items()}
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+            return type(b)(mix(x, y) for x, y in zip(a, b))
+        return b
+
+    a, b = current.model_dump(), arm.model_dump()
+    return Config.model_validate({k: mix(a[k], v) if k in BLENDED else v for k, v in b.items()})
+
+
+class Plan(BaseModel):
+    """Everything one run needs: validated configs of the warm-up and of each arm."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    overrides: list[str]
+    warmup: Config
+    arms: dict[str, Config]          # arm name -> config (first is the reference arm)
+    reference: str
+    tree: dict                        # composed tree of the reference arm (for saving)
+
+
+WARMUP = "(warm-up)"
+
+
+def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, list[str]] | None = None) -> Plan:
+    """Compose and validate the reference arm, every compared arm and the warm-up config.
+
+    ``arm_overrides`` adds overrides for single arms (by arm name, or WARMUP for the warm-up), applied
+    after ``overrides``; the sensitivity analysis uses it to scale a parameter a scenario sets itself."""
+    overrides = list(overrides)
+    extra = arm_overrides or {}
+    reference = selected_scenario(overrides)
+    tree = compose_tree(overrides + extra.get(reference, []))
+    ref_cfg = validate(tree)
+    base_overrides = strip_scenario(overrides)
+    warm = (validate(compose_tree(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, [])))
+            if reference != BASELINE or WARMUP in extra else ref_cfg)
+    arms = {reference: ref_cfg}
+    for entry in ref_cfg.compare:
+        if entry == reference or entry in arms:
+            continue
+        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)] + extra.get(entry, [])))
+    # The run settings and outputs must agree across arms: pairing needs the same seeds and horizon.
+    for name, cfg in arms.items():
+        if cfg.run != ref_cfg.run:
+            raise ConfigError(f"scenario {name!r} changes run.*: scenarios may change mechanisms only, not the experiment")
+        if (cfg.municipality.children_0_17, cfg.municipality.young_18_22, cfg.municipality.population_growth_per_year) != \
+                (ref_cfg.municipality.children_0_17, ref_cfg.municipality.young_18_22, ref_cfg.municipality.population_growth_per_year):
+            raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
+        if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
+            raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")
+    return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree)

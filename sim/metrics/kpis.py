@@ -1,0 +1,122 @@
+"""KPIs of one replication and its tidy tables (monthly series, the per-child ledger)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR, MONTHS_PER_YEAR
+from ..model import C, RepResult
+
+def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarray) -> dict[str, float]:
+    pl = np.array(r.placement, dtype=bool)
+    days = years * DAYS_PER_YEAR
+    ctr = r.counters[:, sl].sum(axis=1)
+    child = r.child_days[:, sl]
+    adult = r.adult_days[:, sl]
+    cost_step = r.cost_step[:, sl]
+    cost_fixed = r.cost_fixed[:, sl]
+    monthly_total = (cost_step.sum(axis=0) + cost_fixed.sum(axis=0) + r.cost_caseworkers[sl]
+                     + r.cost_assessments[sl] + r.cost_investment[sl])
+    total = float(monthly_total.sum())
+    disc = float((monthly_total * (1 + r.discount_rate) ** (-t_mid_years)).sum())
+    pop_0_22 = r.children_0_17 + r.young_18_22
+    person_days = float(r.population_factor[sl].sum()) * DAYS_PER_MONTH   # per head at the horizon start
+    open_cases = float(r.case_days[sl].sum() / days)
+    team = float(r.team[sl].mean())
+    placements_cost = float(cost_step[pl].sum() + cost_fixed[pl].sum())
+    due = ctr[C["followups_due"]]
+    out = {
+        "placed_per_1000_0_17": float(child[pl].sum() / person_days / r.children_0_17 * 1000),
+        "placed_per_1000_0_22": float((child[pl].sum() + adult[pl].sum()) / person_days / pop_0_22 * 1000),
+        "new_placements": float(ctr[C["new_placements"]]),
+        "cost_total_dkk": total,
+        "cost_total_discounted_dkk": disc,
+        "cost_per_child_0_22_dkk": total / pop_0_22 / (person_days / DAYS_PER_YEAR),
+        "cost_placements_dkk": placements_cost,
+        "placement_cost_share": placements_cost / total if total > 0 else np.nan,
+        "cost_caseworkers_dkk": float(r.cost_caseworkers[sl].sum()),
+        "cost_investment_dkk": float(r.cost_investment[sl].sum()),
+        "open_cases": open_cases,
+        "cases_per_caseworker": open_cases / team if team > 0 else np.nan,
+        "followup_on_time_share": float(ctr[C["followups_on_time"]] / due) if due > 0 else np.nan,
+        "followup_slip_days": float(ctr[C["followup_slip_sum"]] / due) if due > 0 else np.nan,
+        "followup_work_share": float(ctr[C["followup_share_sum"]] / ctr[C["followup_share_n"]]) if ctr[C["followup_share_n"]] > 0 else np.nan,
+        "assessment_wait_days": float(ctr[C["assessment_wait_sum"]] / ctr[C["assessment_wait_n"]]) if ctr[C["assessment_wait_n"]] > 0 else np.nan,
+        "notifications": float(ctr[C["notifications"]]),
+        "assessments": float(ctr[C["assessments"]]),
+        "step_ups": float(ctr[C["step_ups"]]),
+        "step_downs": float(ctr[C["step_downs"]]),
+        "breakdowns": float(ctr[C["breakdowns"]]),
+        "returns_home": float(ctr[C["returns_home"]]),
+        "caseworkers": team,
+    }
+    for i, name in enumerate(r.step_names):
+        out[f"cost_dkk__{name}"] = float(cost_step[i].sum() + cost_fixed[i].sum())
+        out[f"child_days__{name}"] = float(child[i].sum() + adult[i].sum())
+    return out
+
+
+def replication_kpis(r: RepResult) -> pd.DataFrame:
+    """Tidy KPIs: one row per (period, kpi); period 'year_k' for each horizon year and 'horizon'."""
+    h0 = int(np.argmax(r.month_index >= 0)) if (r.month_index >= 0).any() else len(r.month_index)
+    H = r.horizon_months
+    t_mid = (np.arange(H) + 0.5) / MONTHS_PER_YEAR
+    rows = []
+    n_years = H // MONTHS_PER_YEAR
+    for y in range(n_years):
+        sl = slice(h0 + 12 * y, h0 + 12 * (y + 1))
+        vals = _period_values(r, sl, 1.0, t_mid[12 * y:12 * (y + 1)])
+        rows += [("year", y + 1, k, v) for k, v in vals.items()]
+    vals = _period_values(r, slice(h0, h0 + H), H / MONTHS_PER_YEAR, t_mid)
+    for k, v in vals.items():
+        rows.append(("horizon", 0, k, v))      # stocks come out as means per year, flows as totals
+    df = pd.DataFrame(rows, columns=["period", "year", "kpi", "value"])
+    return df
+
+
+def replication_timeseries(r: RepResult) -> pd.DataFrame:
+    """Tidy monthly series: (month, step, metric, value); step 'all' for team-level metrics."""
+    months = r.month_index
+    n_steps, M = r.occupancy_end.shape
+    frames = []
+    steps = np.repeat(np.array(r.step_names, dtype=object), M)
+    mon = np.tile(months, n_steps)
+    for metric, arr in (("occupancy", r.occupancy_end), ("child_days", r.child_days + r.adult_days),
+                        ("cost_dkk", r.cost_step + r.cost_fixed), ("entries", r.step_entries),
+                        ("exits", r.step_exits)):
+        frames.append(pd.DataFrame({"month": mon, "step": steps, "metric": metric, "value": arr.ravel()}))
+    team_metrics = {
+        "open_cases": r.open_cases_end,
+        "cases_per_caseworker": np.divide(r.open_cases_end, r.team, out=np.full(M, np.nan), where=r.team > 0),
+        "caseworkers": r.team,
+        "tasks_waiting": r.queue_end,
+        "children_waiting_for_step": r.waiting_end,
+        "cost_caseworkers_dkk": r.cost_caseworkers,
+        "cost_assessments_dkk": r.cost_assessments,
+        "cost_investment_dkk": r.cost_investment,
+        "followups_due": r.counters[C["followups_due"]],
+        "followups_on_time": r.counters[C["followups_on_time"]],
+        "new_placements": r.counters[C["new_placements"]],
+        "breakdowns": r.counters[C["breakdowns"]],
+        "notifications": r.counters[C["notifications"]],
+        "assessments": r.counters[C["assessments"]],
+    }
+    for metric, arr in team_metrics.items():
+        frames.append(pd.DataFrame({"month": months, "step": "all", "metric": metric, "value": np.asarray(arr, dtype=float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first_measure_day", "first_measure_level", "served_mask",
+                  "placed_in_horizon", "cost_horizon_dkk", "exit_day", "exit_reason", "level_end", "step_end"]
+
+
+def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
+    df = pd.DataFrame(r.children, columns=LEDGER_COLUMNS)
+    for i, name in enumerate(r.step_names):
+        df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1
+    df["first_measure_level"] = [levels[i] if np.isfinite(t) else None
+                                 for i, t in zip(df["first_measure_level"], df["first_measure_day"])]
+    df["onset_level"] = [levels[i] for i in df["onset_level"]]
+    df["level_end"] = [levels[i] for i in df["level_end"]]
+    df["step_end"] = [r.step_names[i] for i in df["step_end"]]
+    return df.drop(columns=["served_mask"])
