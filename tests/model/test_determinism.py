@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .conftest import run_inline
+from tests.conftest import run_inline
 
 
 def test_same_seed_identical_tables():

@@ -10,7 +10,7 @@ import pytest
 
 from sim.config import CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, compose_tree, plan, validate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_composes_and_has_exact_run_keys():

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sim.model import C
 from sim.common.units import DAYS_PER_YEAR, INF
 
-from .conftest import one_model
+from tests.conftest import one_model
 
 
 def check_invariants(m, r):

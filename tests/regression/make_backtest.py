@@ -1,4 +1,4 @@
-"""Regenerate tests/data/backtest_kpis.csv: `.venv/bin/python -m tests.make_backtest`.
+"""Regenerate tests/regression/data/backtest_kpis.csv: `.venv/bin/python -m tests.regression.make_backtest`.
 
 Only after an intended change of the model's behaviour; say in the commit message why the
 numbers moved.

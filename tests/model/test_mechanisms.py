@@ -7,7 +7,7 @@ import pytest
 from sim.model import C
 from sim.common.units import DAYS_PER_YEAR
 
-from .conftest import QUICK, assert_cli_input_error, horizon, one_model, run_inline
+from tests.conftest import QUICK, assert_cli_input_error, horizon, one_model, run_inline
 
 NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 ZERO_COSTS = ([f"staircase.steps.{s}.cost_per_year_dkk=0" for s in

@@ -19,7 +19,7 @@ from sim.common.units import DAYS_PER_YEAR
 from sim.model.params import compile_config
 from sim.model.streams import replication_streams
 
-from .conftest import QUICK
+from tests.conftest import QUICK
 
 NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 N_CHILDREN = 4000

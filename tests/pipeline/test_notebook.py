@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "scenario_comparison.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "scenario_comparison.ipynb"
 
 FAST_PARAMETERS = """\
 MUNICIPALITY = "average"

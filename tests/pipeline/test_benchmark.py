@@ -15,9 +15,9 @@ import simpy
 from sim.config import plan
 from sim.model.params import compile_config
 
-from .conftest import QUICK
+from tests.conftest import QUICK
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_replication as bench  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Back-test: a small fixed run reproduces the stored results exactly (regression guard).
 
-If the model was changed on purpose, regenerate with `python -m tests.make_backtest` and say why.
+If the model was changed on purpose, regenerate with `python -m tests.regression.make_backtest` and say why.
 """
 from __future__ import annotations
 
