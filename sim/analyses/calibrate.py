@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, calibration_pairs, calibration_target, config_value, plan
@@ -62,10 +63,12 @@ class Evaluation:
     # the first pair (the whole calibration when nothing is fitted jointly)
     @property
     def value(self) -> float:
+        """The first parameter's value."""
         return self.values[0]
 
     @property
     def mean(self) -> float:
+        """The first KPI's mean over the replications."""
         return self.means[0]
 
 
@@ -87,30 +90,37 @@ class Calibration:
     # the first pair
     @property
     def parameter(self) -> str:
+        """The first pair's parameter (dotted config key)."""
         return self.fits[0].parameter
 
     @property
     def kpi(self) -> str:
+        """The first pair's KPI."""
         return self.fits[0].kpi
 
     @property
     def target(self) -> float:
+        """The first pair's target value of its KPI."""
         return self.fits[0].target
 
     @property
     def start(self) -> float:
+        """The first parameter's configured value, where the search starts."""
         return self.fits[0].start
 
     @property
     def value(self) -> float:
+        """The first fitted value (NaN before the search has run)."""
         return self.values[0] if self.values else math.nan
 
     @property
     def joint(self) -> bool:
+        """True when more than one pair is fitted (calibration.joint is not empty)."""
         return len(self.fits) > 1
 
     @property
     def best(self) -> Evaluation:
+        """The evaluation at the fitted values."""
         return next(e for e in self.evaluations if e.values == self.values)
 
     def table(self) -> pd.DataFrame:
@@ -152,6 +162,8 @@ class Unreachable(ValueError):
 
 @dataclass
 class Search:
+    """The outcome of ``find_target``: the best evaluated value, whether its KPI is within the tolerance,
+    and every evaluation."""
     value: float                  # the evaluated value whose KPI is nearest the target
     converged: bool               # that KPI is within the tolerance
     evaluated: dict               # value -> KPI, in the order evaluated
@@ -240,10 +252,59 @@ def _bracket(gap, start: float, target: float, lo: float, hi: float, max_steps: 
 
 @dataclass
 class JointSearch:
+    """The outcome of ``find_joint``: the best evaluated values, whether every KPI is within the tolerance
+    there, every evaluation, and which parameters sit at a bound."""
     values: tuple                 # the evaluated values whose KPIs are nearest their targets (largest relative gap)
     converged: bool               # every KPI within the tolerance there
     evaluated: dict               # values -> KPIs, in the order evaluated
     at_bounds: list               # indices of the parameters at a bound of their range in `values`
+
+
+def _first_jacobian(x, r, t, scale, lo, hi, key, gaps):
+    """The first Jacobian of a joint search, by differences: one probe per parameter (the proportional guess for
+    its own KPI, at least MIN_PROBE_SHARE of the value; else FIRST_STEP_SHARE of its range)."""
+    n = len(x)
+    J = np.zeros((n, n))
+    for i in range(n):                       # one probe per parameter: a column of the Jacobian
+        kpi_i = r[i] * scale[i] + t[i]
+        if x[i] > 0 and t[i] > 0 and kpi_i > 0:
+            step = x[i] * t[i] / kpi_i - x[i]
+            # a probe too short to rise above the discreteness of a finite population gives a false slope
+            if abs(step) < MIN_PROBE_SHARE * x[i]:
+                step = math.copysign(MIN_PROBE_SHARE * x[i], step if step else -r[i] or 1.0)
+        else:
+            step = FIRST_STEP_SHARE * (hi[i] - lo[i]) * (1 if r[i] < 0 else -1)
+        probe = x.copy()
+        probe[i] = x[i] + step
+        if key(probe) == key(x):             # too small to show, or at a bound: step the other way
+            probe[i] = x[i] - (step or FIRST_STEP_SHARE * (hi[i] - lo[i]))
+        if key(probe) == key(x):
+            continue
+        p, rp = gaps(probe)
+        J[:, i] = (rp - r) / (p[i] - x[i])
+    return J
+
+
+def _bounded_newton_step(J, r, x, lo, hi, pinned: list):
+    """The Newton step on J from x within the box [lo, hi]. A parameter whose step would leave its range is set
+    to the bound and its own KPI given up (appended to ``pinned``, which is cleared first); the other pairs are
+    solved again with it there. One at a time, the furthest out first: holding one often brings the others
+    back into range."""
+    n = len(x)
+    pinned.clear()
+    d = np.zeros(n)
+    while True:
+        free = [i for i in range(n) if i not in pinned]
+        if free:
+            rhs = -r[free] - J[np.ix_(free, pinned)] @ d[pinned]
+            d[free] = np.linalg.lstsq(J[np.ix_(free, free)], rhs, rcond=None)[0]
+        out = {i: max(lo[i] - x[i] - d[i], x[i] + d[i] - hi[i]) / (hi[i] - lo[i]) for i in free}
+        out = {i: v for i, v in out.items() if v > 0}
+        if not out:
+            return d
+        i = max(out, key=out.get)
+        pinned.append(i)
+        d[i] = (lo[i] if x[i] + d[i] < lo[i] else hi[i]) - x[i]
 
 
 def find_joint(kpis_at, start, targets, bounds, relative_tolerance: float, max_evaluations: int) -> JointSearch:
@@ -259,8 +320,6 @@ def find_joint(kpis_at, start, targets, bounds, relative_tolerance: float, max_e
     there (what the bounds allow). Stops at the first evaluation within the tolerance, when the bounds are
     reached and what they allow is met, when a step would revisit a point, or after max_evaluations calls
     of kpis_at. Candidates are rounded to SIGNIFICANT digits and never evaluated twice."""
-    import numpy as np
-
     n = len(start)
     lo = np.array([float(b[0]) for b in bounds])
     hi = np.array([float(b[1]) for b in bounds])
@@ -293,43 +352,10 @@ def find_joint(kpis_at, start, targets, bounds, relative_tolerance: float, max_e
     pinned: list[int] = []
     try:
         x, r = gaps(start)
-        J = np.zeros((n, n))
-        for i in range(n):                       # one probe per parameter: a column of the Jacobian
-            kpi_i = r[i] * scale[i] + t[i]
-            if x[i] > 0 and t[i] > 0 and kpi_i > 0:
-                step = x[i] * t[i] / kpi_i - x[i]
-                # a probe too short to rise above the discreteness of a finite population gives a false slope
-                if abs(step) < MIN_PROBE_SHARE * x[i]:
-                    step = math.copysign(MIN_PROBE_SHARE * x[i], step if step else -r[i] or 1.0)
-            else:
-                step = FIRST_STEP_SHARE * (hi[i] - lo[i]) * (1 if r[i] < 0 else -1)
-            probe = x.copy()
-            probe[i] = x[i] + step
-            if key(probe) == key(x):             # too small to show, or at a bound: step the other way
-                probe[i] = x[i] - (step or FIRST_STEP_SHARE * (hi[i] - lo[i]))
-            if key(probe) == key(x):
-                continue
-            p, rp = gaps(probe)
-            J[:, i] = (rp - r) / (p[i] - x[i])
+        J = _first_jacobian(x, r, t, scale, lo, hi, key, gaps)
         failures = 0
         for _ in range(max_evaluations):        # gaps() stops the search at max_evaluations runs
-            # A parameter whose step would leave its range is set to the bound and its own KPI given up; the
-            # other pairs are solved again with it there. One at a time, the furthest out first: holding one
-            # often brings the others back into range.
-            pinned.clear()
-            d = np.zeros(n)
-            while True:
-                free = [i for i in range(n) if i not in pinned]
-                if free:
-                    rhs = -r[free] - J[np.ix_(free, pinned)] @ d[pinned]
-                    d[free] = np.linalg.lstsq(J[np.ix_(free, free)], rhs, rcond=None)[0]
-                out = {i: max(lo[i] - x[i] - d[i], x[i] + d[i] - hi[i]) / (hi[i] - lo[i]) for i in free}
-                out = {i: v for i, v in out.items() if v > 0}
-                if not out:
-                    break
-                i = max(out, key=out.get)
-                pinned.append(i)
-                d[i] = (lo[i] if x[i] + d[i] < lo[i] else hi[i]) - x[i]
+            d = _bounded_newton_step(J, r, x, lo, hi, pinned)
             if pinned and np.all(d[pinned] == 0) and (len(pinned) == n or worst(r, pinned) <= tol):
                 break                            # at the bounds, and what they allow is met
             d *= 0.5 ** failures
@@ -452,6 +478,8 @@ def overlay_yaml(c: Calibration) -> str:
 
 
 def calibration_text(c: Calibration) -> str:
+    """The calibration's text summary (summary.txt): the fitted values, the evaluations, the check of every
+    key figure at the fitted values and the overlay to paste into the municipality's file."""
     e = c.best
     status = "converged" if c.converged else f"NOT converged within {len(c.evaluations)} evaluations"
     check = c.check().assign(**{

@@ -43,6 +43,8 @@ DEFAULTS = "(defaults)"
 
 @dataclass
 class SensitivityResult:
+    """The outcome of a sensitivity analysis: the paired difference of the KPI from the reference per
+    scenario, parameter and side (``table``), and, once written, its id and folder."""
     overrides: list[str]
     municipality: str
     reference: str
@@ -123,6 +125,8 @@ def sensitivity(overrides: list[str] | tuple[str, ...] = (), progress: bool | No
 # --------------------------------------------------------------------------- output
 
 def sensitivity_text(s: SensitivityResult) -> str:
+    """The text summary (summary.txt): per scenario the difference at the defaults and at each parameter's
+    low and high value, the parameters scaled in an arm, sign changes and intervals that include 0."""
     t = s.tornado()
     base = s.table[s.table.parameter == DEFAULTS].set_index("scenario")
     lines = [f"Sensitivity of the paired difference in {s.kpi} from {s.reference} ({s.municipality}, "
@@ -192,6 +196,8 @@ def plot_tornado(s: SensitivityResult, path: Path | None = None):
 
 
 def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) -> Path:
+    """Write base/sensitivity/<id>/ (tables, summary, tornado figure) through a staging folder and register
+    it in the catalog's ``sensitivity_analyses`` table; returns the folder."""
     now = _dt.datetime.now()
     sid = new_id(s.municipality, s.overrides, now)
 

@@ -36,6 +36,7 @@ def swept_keys(jobs: list[list[str]]) -> list[str]:
 
 
 def new_sweep_id(jobs: list[list[str]]) -> str:
+    """A new id for a sweep of these jobs: '<yyyymmdd-hhmmss>-sweep-<6 hex>'."""
     return new_id("sweep", jobs, _dt.datetime.now())
 
 
@@ -50,6 +51,8 @@ class Sweep:
     comparisons: list = field(default_factory=list)
 
     def add(self, job: list[str], res: Results) -> None:
+        """Record a finished job (its overrides and run): a row of ``jobs``, and its horizon summary and
+        comparison tagged with the job number and swept values."""
         n = len(self.rows) + 1
         values = dict(o.split("=", 1) for o in job if "=" in o)
         row = {"job": n, "label": ", ".join(f"{k}={values[k]}" for k in self.keys) or f"job {n}",
@@ -63,14 +66,17 @@ class Sweep:
 
     @property
     def jobs(self) -> pd.DataFrame:
+        """One row per job: number, label, swept values, run id and folder, overrides."""
         return pd.DataFrame(self.rows)
 
     @property
     def summary(self) -> pd.DataFrame:
+        """The horizon summary of every job, tagged with the job and its swept values (empty before any job)."""
         return pd.concat(self.summaries, ignore_index=True) if self.summaries else pd.DataFrame()
 
     @property
     def comparison(self) -> pd.DataFrame:
+        """The horizon paired comparison of every job that compared scenarios, tagged likewise (else empty)."""
         return pd.concat(self.comparisons, ignore_index=True) if self.comparisons else pd.DataFrame()
 
 
@@ -88,6 +94,8 @@ def _by_job(sw: Sweep, df: pd.DataFrame, mean: str, lo: str, hi: str) -> str:
 
 
 def sweep_text(sw: Sweep) -> str:
+    """The sweep's text summary (summary.txt): the headline KPIs by job and scenario, mean [95 % interval]
+    over the horizon, and the paired differences when scenarios were compared."""
     lines = [f"Sweep {sw.sweep_id}: {len(sw.rows)} jobs over {', '.join(sw.keys) or '(no key varies)'}",
              "Mean [95 % interval] over the horizon, by job and scenario",
              _by_job(sw, sw.summary, "mean", "ci_low", "ci_high")]

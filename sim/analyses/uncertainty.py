@@ -60,6 +60,8 @@ SIGNIFICANCE = 0.05              # a partial rank correlation with a smaller p-v
 
 @dataclass
 class UncertaintyResult:
+    """The outcome of an uncertainty analysis: the drawn parameter sets, the paired difference of the KPI
+    per set and scenario, the cumulative cost differences by year, and, once written, its id and folder."""
     overrides: list[str]
     municipality: str
     reference: str
@@ -205,6 +207,8 @@ def uncertainty(overrides: list[str] | tuple[str, ...] = (), progress: bool | No
 # --------------------------------------------------------------------------- output
 
 def uncertainty_text(u: UncertaintyResult) -> str:
+    """The text summary (summary.txt): the spread of the difference over the sets, the probability of having
+    paid back by each horizon year, and the parameters that drive the spread (partial rank correlations)."""
     n_sets = int((u.samples["sample"] != AT_DEFAULTS).sum())
     lines = [f"Joint uncertainty of the paired difference in {u.kpi} from {u.reference} ({u.municipality}): "
              f"{n_sets} parameter sets (Latin hypercube, every parameter uniform over its range at once), "
@@ -313,6 +317,8 @@ def short_name(key: str) -> str:
 
 
 def write_uncertainty(u: UncertaintyResult, base: Path, figures: bool = True) -> Path:
+    """Write base/uncertainty/<id>/ (tables as CSV, summary, figures) through a staging folder and register it
+    in the catalog's ``uncertainty_analyses`` table; returns the folder."""
     now = _dt.datetime.now()
     uid = new_id(u.municipality, u.overrides, now)
 

@@ -36,12 +36,16 @@ Prob = Field(ge=0, le=1)
 
 
 class Targets(_Strict):
+    """municipality.targets: the key figures the baseline is calibrated against (reported, not imposed)
+    [003 Table 1.1]: placed per 1,000 aged 0-22, DKK per 0-22-year-old per year, placements' share of spending."""
     placed_per_1000_0_22: float = Field(ge=0)
     spending_per_child_0_22_dkk: float = Field(ge=0)
     placement_share_of_spending: float = Field(ge=0, le=1)
 
 
 class Municipality(_Strict):
+    """municipality: the municipality's name, population (inhabitants, children 0-17, young people 18-22,
+    growth per year) and key figures [003 Table 1.1]."""
     name: str
     label: str
     population: int = Field(gt=0)
@@ -52,6 +56,8 @@ class Municipality(_Strict):
 
 
 class Step(_Strict):
+    """staircase.steps.<name>: one step of the staircase - order, labels, placement or not, cost (DKK per
+    child-year and fixed per year), capacity, age range (years), effect on need, course length, follow-ups."""
     order: int = Field(ge=0)
     label_da: str
     label_en: str
@@ -92,11 +98,15 @@ class Step(_Strict):
 
 
 class Mismatch(_Strict):
+    """staircase.mismatch: the share of a step's effect kept when the step is below the need, or more
+    intrusive than it."""
     too_low_efficacy: float = Prob
     too_high_efficacy: float = Prob
 
 
 class Staircase(_Strict):
+    """staircase: the intervention staircase [001, 003 box 2.2] - its steps, the ground step, the matching
+    rule from need level to step (weights, tilt, age factors), what happens when a step is full, mismatch."""
     ground_step: str
     steps: dict[str, Step]
     matching: dict[str, dict[str, dict[str, float]]]
@@ -110,11 +120,14 @@ class Staircase(_Strict):
 
 
 class AgeRates(_Strict):
+    """need.age_multipliers.<age group>: factors on the escalation and recovery rates for one age group."""
     escalation: float = Field(ge=0)
     recovery: float = Field(ge=0)
 
 
 class Need(_Strict):
+    """need: the child's need - ordered levels, age groups (years), onset, escalation and recovery rates
+    (per child-year), level at onset, breakdown escalation and the prevalence when the warm-up starts."""
     levels: list[str] = Field(min_length=2)
     age_groups: dict[str, tuple[float, float]]
     onset_rate_per_year: dict[str, float]
@@ -128,11 +141,15 @@ class Need(_Strict):
 
 
 class Detection(_Strict):
+    """detection: notifications per child-year by need level while the need exceeds the child's step, and the
+    days from notification to the assessment queue."""
     rate_per_year: dict[str, float]
     triage_days: float = Field(ge=0)
 
 
 class Aftercare(_Strict):
+    """casework.aftercare: the share of children placed at 18 who continue in aftercare, its ages (years,
+    to_age exclusive) and the rate of leaving it early (per year)."""
     probability: float = Prob
     from_age: float = Field(gt=0)
     to_age: float = Field(gt=0)
@@ -168,6 +185,8 @@ class Overload(_Strict):
 
 
 class Staffing(_Strict):
+    """casework.staffing: a caseload norm (open cases per FTE; None = a fixed team), review interval and
+    hiring lag (months), cost per FTE hired (DKK) and the most FTE staffed to."""
     cases_per_caseworker: Optional[float] = Field(default=None, gt=0)   # None = a fixed team
     review_months: int = Field(ge=1)
     hiring_lag_months: int = Field(ge=0)
@@ -176,6 +195,8 @@ class Staffing(_Strict):
 
 
 class Casework(_Strict):
+    """casework: the caseworker team (FTE) and its work - hours per task, follow-up intervals and delays
+    (days), task priority, overload, staffing and aftercare."""
     caseworkers: int = Field(ge=0)
     hire_caseworkers: int
     productive_hours_per_year: float = Field(gt=0)
@@ -195,6 +216,8 @@ class Casework(_Strict):
 
 
 class Costs(_Strict):
+    """costs: costs not tied to a step - price year of every DKK figure, caseworker cost (DKK per FTE-year),
+    assessment cost (DKK each) and the discount rate per year."""
     price_year: int = Field(ge=1900, le=2100)
     caseworker_cost_per_year_dkk: float = Field(ge=0)
     assessment_cost_dkk: float = Field(ge=0)
@@ -202,11 +225,14 @@ class Costs(_Strict):
 
 
 class Implementation(_Strict):
+    """implementation: the horizon month from which a scenario's practice replaces current practice, and the
+    months of ramp-up to it (0 or 1 = all at once)."""
     start_month: int = Field(ge=0)
     ramp_months: int = Field(default=0, ge=0)
 
 
 class Run(_Strict):
+    """run: the experiment - seed, replications per arm, horizon and warm-up (years), worker processes."""
     seed: int = Field(ge=0)
     replications: int = Field(ge=1)
     horizon_years: int = Field(ge=1)
@@ -215,6 +241,8 @@ class Run(_Strict):
 
 
 class Output(_Strict):
+    """output: where and what a run writes - results folder, figures, HTML report, per-child ledger,
+    progress bar, and whether anything is written at all."""
     dir: str
     figures: bool
     report: bool
@@ -224,6 +252,8 @@ class Output(_Strict):
 
 
 class JointFit(_Strict):
+    """calibration.joint[i]: one more (parameter, KPI, target, bounds) pair fitted together with the
+    calibration's own; target None = the municipality's key figure for the KPI."""
     parameter: str
     kpi: str
     target: Optional[float] = None
@@ -231,6 +261,8 @@ class JointFit(_Strict):
 
 
 class Calibration(_Strict):
+    """calibration: fitting the baseline to the municipality's key figures - the parameter, the KPI, its
+    target (None = the key figure), the search range, more pairs, the relative tolerance, most evaluations."""
     parameter: str
     kpi: str
     target: Optional[float] = None
@@ -241,6 +273,8 @@ class Calibration(_Strict):
 
 
 class SensitivityParameter(_Strict):
+    """One entry of sensitivity.parameters (or uncertainty.parameters): a config key and its low and high
+    value, or factors on (relative) or amounts added to (offset) the configured value."""
     key: str
     low: float
     high: float
@@ -249,12 +283,16 @@ class SensitivityParameter(_Strict):
 
 
 class Sensitivity(_Strict):
+    """sensitivity: the one-at-a-time sensitivity analysis - the KPI whose paired difference is analysed,
+    replications per run (None = run.replications) and the parameter ranges."""
     kpi: str
     replications: Optional[int] = Field(default=None, ge=2)
     parameters: list[SensitivityParameter] = Field(min_length=1)
 
 
 class Uncertainty(_Strict):
+    """uncertainty: the joint uncertainty analysis - the KPI analysed, parameter sets drawn, replications per
+    set (None = run.replications) and the ranges (None = those of sensitivity.parameters)."""
     kpi: str
     samples: int = Field(ge=2)
     replications: Optional[int] = Field(default=None, ge=2)
@@ -293,18 +331,22 @@ def calibration_pairs(c: "Config") -> list:
 
 
 class Investment(_Strict):
+    """scenario_info.<scenario>.investment: a scenario's one-off and yearly investment (DKK) and notes."""
     one_off_dkk: float = Field(ge=0)
     yearly_dkk: float = Field(ge=0)
     notes: str = ""
 
 
 class ScenarioInfo(_Strict):
+    """scenario_info.<scenario>: a scenario's description, sources and investment (from scenarios/<name>.yaml)."""
     description: str
     sources: list[str]
     investment: Investment
 
 
 class Config(_Strict):
+    """The whole configuration: every group of conf/, the selected scenarios' scenario_info and the
+    scenarios in compare; cross-checked across groups after validation."""
     municipality: Municipality
     staircase: Staircase
     need: Need
@@ -347,11 +389,29 @@ def _check_rates(key: str, mapping: dict[str, float], prob: bool = False) -> Non
 
 
 def _cross_check(c: Config) -> None:
+    """Checks across groups, in the order a reader meets them: the horizon, need, staircase, scenarios, analyses."""
     horizon_months = c.run.horizon_years * MONTHS_PER_YEAR
     if c.implementation.start_month >= horizon_months:
         _fail("implementation.start_month", c.implementation.start_month,
               f"allowed: a whole number of months from 0 to {horizon_months - 1} (the horizon is "
               f"{c.run.horizon_years} years)")
+    _check_need(c)
+    _check_staircase(c)
+    # scenarios named in compare must exist
+    available = available_scenarios()
+    for entry in c.compare:
+        for part in entry.split("+"):
+            if part not in available:
+                _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
+    _check_calibration(c)
+    _check_analyses(c)
+    if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
+        _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
+              f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
+
+
+def _check_need(c: Config) -> None:
+    """Need levels, age groups and the rates and shares keyed by them; detection rates by level."""
     levels = c.need.levels
     need_levels = levels[1:]
     if len(set(levels)) != len(levels):
@@ -389,6 +449,10 @@ def _cross_check(c: Config) -> None:
     _check_keys("detection.rate_per_year", c.detection.rate_per_year, need_levels)
     _check_rates("detection.rate_per_year", c.detection.rate_per_year)
 
+
+def _check_staircase(c: Config) -> None:
+    """The steps, the ground step, the matching tiers and the age factors refer to what exists."""
+    need_levels = c.need.levels[1:]
     steps = c.staircase.steps
     names = list(steps)
     if c.staircase.ground_step not in steps:
@@ -427,17 +491,6 @@ def _cross_check(c: Config) -> None:
                 _fail(f"{key}.{step}", f, "unknown step; steps: " + ", ".join(names))
             if not math.isfinite(f) or f < 0:
                 _fail(f"{key}.{step}", f, "allowed: a factor >= 0")
-    # scenarios named in compare must exist
-    available = available_scenarios()
-    for entry in c.compare:
-        for part in entry.split("+"):
-            if part not in available:
-                _fail("compare", entry, "unknown scenario " + repr(part) + "; available: " + ", ".join(available))
-    _check_calibration(c)
-    _check_analyses(c)
-    if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
-        _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
-              f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
 
 
 def _model_parameter(c: Config, where: str, key: str, example: str) -> int | float:

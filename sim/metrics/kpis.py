@@ -111,6 +111,8 @@ LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first
 
 
 def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
+    """The per-child ledger of one replication: one row per child present in the horizon (LEDGER_COLUMNS),
+    levels and steps by name, and the served bit mask as one bool column served__<step> per step."""
     df = pd.DataFrame(r.children, columns=LEDGER_COLUMNS)
     for i, name in enumerate(r.step_names):
         df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1

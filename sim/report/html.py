@@ -24,6 +24,8 @@ def _table(df: pd.DataFrame, index: bool = True) -> str:
 
 
 def write_report(res, path: Path, figures_dir: Path | None = None) -> None:
+    """Write the run's self-contained HTML report to path: calibration check, key figures, differences,
+    payback, budget, the PNG figures of figures_dir embedded, the scenarios and the KPI dictionary."""
     cfg = res.plan.arms[res.reference]
     m = cfg.municipality
     cal = calibration(res)

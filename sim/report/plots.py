@@ -39,6 +39,7 @@ def save_figure(fig, path: Path | None):
 
 
 def occupancy_by_step(res, path: Path | None = None):
+    """Children on each step (ground step left out) at month end over the horizon, one panel per arm."""
     ts = res.timeseries
     d = ts[(ts.metric == "occupancy") & (ts.month >= 0)].copy()
     steps = res.plan.arms[res.reference].staircase.steps
@@ -56,6 +57,7 @@ def occupancy_by_step(res, path: Path | None = None):
 
 
 def placements_per_1000(res, path: Path | None = None):
+    """Placed per 1,000 aged 0-17 and 0-22 by horizon year and arm (95 % CI), the 0-22 key figure dashed."""
     k = res.kpis
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
     g = sns.catplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), col="kpi", kind="point",
@@ -70,6 +72,8 @@ def placements_per_1000(res, path: Path | None = None):
 
 
 def cost_by_step(res, path: Path | None = None):
+    """Cost by horizon year stacked by step, caseworkers and investment (million DKK per year, mean over
+    replications), one panel per arm."""
     k = res.kpis
     d = k[(k.period == "year") & (k.kpi.str.startswith("cost_dkk__") | k.kpi.isin(["cost_caseworkers_dkk", "cost_investment_dkk"]))]
     d = d.groupby(["scenario", "year", "kpi"], as_index=False)["value"].mean()
@@ -102,6 +106,8 @@ def cost_by_step(res, path: Path | None = None):
 
 
 def caseload(res, path: Path | None = None):
+    """Open cases per caseworker by month; follow-ups on time, wait for assessment (days) and follow-ups'
+    share of their standard hours by horizon year; one line per arm."""
     ts = res.timeseries
     d = ts[(ts.metric == "cases_per_caseworker") & (ts.month >= 0)].copy()
     d["year"] = d["month"] / 12
@@ -124,6 +130,8 @@ def caseload(res, path: Path | None = None):
 
 
 def forest(res, path: Path | None = None, kpis: list[str] | None = None):
+    """Paired difference from the reference over the horizon in % of the reference mean (95 % CI), one panel
+    per KPI (default HEADLINE); None when no scenario is compared."""
     c = res.comparison
     if c.empty:
         return
@@ -154,6 +162,8 @@ def forest(res, path: Path | None = None, kpis: list[str] | None = None):
 
 
 def warmup(res, path: Path | None = None):
+    """The reference arm's open cases and placed children (all ages) by month through warm-up and horizon
+    (year 0 = end of warm-up): stocks should be level before year 0."""
     ts = res.timeseries
     d = ts[(ts.scenario == res.reference) & ts.metric.isin(["open_cases"])].copy()
     occ = ts[(ts.scenario == res.reference) & (ts.metric == "occupancy")].copy()
@@ -219,6 +229,8 @@ FIGURES = {
 
 
 def make_figures(res, folder: Path) -> list[Path]:
+    """Draw every figure of FIGURES into folder as PNG (the difference figures only when scenarios are
+    compared); returns their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
