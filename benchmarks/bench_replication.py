@@ -57,10 +57,11 @@ import simpy  # noqa: E402
 
 from sim.config import plan as make_plan  # noqa: E402
 from sim.metrics.kpis import replication_children, replication_kpis, replication_timeseries  # noqa: E402
-from sim.model.model import Model, Team, _event_count  # noqa: E402
+from sim.model.model import Model, _event_count  # noqa: E402
 from sim.model.params import compile_config  # noqa: E402
 from sim.runner import run_replication  # noqa: E402
 from sim.model.streams import replication_streams  # noqa: E402
+from sim.model.team import Team  # noqa: E402
 
 OVERRIDES = ["compare=[]", "run.warmup_years=6", "run.horizon_years=4", "output.progress=false"]
 TARGET_RATIO = 0.5
@@ -157,7 +158,7 @@ def bench_bare(n_procs: int, seconds: float, repeats: int) -> dict:
 # --------------------------------------------------------------------------- 5. the model's event mix
 
 def event_kind(event) -> str:
-    """SimPy event class name; the model's caseworker requests (sim.model.TaskRequest) count as container gets."""
+    """SimPy event class name; the model's caseworker requests (sim.model.team.TaskRequest) count as container gets."""
     if isinstance(event, simpy.resources.container.ContainerGet):
         return "ContainerGet"
     return type(event).__name__

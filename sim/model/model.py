@@ -1,4 +1,4 @@
-"""One replication of the staircase simulation (SimPy).
+"""One replication of the staircase simulation (SimPy): the processes and the state changes they make.
 
 Processes
 ---------
@@ -9,306 +9,120 @@ Processes
                    competing clock driven by the child's own exponential "hazard budget"
                    (a budget is consumed at the current rate; a change of step or of age group
                    changes the rates, not the budget - exact for piecewise-constant hazards and
-                   keeps common random numbers across scenarios).
+                   keeps common random numbers across scenarios). The race is ``rules.next_clock``.
 * ``notification`` - triage, a child-professional assessment (s. 50) that needs a caseworker,
                    the decision delay, then the first measure.
 * ``casework_task`` - follow-ups and reviews: each waits for a caseworker from the finite
                    team (a SimPy Container), holds them for the work, then re-matches the step.
 * ``months``     - month-end bookkeeping and the switch from warm-up to horizon parameters.
 
-Time is in days. The warm-up runs under the warm-up (baseline) parameters; at the start of
-the horizon the arm's parameters take over, so a scenario starts from today's situation.
+The state changes these processes make (decisions, moves, cases, waiting lists, exits) are the mixin
+``staircase.Staircase``; the changes of practice and staffing at a month's start the mixin ``practice.Practice``.
+
+The rules the processes apply are pure functions (``rules``, ``population``); the statistics are kept by
+a ``recorder.Recorder``. Time is in days. The warm-up runs under the warm-up (baseline) parameters; at
+the start of the horizon the arm's parameters take over, so a scenario starts from today's situation.
 """
 from __future__ import annotations
 
-import bisect
 import gc
-import itertools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR, INF, MONTHS_PER_YEAR
+from ..common.units import DAYS_PER_MONTH, INF, MONTHS_PER_YEAR
+from . import population, rules
+from .child import Child
 from .params import Compiled
-from .streams import PER_CHILD, Stream
-
-# counters recorded per month
-CTR = (
-    "onsets", "notifications", "assessments", "assessment_wait_sum", "assessment_wait_n",
-    "followups_due", "followups_on_time", "followups_done", "followup_slip_sum",
-    "new_placements", "step_ups", "step_downs", "breakdowns", "returns_home",
-    "exits_recovered", "exits_aged_out", "case_openings", "case_closings",
-    "followup_share_sum", "followup_share_n",
-)
-C = {name: i for i, name in enumerate(CTR)}
+from .practice import Practice
+from .recorder import Recorder, RepResult
+from .rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
+from .staircase import Staircase
+from .streams import Stream
+from .team import Team
 
 # bookkeeping only (speed, not a parameter): prune exited children from the registry this often
 REGISTRY_PRUNE_AT = 4096
 
-# numerics, not a parameter: below this |y|, log1p(y)/r is computed from its series (a tiny growth rate
-# would otherwise give a zero wait between onsets)
-SERIES_BELOW = 1e-8
 
-# time tolerance (days) when comparing a wake-up time with a scheduled time (float round-off)
-TIME_EPS = 1e-9
+class Model(Staircase, Practice):
+    """One replication of one arm: the children's lives and the casework as SimPy processes (the state
+    changes they make are in Staircase, the changes of practice and staffing in Practice)."""
 
-# life-loop event kinds
-_ESC, _REC, _DET, _BRK, _FU, _DUR, _AGE, _ACX = range(8)
-
-
-class _ByKey(list):
-    """A container's queue of requests, kept in order of their ``key``."""
-
-    def append(self, item) -> None:
-        bisect.insort(self, item, key=_request_key)
-
-
-def _request_key(request):
-    return request.key
-
-
-class TaskRequest(simpy.resources.container.ContainerGet):
-    """A request for caseworkers with a priority (lower first; equal: first come, first served)."""
-
-    def __init__(self, team: "Team", amount: int, priority: int):
-        self.key = (priority, next(team.order))
-        super().__init__(team, amount)
-
-
-class Team(simpy.Container):
-    """The caseworkers: a Container whose waiting requests are served in order of priority."""
-
-    GetQueue = _ByKey
-
-    def __init__(self, env: simpy.Environment, size: int):
-        self.order = itertools.count()
-        super().__init__(env, capacity=float("inf"), init=size)
-
-    def request(self, priority: int, amount: int = 1) -> TaskRequest:
-        return TaskRequest(self, amount, priority)
-
-    def get(self, amount):          # every request must carry a priority
-        raise TypeError("use Team.request(priority, amount)")
-
-
-class Child:
-    __slots__ = (
-        "id", "birth", "level", "step", "case", "proc", "busy", "poked",
-        "b_esc", "b_rec", "b_det", "b_brk", "b_acx",
-        "fu_due", "last_fu", "step_end", "step_t0", "placement_start",
-        "in_process", "task", "waiting_for", "adult", "exited",
-        "un", "ud", "ub", "uc", "uf",
-        "onset_t", "onset_level", "first_measure_t", "first_level", "served", "placed_h", "cost_h",
-        "exit_t", "exit_reason",
-    )
-
-
-@dataclass
-class RepResult:
-    """Raw monthly arrays of one replication (all months, warm-up first)."""
-
-    step_names: list
-    placement: list
-    month_index: np.ndarray          # month relative to the horizon start (negative = warm-up)
-    child_days: np.ndarray           # [step, month] child-days aged < adult age
-    adult_days: np.ndarray           # [step, month] aftercare days
-    occupancy_end: np.ndarray        # [step, month] children on the step at month end
-    step_entries: np.ndarray         # [step, month] children arriving on the step (new children on the ground step)
-    step_exits: np.ndarray           # [step, month] children leaving the step (to another step or out of the model)
-    cost_step: np.ndarray            # [step, month] DKK per-child step cost
-    cost_fixed: np.ndarray           # [step, month] DKK fixed cost of the step
-    cost_caseworkers: np.ndarray     # [month]
-    cost_assessments: np.ndarray     # [month]
-    cost_investment: np.ndarray      # [month]
-    case_days: np.ndarray            # [month] open-case days
-    open_cases_end: np.ndarray       # [month]
-    queue_end: np.ndarray            # [month] tasks waiting for a caseworker at month end
-    waiting_end: np.ndarray          # [month] children waiting for a full step at month end
-    team: np.ndarray                 # [month] caseworkers (FTE)
-    counters: np.ndarray             # [counter, month]
-    children: list                   # ledger rows (dicts) for children present in the horizon
-    created: int
-    active_end: int
-    exited: int
-    events: int
-    children_0_17: int               # at the horizon start
-    young_18_22: int                 # at the horizon start
-    population_factor: np.ndarray    # [month] mean population relative to the horizon start (1 = stationary)
-    horizon_months: int
-    discount_rate: float
-
-
-class Model:
     def __init__(self, warm: Compiled, horizon: Compiled, warmup_years: float, horizon_years: int,
                  streams: dict[str, Stream]):
+        """The warm-up's practice ``warm``, then the arm's ``horizon`` (with its ramp), over ``warmup_years`` +
+        ``horizon_years``, drawing from ``streams`` (replication_streams)."""
         self.env = simpy.Environment()
-        self.P = warm
-        self.Ph = horizon
-        self.s = streams
+        self.practice = warm            # the practice in force: the warm-up's, a stage of a ramp, or the arm's
+        self.arm = horizon
+        self.streams = streams
         self.n_steps = len(warm.step_names)
         self.warm_months = int(round(warmup_years * MONTHS_PER_YEAR))
-        self.h_months = int(horizon_years * MONTHS_PER_YEAR)
-        self.M = self.warm_months + self.h_months
+        self.horizon_months = int(horizon_years * MONTHS_PER_YEAR)
+        self.n_months = self.warm_months + self.horizon_months
         self.switch_month = self.warm_months + horizon.start_month    # the arm's practice takes over here
-        self.T_w = self.warm_months * DAYS_PER_MONTH
-        self.T_end = self.M * DAYS_PER_MONTH
-        n, M = self.n_steps, self.M
-        self.occ = [0] * n
-        self.occ_a = [0] * n
-        self.area = [0.0] * n
-        self.area_a = [0.0] * n
-        self.t_area = [0.0] * n
-        self.n_case = 0
-        self.area_case = 0.0
-        self.t_case = 0.0
-        self.waitlists = [[] for _ in range(n)]
+        self.t_horizon = self.warm_months * DAYS_PER_MONTH             # day the horizon starts
+        self.t_end = self.n_months * DAYS_PER_MONTH
+        self.recorder = Recorder(self.n_steps, self.n_months, self.warm_months, self.t_horizon)
+        self.waitlists = [[] for _ in range(self.n_steps)]
         self.n_waiting = 0
-        self.ctr = [[0.0] * M for _ in CTR]
-        self.child_days = np.zeros((n, M))
-        self.adult_days = np.zeros((n, M))
-        self.occ_end = np.zeros((n, M))
-        self.step_in = np.zeros((n, M))
-        self.step_out = np.zeros((n, M))
-        self.cost_step = np.zeros((n, M))
-        self.cost_fixed = np.zeros((n, M))
-        self.cost_cw = np.zeros(M)
-        self.cost_assess = np.zeros(M)
-        self.cost_inv = np.zeros(M)
-        self.case_days = np.zeros(M)
-        self.cases_end = np.zeros(M)
-        self.queue_end = np.zeros(M)
-        self.waiting_end = np.zeros(M)
-        self.team_hist = np.zeros(M)
-        self.team_size = warm.team_size
-        self.team = Team(self.env, warm.team_size)
+        self.team_size = warm.caseworkers
+        self.team = Team(self.env, warm.caseworkers)
         self._staff_due: list = []      # (month from which it holds, team size) decided by staffing reviews
         self.pending_fu: dict[int, float] = {}
-        self.ledger: list = []
         self.next_id = 0
         self.active = 0
         self.exited_n = 0
-        self.cohort_per_day_age = warm.children_0_17 / warm.adult_age_days  # children per day of age, horizon start
-        self.growth = warm.growth_per_day   # the population at time t is its size at the horizon start x exp(growth (t - T_w))
-        self._area_prev = [0.0] * n
-        self._area_a_prev = [0.0] * n
-        self._case_prev = 0.0
+        # children per day of age at the horizon start
+        self.cohort_per_day_age = warm.children_0_17 / warm.aftercare_from_age_days
+        # the population at time t is its size at the horizon start x exp(growth (t - t_horizon))
+        self.growth = warm.population_growth_per_day
         self.registry: list = []
         self._prune_at = REGISTRY_PRUNE_AT
-        self._flushed = -1
 
-    # ------------------------------------------------------------------ helpers
-    def month(self, t: float) -> int:
-        m = int(t / DAYS_PER_MONTH)
-        return m if m < self.M else self.M - 1
+    # ------------------------------------------------------------------ draws and helpers
+    def u_need(self, c: Child) -> float:
+        """The child's next uniform for its need clocks."""
+        return c.un.pop() if c.un else self.streams["need_extra"].u()
 
-    def count(self, name: str, k: float = 1.0) -> None:
-        self.ctr[C[name]][self.month(self.env.now)] += k
+    def u_det(self, c: Child) -> float:
+        """The child's next uniform for detection."""
+        return c.ud.pop() if c.ud else self.streams["detection_extra"].u()
 
-    def u_need(self, c):
-        return c.un.pop() if c.un else self.s["need_extra"].u()
+    def u_brk(self, c: Child) -> float:
+        """The child's next uniform for breakdowns and aftercare."""
+        return c.ub.pop() if c.ub else self.streams["breakdown_extra"].u()
 
-    def u_det(self, c):
-        return c.ud.pop() if c.ud else self.s["detection_extra"].u()
+    def u_dec(self, c: Child) -> float:
+        """The child's next uniform for a decision."""
+        return c.uc.pop() if c.uc else self.streams["decision_extra"].u()
 
-    def u_brk(self, c):
-        return c.ub.pop() if c.ub else self.s["breakdown_extra"].u()
-
-    def u_dec(self, c):
-        return c.uc.pop() if c.uc else self.s["decision_extra"].u()
-
-    def u_fu(self, c):
-        return c.uf.pop() if c.uf else self.s["followup_extra"].u()
-
-    def _occ_update(self, s: int, now: float) -> None:
-        dt = now - self.t_area[s]
-        if dt:
-            self.area[s] += self.occ[s] * dt
-            self.area_a[s] += self.occ_a[s] * dt
-            self.t_area[s] = now
-
-    def _case_update(self, now: float) -> None:
-        self.area_case += self.n_case * (now - self.t_case)
-        self.t_case = now
-
-    def has_room(self, s: int, c: Child) -> bool:
-        cap = self.P.capacity[s]
-        return cap == INF or c.step == s or self.occ[s] + self.occ_a[s] < cap
+    def u_fu(self, c: Child) -> float:
+        """The child's next uniform for whether a thin follow-up notices a change of need."""
+        return c.uf.pop() if c.uf else self.streams["followup_extra"].u()
 
     def interval(self, c: Child) -> float:
-        P = self.P
-        iv = P.fu_interval[c.step]
-        if P.placement[c.step] and self.env.now - c.placement_start < DAYS_PER_YEAR:
-            iv = min(iv, P.first_year_interval)
-        return iv
+        """Days from now to the child's next follow-up (rules.followup_interval)."""
+        return rules.followup_interval(self.practice, c.step, self.env.now, c.placement_start)
 
     def work_share(self) -> float:
-        """Share of its nominal hours a follow-up or review gets when it starts.
+        """Share of its hours a follow-up or review starting now gets (rules.work_share)."""
+        return rules.work_share(self.practice, len(self.team.get_queue), self.team_size)
 
-        Up to backlog_start waiting tasks per caseworker the team keeps its standard and tasks wait
-        (follow-ups slip); beyond it the share falls linearly to min_work_share at backlog_at_min: a
-        heavily overloaded team works thinner rather than letting every task wait. Assessments keep
-        their hours."""
-        P = self.P
-        backlog = len(self.team.get_queue) / max(self.team_size, 1)
-        if backlog <= P.backlog_start:
-            return 1.0
-        x = (backlog - P.backlog_start) / (P.backlog_at_min - P.backlog_start)
-        return 1.0 - (1.0 - P.min_work_share) * min(1.0, x)
-
-    def poke(self, c: Child) -> None:
-        """Tell the child's life process that its rates changed."""
-        if not c.busy and not c.poked and c.proc is not None and c.proc.is_alive:
-            c.poked = True
-            c.proc.interrupt()
+    def population_factor(self) -> np.ndarray:
+        """Mean population of each month relative to the horizon start."""
+        return population.population_factor(self.growth, self.n_months, self.t_horizon)
 
     # ------------------------------------------------------------------ population
     def new_child(self, age_days: float, level: int) -> Child:
+        """A child of ``age_days`` whose need of ``level`` begins now, on the ground step (``start`` it)."""
         now = self.env.now
-        c = Child()
-        c.id = self.next_id
+        c = Child(self.next_id, now, age_days, level, self.practice.ground_step, self.streams)
         self.next_id += 1
-        c.birth = now - age_days
-        c.level = level
-        c.step = self.P.ground
-        c.case = False
-        c.proc = None
-        c.busy = True
-        c.poked = False
-        s = self.s
-        c.un = s["need"].take(PER_CHILD)
-        c.ud = s["detection"].take(PER_CHILD)
-        c.ub = s["breakdown"].take(PER_CHILD)
-        c.uc = s["decision"].take(PER_CHILD)
-        c.uf = s["followup"].take(PER_CHILD)
-        c.b_esc = -math.log(c.un.pop())
-        c.b_rec = -math.log(c.un.pop())
-        c.b_det = -math.log(c.ud.pop())
-        c.b_brk = -math.log(c.ub.pop())
-        c.b_acx = -math.log(c.ub.pop())
-        c.fu_due = INF
-        c.last_fu = now
-        c.step_end = INF
-        c.step_t0 = now
-        c.placement_start = -INF
-        c.in_process = False
-        c.task = False
-        c.waiting_for = -1
-        c.adult = False
-        c.exited = False
-        c.onset_t = now
-        c.onset_level = level
-        c.first_measure_t = INF
-        c.first_level = 0
-        c.served = 0
-        c.placed_h = False
-        c.cost_h = 0.0
-        c.exit_t = INF
-        c.exit_reason = ""
-        self._occ_update(c.step, now)
-        self.occ[c.step] += 1
-        self.step_in[c.step, self.month(now)] += 1
+        self.recorder.occupy(c.step, False, now, 1)
+        self.recorder.step_entry(c.step, now)
         self.active += 1
         self.registry.append(c)
         if len(self.registry) > self._prune_at:
@@ -317,76 +131,37 @@ class Model:
         return c
 
     def start(self, c: Child) -> None:
+        """Start the child's life process."""
         c.busy = False
         c.proc = self.env.process(self.life(c))
 
     def onsets(self):
+        """Process: new needs in the bulk population, one child at a time."""
         env = self.env
-        st = self.s["onset"]
+        st = self.streams["onset"]
         cached_for, rates, total = None, [], 0.0
         while True:
-            P = self.P
-            edges = P.group_edges_days
-            adult = P.adult_age_days
+            P = self.practice
             if cached_for is not P:                 # onset rates change only with the parameter set
-                sizes = []
-                for lo, hi in edges:
-                    width = max(0.0, min(hi, adult) - lo)
-                    sizes.append(width * self.cohort_per_day_age)
-                rates = [n * r for n, r in zip(sizes, P.onset_per_day)]
-                total = sum(rates)
+                rates, total = population.onset_rates(P, self.cohort_per_day_age)
                 cached_for = P
             u1, u2, u3, u4 = st.u(), st.u(), st.u(), st.u()
             if total <= 0:
                 return
-            yield env.timeout(self._onset_wait(-math.log(u1), total))
-            # group
-            x = u2 * total
-            g = 0
-            while g < len(rates) - 1 and x > rates[g]:
-                x -= rates[g]
-                g += 1
-            lo, hi = edges[g]
-            age = lo + u3 * (min(hi, adult) - lo)
-            level = 1
-            for i, cp in enumerate(P.onset_levels_cum):
-                if u4 <= cp:
-                    level = i + 1
-                    break
-            self.count("onsets")
+            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env.now - self.t_horizon))
+            age, level = population.onset_child(P, rates, total, u2, u3, u4)
+            self.recorder.count("onsets", env.now)
             c = self.new_child(age, level)
             self.start(c)
 
-    def _onset_wait(self, e: float, total: float) -> float:
-        """Time until the cumulative onset hazard from now reaches e (an Exp(1) draw), when the
-        population - and so the hazard, total per day at the horizon start - grows exponentially."""
-        r = self.growth
-        if r == 0:
-            return e / total
-        level = total * math.exp(r * (self.env.now - self.T_w))
-        y = e * r / level
-        if abs(y) < SERIES_BELOW:               # log1p(y) / r to second order, exact where r is tiny
-            return e / level * (1 - y / 2)
-        return math.log1p(y) / r if y > -1 else INF    # a shrinking population may never produce another onset
-
-    def population_factor(self) -> np.ndarray:
-        """Mean population of each month relative to the horizon start."""
-        r, M, w = self.growth, self.M, self.T_w
-        x = r * DAYS_PER_MONTH
-        if x == 0:
-            return np.ones(M)
-        a = np.arange(M) * DAYS_PER_MONTH - w
-        return np.exp(r * a) * (math.expm1(x) / x)      # expm1: exact for a tiny growth rate too
-
     def initial_population(self) -> None:
         """Children with a need at t=0; the known share follows the detection mechanism."""
-        P = self.P
-        st = self.s["initial"]
-        adult = P.adult_age_days
+        P = self.practice
+        st = self.streams["initial"]
+        adult = P.aftercare_from_age_days
         for level in range(1, P.n_levels):
-            n = st.poisson(P.initial_prevalence[level] * P.children_0_17 * math.exp(-self.growth * self.T_w))
-            det, esc, rec = P.det_per_day[level], P.esc_per_day[level], P.rec_per_day[level]
-            known = det / (det + esc + rec) if det > 0 else 0.0
+            n = st.poisson(P.initial_prevalence[level] * P.children_0_17 * math.exp(-self.growth * self.t_horizon))
+            known = population.known_share(P, level)
             for _ in range(n):
                 age = st.u() * adult
                 u_known, u_fu = st.u(), st.u()
@@ -400,299 +175,24 @@ class Model:
                         c.last_fu = c.fu_due - iv
                 self.start(c)
 
-    # ------------------------------------------------------------------ decisions
-    def decide(self, c: Child, mode: str = "rematch", exclude: int = -1):
-        """Step for the child's need under the matching rule. Returns (target, wait_for)."""
-        P = self.P
-        L = c.level
-        if L == 0 or mode == "end":
-            return P.ground, -1
-        age = self.env.now - c.birth
-        g = _age_group(P.group_edges_days, age)
-        u = self.u_dec(c)
-        if mode == "rematch" and exclude < 0 and c.step in P.candidates[g][L] and c.waiting_for < 0 \
-                and P.min_age_days[c.step] <= age < P.max_age_days[c.step]:
-            return c.step, -1      # the measure still matches the need: continue it [001]
-        limit = c.step if mode == "step_down" else self.n_steps
-        first = -1
-        for steps, weights in P.tiers[g][L]:
-            elig = []
-            tw = 0.0
-            for s, w in zip(steps, weights):
-                if (w > 0 and s != exclude and s < limit and P.capacity[s] > 0
-                        and P.min_age_days[s] <= age < P.max_age_days[s]):
-                    elig.append((s, w))
-                    tw += w
-            if not elig:
-                continue
-            room = [(s, w) for s, w in elig if self.has_room(s, c)]
-            if first < 0:
-                first = _pick(elig, tw, u)
-            if room:
-                return _pick(room, sum(w for _, w in room), u), -1
-        if mode == "step_down":
-            for s in range(limit - 1, P.ground, -1):
-                if P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and self.has_room(s, c):
-                    return s, -1
-            return P.ground, -1
-        if first < 0:
-            return -1, -1          # no eligible step: stay where the child is
-        if P.when_full == "next_up":
-            rng = range(first + 1, self.n_steps)
-        elif P.when_full == "next_down":
-            rng = range(first - 1, P.ground, -1)
-        else:
-            rng = ()
-        for s in rng:
-            if s != exclude and P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and self.has_room(s, c):
-                return s, -1
-        return -1, first
-
-    def apply(self, c: Child, target: int, wait_for: int) -> None:
-        if target < 0:
-            if wait_for >= 0 and c.waiting_for != wait_for:
-                if c.waiting_for < 0:                  # not already on another step's list
-                    self.n_waiting += 1
-                c.waiting_for = wait_for
-                self.waitlists[wait_for].append(c)
-                P = self.P
-                if not c.case and P.requires_case[wait_for]:
-                    self._open_case(c)
-                elif c.case and not P.requires_case[wait_for] and not P.requires_case[c.step]:
-                    self._close_case(c)                # now waiting for a step without a case (e.g. the early-help unit)
-                    self.poke(c)
-            return
-        if c.waiting_for >= 0:
-            c.waiting_for = -1
-            self.n_waiting -= 1
-        if target == c.step:
-            self._sync_case(c)
-        else:
-            self.move(c, target)
-
-    def _sync_case(self, c: Child) -> None:
-        """A case is open exactly while the child is on a case step (or waiting for one)."""
-        needs = self.P.requires_case[c.step] or (c.waiting_for >= 0 and self.P.requires_case[c.waiting_for])
-        if needs and not c.case:
-            self._open_case(c)
-            self.poke(c)
-        elif c.case and not needs:
-            self._close_case(c)
-            self.poke(c)
-
-    def _open_case(self, c: Child) -> None:
-        now = self.env.now
-        self._case_update(now)
-        self.n_case += 1
-        c.case = True
-        c.last_fu = now
-        c.fu_due = now + self.interval(c)
-        self.count("case_openings")
-
-    def _close_case(self, c: Child) -> None:
-        self._case_update(self.env.now)
-        self.n_case -= 1
-        c.case = False
-        c.fu_due = INF
-        self.pending_fu.pop(c.id, None)
-        self.count("case_closings")
-
-    def _leave_step(self, c: Child, now: float) -> None:
-        s = c.step
-        self._occ_update(s, now)
-        if c.adult:
-            self.occ_a[s] -= 1
-        else:
-            self.occ[s] -= 1
-        t0 = max(c.step_t0, self.T_w)
-        if now > t0:
-            c.cost_h += (now - t0) * self.P.cost_per_day[s]
-
-    def move(self, c: Child, target: int) -> None:
-        P = self.P
-        old = c.step
-        if target == old:
-            return
-        now = self.env.now
-        self._leave_step(c, now)
-        m = self.month(now)
-        self.step_out[old, m] += 1
-        self.step_in[target, m] += 1
-        self._occ_update(target, now)
-        if c.adult:
-            self.occ_a[target] += 1
-        else:
-            self.occ[target] += 1
-        c.step = target
-        c.step_t0 = now
-        horizon = now >= self.T_w
-        if target != P.ground and c.first_measure_t == INF:
-            c.first_measure_t = now
-            c.first_level = c.level
-        if horizon:
-            c.served |= 1 << target
-        if P.placement[target]:
-            c.placement_start = now
-            if not P.placement[old]:
-                self.count("new_placements")
-                if horizon:
-                    c.placed_h = True
-        elif P.placement[old]:
-            self.count("returns_home")
-        if old != P.ground:
-            if target > old:
-                self.count("step_ups")
-            else:
-                self.count("step_downs")
-        dur = self._course(P, target, c, now)
-        if dur is not None:
-            lo, hi = dur
-            c.step_end = now + lo + (hi - lo) * self.u_dec(c)
-        else:
-            c.step_end = INF
-        if P.requires_case[target]:
-            if not c.case:
-                self._open_case(c)
-            elif P.placement[target] and P.first_year_interval < INF:
-                c.fu_due = min(c.fu_due, now + P.first_year_interval)
-        elif c.case:
-            self._close_case(c)
-        c.last_fu = now if P.placement[target] else c.last_fu
-        if P.capacity[old] != INF:
-            self.free_slot(old)
-        self.poke(c)
-
-    def free_slot(self, s: int) -> None:
-        wl = self.waitlists[s]
-        while wl and (self.P.capacity[s] == INF or self.occ[s] + self.occ_a[s] < self.P.capacity[s]):
-            c = wl.pop(0)
-            if c.exited or c.waiting_for != s:
-                continue
-            target, wait = self.decide(c, "rematch")
-            if target >= 0:
-                self.apply(c, target, -1)
-                self._exit_if_recovered(c)
-            elif wait >= 0 and wait != s:
-                c.waiting_for = -1
-                self.n_waiting -= 1
-                self.apply(c, target, wait)
-            else:
-                wl.insert(0, c)
-                break
-
-    def _exit_if_recovered(self, c: Child) -> bool:
-        """A child with no need, no measure, no case and nothing pending leaves the model."""
-        if (not c.exited and c.level == 0 and c.step == self.P.ground and not c.case
-                and not c.in_process and not c.task):
-            self.exit(c, "recovered")
-            return True
-        return False
-
-    def exit(self, c: Child, reason: str) -> None:
-        now = self.env.now
-        self._leave_step(c, now)
-        old = c.step
-        self.step_out[old, self.month(now)] += 1
-        if c.case:
-            self._close_case(c)
-        if c.waiting_for >= 0:
-            c.waiting_for = -1
-            self.n_waiting -= 1
-        c.exited = True
-        c.exit_t = now
-        c.exit_reason = reason
-        self.active -= 1
-        self.exited_n += 1
-        self.count("exits_recovered" if reason == "recovered" else "exits_aged_out")
-        if now >= self.T_w:
-            self._ledger(c)
-        if self.P.capacity[old] != INF:
-            self.free_slot(old)
-
-    def _ledger(self, c: Child) -> None:
-        self.ledger.append((
-            c.id, c.onset_t - self.T_w, (c.onset_t - c.birth) / DAYS_PER_YEAR, c.onset_level,
-            c.first_measure_t - self.T_w, c.first_level, c.served, c.placed_h, c.cost_h,
-            c.exit_t - self.T_w, c.exit_reason, c.level, c.step,
-        ))
-
     # ------------------------------------------------------------------ the child's life
     def life(self, c: Child):
+        """Process: the child's competing clocks (rules.next_clock) until it leaves the model. An interrupt
+        (``poke``) spends the budgets up to now and starts a new race at the new rates."""
         env = self.env
         timeout = env.timeout
+        next_clock = rules.next_clock
         while True:
-            P = self.P
+            P = self.practice
             now = env.now
             L, s = c.level, c.step
-            age = now - c.birth
-            edges = P.group_edges_days
-            last_g = len(edges) - 1
-            g = _age_group(edges, age)
-            esc = P.esc_tab[g][L][s]
-            rec = P.rec_tab[g][L][s]
-            det = 0.0
-            if not c.in_process and not c.task and c.waiting_for < 0 and s < P.band_lo[L]:
-                det = P.det_per_day[L]
-            brk = 0.0
-            t_brk_change = INF
-            if P.placement[s]:
-                brk = P.breakdown_per_day[s]
-                t_close = c.last_fu + P.close_fu
-                if now + TIME_EPS >= t_close:
-                    brk *= P.unfollowed_mult
-                else:
-                    t_brk_change = t_close
-            acx = P.aftercare_exit_per_day if c.adult else 0.0
-            # next age boundary: group edge, adulthood, end of aftercare
-            t_age = INF
-            if g < last_g:
-                t_age = c.birth + edges[g][1]
-            t_age = min(t_age, c.birth + (P.aftercare_end_days if c.adult else P.adult_age_days))
-            # earliest clock
-            t, kind = t_age, _AGE
-            if t_brk_change < t:
-                t, kind = t_brk_change, _AGE
-            if esc > 0:
-                te = now + c.b_esc / esc
-                if te < t:
-                    t, kind = te, _ESC
-            if rec > 0:
-                te = now + c.b_rec / rec
-                if te < t:
-                    t, kind = te, _REC
-            if det > 0:
-                te = now + c.b_det / det
-                if te < t:
-                    t, kind = te, _DET
-            if brk > 0:
-                te = now + c.b_brk / brk
-                if te < t:
-                    t, kind = te, _BRK
-            if acx > 0:
-                te = now + c.b_acx / acx
-                if te < t:
-                    t, kind = te, _ACX
-            if c.fu_due < t and not c.task:
-                t, kind = c.fu_due, _FU
-            if c.step_end < t and not c.task:
-                t, kind = c.step_end, _DUR
-            if t < now:
-                t = now
+            t, kind, esc, rec, det, brk, acx = next_clock(P, c, now)
             c.busy = False
             try:
                 yield timeout(t - now)
             except simpy.Interrupt:
-                c.busy = True
+                t, kind = env.now, POKED
                 c.poked = False
-                if c.exited:
-                    return
-                el = env.now - now
-                c.b_esc -= esc * el
-                c.b_rec -= rec * el
-                c.b_det -= det * el
-                c.b_brk -= brk * el
-                c.b_acx -= acx * el
-                continue
             c.busy = True
             if c.exited:
                 return
@@ -702,70 +202,91 @@ class Model:
             c.b_det -= det * el
             c.b_brk -= brk * el
             c.b_acx -= acx * el
-            if kind == _ESC:
+            if kind == POKED:
+                continue
+            if kind == ESC:
                 c.b_esc = -math.log(self.u_need(c))
                 if L < P.n_levels - 1:
                     c.level = L + 1
-            elif kind == _REC:
-                c.b_rec = -math.log(self.u_need(c))
-                c.level = L - 1
-                if (c.level == 0 and c.step != P.ground and not P.requires_case[c.step]
-                        and P.duration[c.step] is None and not c.case and not c.in_process and not c.task):
-                    self.move(c, P.ground)              # an open-ended no-case measure ends with the need
-                if self._exit_if_recovered(c):
+            elif kind == REC:
+                if self._recover(c, P, L):
                     return
-            elif kind == _DET:
+            elif kind == DET:
                 c.b_det = -math.log(self.u_det(c))
-                self.count("notifications")
+                self.recorder.count("notifications", env.now)
                 if c.case:
                     self._spawn_task(c, "review", env.now)
                 else:
                     env.process(self.notification(c))
-            elif kind == _BRK:
+            elif kind == BRK:
                 c.b_brk = -math.log(self.u_brk(c))
                 self.breakdown(c)
-            elif kind == _FU:
+            elif kind == FU:
                 if c.case and c.fu_due <= env.now + TIME_EPS:       # still due (not rescheduled meanwhile)
                     due = c.fu_due
                     c.fu_due = INF
                     self._spawn_task(c, "followup", due)
-            elif kind == _DUR:
-                if c.step_end > env.now + TIME_EPS:      # the course was changed meanwhile
-                    continue
-                c.step_end = INF
-                mode = P.on_max[s]
-                if P.requires_case[s]:
-                    self._spawn_task(c, "course_" + mode, env.now)
-                else:
-                    target, wait = self.decide(c, mode, exclude=s)
-                    if target < 0 and wait < 0:
-                        target = P.ground                # the course is over; a persisting need is detected again
-                    self.apply(c, target, wait)
-                    if self._exit_if_recovered(c):
-                        return
-            elif kind == _ACX:
+            elif kind == DUR:
+                if self._course_over(c, P, s):
+                    return
+            elif kind == ACX:
                 c.b_acx = -math.log(self.u_brk(c))
                 self.exit(c, "aged_out")
                 return
-            elif kind == _AGE:
-                if not c.adult and env.now - c.birth >= P.adult_age_days - TIME_EPS:
-                    if P.placement[c.step] and self.u_brk(c) < P.aftercare_p:
-                        self._leave_step(c, env.now)
-                        c.step_t0 = env.now
-                        self._occ_update(c.step, env.now)
-                        c.adult = True
-                        self.occ_a[c.step] += 1
-                    else:
-                        self.exit(c, "aged_out")
-                        return
-                elif c.adult and env.now - c.birth >= P.aftercare_end_days - TIME_EPS:
-                    self.exit(c, "aged_out")
+            elif kind == AGE:
+                if self._birthday(c, P):
                     return
 
+    def _recover(self, c: Child, P: Compiled, L: int) -> bool:
+        """The need falls a level (from L, under practice P); True if the child left the model."""
+        c.b_rec = -math.log(self.u_need(c))
+        c.level = L - 1
+        if (c.level == 0 and c.step != P.ground_step and not P.requires_case[c.step]
+                and P.max_duration_days[c.step] is None and not c.case and not c.in_process and not c.task):
+            self.move(c, P.ground_step)              # an open-ended no-case measure ends with the need
+        return self._exit_if_recovered(c)
+
+    def _course_over(self, c: Child, P: Compiled, s: int) -> bool:
+        """A bounded stay on step s ends (under practice P): a case's review, or a rematch without the step;
+        True if the child left the model."""
+        now = self.env.now
+        if c.step_end > now + TIME_EPS:      # the course was changed meanwhile
+            return False
+        c.step_end = INF
+        mode = P.on_max_duration[s]
+        if P.requires_case[s]:
+            self._spawn_task(c, "course_" + mode, now)
+            return False
+        target, wait = self.decide(c, mode, exclude=s)
+        if target < 0 and wait < 0:
+            target = P.ground_step                # the course is over; a persisting need is detected again
+        self.apply(c, target, wait)
+        return self._exit_if_recovered(c)
+
+    def _birthday(self, c: Child, P: Compiled) -> bool:
+        """An age boundary (under practice P): at adulthood a placed child may go on in aftercare, others
+        leave, as do those at the end of aftercare; True if the child left the model."""
+        now = self.env.now
+        if not c.adult and now - c.birth >= P.aftercare_from_age_days - TIME_EPS:
+            if P.placement[c.step] and self.u_brk(c) < P.aftercare_probability:
+                self._leave_step(c, now)
+                c.step_t0 = now
+                c.adult = True
+                self.recorder.occupy(c.step, True, now, 1)
+                return False
+            self.exit(c, "aged_out")
+            return True
+        if c.adult and now - c.birth >= P.aftercare_to_age_days - TIME_EPS:
+            self.exit(c, "aged_out")
+            return True
+        return False
+
     def breakdown(self, c: Child) -> None:
-        P = self.P
-        self.count("breakdowns")
-        if self.u_brk(c) < P.brk_escalate and c.level < P.n_levels - 1:
+        """A placement breaks down: the need may escalate, the child moves to another placement with room (or
+        a new one of the same type), and the case is reviewed."""
+        P = self.practice
+        self.recorder.count("breakdowns", self.env.now)
+        if self.u_brk(c) < P.breakdown_escalation_prob and c.level < P.n_levels - 1:
             c.level += 1
         target, wait = self.decide(c, "rematch", exclude=c.step)
         if target >= 0 and P.placement[target]:
@@ -785,25 +306,28 @@ class Model:
 
     # ------------------------------------------------------------------ casework
     def notification(self, c: Child):
+        """Process: triage, an assessment by a caseworker (unless the need is routed to a no-case unit), the
+        decision delay, then the first measure."""
         env = self.env
         c.in_process = True
         t0 = env.now
-        if self.P.triage > 0:
-            yield env.timeout(self.P.triage)
+        if self.practice.triage_days > 0:
+            yield env.timeout(self.practice.triage_days)
         if c.exited:
             return
-        P = self.P
+        P = self.practice
         if not P.unit_route[c.level]:
-            yield self.team.request(P.priority_assessment)
+            yield self.team.request(P.task_priority_assessment)
             start = env.now
-            self.count("assessment_wait_sum", start - t0)
-            self.count("assessment_wait_n")
-            yield env.timeout(self.P.assessment_days)
+            rec = self.recorder
+            rec.count("assessment_wait_sum", start, start - t0)
+            rec.count("assessment_wait_n", start)
+            yield env.timeout(self.practice.assessment_days)
             self.team.put(1)
-            self.count("assessments")
-            self.cost_assess[self.month(env.now)] += self.P.assessment_cost
-            if self.P.decision_delay > 0:
-                yield env.timeout(self.P.decision_delay)
+            rec.count("assessments", env.now)
+            rec.assessment_cost(env.now, self.practice.assessment_cost_dkk)
+            if self.practice.decision_delay_days > 0:
+                yield env.timeout(self.practice.decision_delay_days)
         c.in_process = False
         if c.exited:
             return
@@ -814,25 +338,25 @@ class Model:
         self.poke(c)
 
     def casework_task(self, c: Child, mode: str, due: float):
+        """Process: a follow-up ("followup", due at ``due``), a review ("review") or the end of a bounded course
+        ("course_<on_max_duration>") waits for a caseworker, takes its share of the hours, then re-matches."""
         env = self.env
-        P = self.P
-        yield self.team.request(P.priority_followup if mode == "followup" else P.priority_review)
+        P = self.practice
+        yield self.team.request(P.task_priority_followup if mode == "followup" else P.task_priority_review)
         start = env.now
+        rec = self.recorder
         if mode == "followup" and self.pending_fu.pop(c.id, None) is not None:
-            m = self.month(due)
-            self.ctr[C["followups_due"]][m] += 1
-            self.ctr[C["followup_slip_sum"]][m] += start - due
-            if start - due <= self.P.grace:
-                self.ctr[C["followups_on_time"]][m] += 1
-        work = self.P.followup_days + self.P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
+            slip = start - due
+            rec.followup_due(due, slip, slip <= self.practice.on_time_grace_days)
+        P = self.practice
+        work = P.followup_days + P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
         share = self.work_share()
         if mode == "followup":
-            m = self.month(start)
-            self.ctr[C["followup_share_sum"]][m] += share
-            self.ctr[C["followup_share_n"]][m] += 1
+            rec.count("followup_share_sum", start, share)
+            rec.count("followup_share_n", start)
         yield env.timeout(work * share)
         self.team.put(1)
-        self.count("followups_done")
+        rec.count("followups_done", env.now)
         c.task = False
         if c.exited:
             return
@@ -845,7 +369,7 @@ class Model:
                 # a bounded course has ended: rematch without the finished step
                 target, wait = self.decide(c, mode[len("course_"):], exclude=c.step)
                 if target < 0 and wait < 0:
-                    target = self.P.ground if c.level == 0 else -1
+                    target = self.practice.ground_step if c.level == 0 else -1
             else:
                 target, wait = self.decide(c, "rematch")
             self.apply(c, target, wait)
@@ -855,144 +379,31 @@ class Model:
             return
         self.poke(c)
 
-    # ------------------------------------------------------------------ months and switch
+    # ------------------------------------------------------------------ months and the run
     def months(self):
+        """Process: at every month end the month's statistics, then any change of practice and staffing."""
         env = self.env
         if self.warm_months == 0:
             # no warm-up: the horizon starts now (this process starts after the initial population's,
             # so every child is already waiting when it is poked)
             self._horizon_start()
         self._staffing(0)
-        for m in range(self.M):
+        for m in range(self.n_months):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)
             if m + 1 == self.warm_months:
                 self._horizon_start()
             elif m + 1 == self.switch_month:
                 self._switch()
-            elif self.switch_month < m + 1 <= self.switch_month + len(self.Ph.ramp):
+            elif self.switch_month < m + 1 <= self.switch_month + len(self.arm.ramp):
                 self._change_practice(self._stage(m + 1 - self.switch_month), m + 1)
             self._staffing(m + 1)
 
     def _flush(self, m: int, now: float) -> None:
-        P = self.P
-        self._flushed = m
-        days = DAYS_PER_MONTH
-        for s in range(self.n_steps):
-            self._occ_update(s, now)
-            cd = self.area[s] - self._area_prev[s]
-            ad = self.area_a[s] - self._area_a_prev[s]
-            self._area_prev[s] = self.area[s]
-            self._area_a_prev[s] = self.area_a[s]
-            self.child_days[s, m] = cd
-            self.adult_days[s, m] = ad
-            self.occ_end[s, m] = self.occ[s] + self.occ_a[s]
-            self.cost_step[s, m] = (cd + ad) * P.cost_per_day[s]
-            self.cost_fixed[s, m] = P.fixed_cost_per_day[s] * days
-        self._case_update(now)
-        self.case_days[m] = self.area_case - self._case_prev
-        self._case_prev = self.area_case
-        self.cases_end[m] = self.n_case
-        self.queue_end[m] = len(self.team.get_queue)
-        self.waiting_end[m] = self.n_waiting
-        self.team_hist[m] = self.team_size
-        self.cost_cw[m] = self.team_size * P.caseworker_cost_per_day * days
-        if m >= self.warm_months:
-            self.cost_inv[m] += P.investment_per_day * days
+        self.recorder.flush(m, now, self.practice, len(self.team.get_queue), self.n_waiting, self.team_size)
 
-    def _staffing(self, k: int) -> None:
-        """A caseload norm (casework.staffing), at the start of month k: every review_months months - counted
-        from the start of the run, and again from the switch - the team is set to the open cases divided
-        by the norm, rounded up (at least one caseworker, at most max_caseworkers), from hiring_lag_months later."""
-        P = self.P
-        if P.staffing_norm is not None:
-            since = k - (self.switch_month if k >= self.switch_month else 0)
-            if since % P.staffing_review == 0:
-                target = min(max(1, math.ceil(self.n_case / P.staffing_norm)), P.staffing_max)
-                self._staff_due.append((k + P.staffing_lag, int(target)))
-        while self._staff_due and self._staff_due[0][0] <= k:
-            self._resize_team(self._staff_due.pop(0)[1], k)
-
-    def _resize_team(self, size: int, k: int, book: bool = True) -> None:
-        """Set the team to ``size`` FTE from month k: added caseworkers at once (with ``book``, their
-        recruitment is booked as investment), removed ones as they become free, before any waiting task."""
-        diff = size - self.team_size
-        if diff > 0:
-            self.team.put(diff)
-            if book and k < self.M:
-                self.cost_inv[k] += diff * self.P.cost_per_hire
-        elif diff < 0:
-            self.team.request(-1, -diff)
-        self.team_size = size
-
-    def _horizon_start(self) -> None:
-        """The arm's practice takes over now - or, with a later implementation.start_month, every child is
-        re-examined under current practice exactly as an arm switching now to the same parameters re-examines
-        them (the baseline arm does), so that this arm stays identical to it, draw for draw, until its start."""
-        if self.switch_month == self.warm_months:
-            self._switch()
-        else:
-            self._reexamine(self.P)
-
-    def _switch(self) -> None:
-        """The arm's parameters replace the warm-up's: at the start of the horizon, or implementation.start_month
-        months into it. The one-off investment is booked at the horizon start either way (preparation)."""
-        self.cost_inv[self.warm_months] += self.Ph.investment_one_off
-        self._change_practice(self._stage(0), self.switch_month)
-
-    def _stage(self, k: int) -> Compiled:
-        """The practice k months after the switch: a stage of implementation.ramp_months, then the arm's."""
-        return self.Ph.ramp[k] if k < len(self.Ph.ramp) else self.Ph
-
-    def _change_practice(self, new: Compiled, k: int) -> None:
-        """From month k, practice ``new``: the team changes by its difference in size, and every child is
-        re-examined under it."""
-        old = self.P
-        self.P = new
-        # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
-        # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
-        self._resize_team(self.team_size + new.team_size - old.team_size, k, book=False)
-        self._reexamine(new, old)
-
-    @staticmethod
-    def _course(P: Compiled, s: int, c, now: float):
-        """The (min, max) days a stay on step s starting now is bounded to, or None: the step has no bound,
-        or the child's age now is outside the ages it applies to (max_duration_ages)."""
-        dur = P.duration[s]
-        if dur is None:
-            return None
-        ages = P.duration_ages[s]
-        if ages is not None and not ages[0] <= now - c.birth < ages[1]:
-            return None
-        return dur
-
-    def _reexamine(self, new: Compiled, old: Compiled | None = None) -> None:
-        """After a change of practice from ``old`` (self.P is ``new``): waiting lists get new capacity, stays
-        and cases follow the new rules, and every child's rates are recomputed. A stay is newly bounded only
-        on a step that ``old`` left open-ended (each stay is judged once, at its start or at the switch that
-        bounds its step - not again at every month of a ramp)."""
-        now = self.env.now
-        for s in range(self.n_steps):
-            self.free_slot(s)
-        for c in self.registry:
-            if c.exited:
-                continue
-            dur = self._course(new, c.step, c, now)
-            if dur is not None and c.step_end == INF and not c.task and (old is None or old.duration[c.step] is None):
-                # a stay under way becomes bounded, counted from the switch: the new practice does
-                # not end every long stay in its first month
-                lo, hi = dur
-                c.step_end = now + lo + (hi - lo) * self.u_dec(c)
-            elif new.duration[c.step] is None:          # the step is no longer bounded at all
-                c.step_end = INF
-            if c.waiting_for < 0:
-                self._sync_case(c)
-            # follow-ups already scheduled keep their date; the new interval applies from the next one
-            # (pulling every case forward at once would create a backlog no municipality would plan)
-            self.poke(c)
-
-    # ------------------------------------------------------------------ run
     def run(self) -> RepResult:
+        """Run the replication to its end and return its raw monthly arrays and ledger."""
         env = self.env
         self.initial_population()
         env.process(self.onsets())
@@ -1001,58 +412,26 @@ class Model:
         # run (about 10 % of the run time); freezing them does not change any result.
         gc.freeze()
         try:
-            env.run(until=self.T_end)
+            env.run(until=self.t_end)
         finally:
             gc.unfreeze()
-        now = self.T_end
-        if self._flushed < self.M - 1:
-            self._flush(self.M - 1, now)
+        now = self.t_end
+        rec = self.recorder
+        if rec.flushed < self.n_months - 1:
+            self._flush(self.n_months - 1, now)
         # late follow-ups still waiting at the end count as not on time
         for due in self.pending_fu.values():
-            if due + self.P.grace < now:
-                m = self.month(due)
-                self.ctr[C["followups_due"]][m] += 1
-                self.ctr[C["followup_slip_sum"]][m] += now - due
+            if due + self.practice.on_time_grace_days < now:
+                rec.followup_due(due, now - due, False)
         alive = [c for c in self.registry if not c.exited]
         for c in alive:
-            t0 = max(c.step_t0, self.T_w)
-            c.cost_h += (now - t0) * self.P.cost_per_day[c.step]
+            t0 = max(c.step_t0, self.t_horizon)
+            c.cost_h += (now - t0) * self.practice.cost_per_day_dkk[c.step]
             c.exit_t = INF
             c.exit_reason = "active"
-            self._ledger(c)
-        P = self.P
-        return RepResult(
-            step_names=list(P.step_names), placement=list(P.placement),
-            month_index=np.arange(self.M) - self.warm_months,
-            child_days=self.child_days, adult_days=self.adult_days, occupancy_end=self.occ_end,
-            step_entries=self.step_in, step_exits=self.step_out,
-            cost_step=self.cost_step, cost_fixed=self.cost_fixed, cost_caseworkers=self.cost_cw,
-            cost_assessments=self.cost_assess, cost_investment=self.cost_inv,
-            case_days=self.case_days, open_cases_end=self.cases_end, queue_end=self.queue_end,
-            waiting_end=self.waiting_end, team=self.team_hist, counters=np.array(self.ctr),
-            children=self.ledger, created=self.next_id, active_end=len(alive), exited=self.exited_n,
-            events=_event_count(env), children_0_17=P.children_0_17, young_18_22=P.young_18_22,
-            population_factor=self.population_factor(),
-            horizon_months=self.h_months, discount_rate=P.discount_rate,
-        )
-
-
-def _age_group(edges: list, age: float) -> int:
-    """Index of the age group (need.age_groups, in order) that a child of ``age`` days belongs to; the last
-    group takes every age beyond its start."""
-    g, last = 0, len(edges) - 1
-    while g < last and age + TIME_EPS >= edges[g][1]:
-        g += 1
-    return g
-
-
-def _pick(options, total, u):
-    x = u * total
-    for s, w in options:
-        if x <= w:
-            return s
-        x -= w
-    return options[-1][0]
+            rec.child(c)
+        return rec.result(self.practice, self.next_id, len(alive), self.exited_n, _event_count(env),
+                          self.population_factor())
 
 
 def _event_count(env: simpy.Environment) -> int:

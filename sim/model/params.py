@@ -13,85 +13,89 @@ from ..config import Config, blend
 
 @dataclass
 class Compiled:
-    # steps, in staircase order (index = rank)
+    """One practice's parameters, flat and in model units. Each field is named after its key in conf/ (its
+    YAML path's last part, or the group and key where that alone is ambiguous), with the unit suffix changed
+    where the value is converted (per year -> per day, years -> days, hours -> days, names -> indices)."""
+
+    # staircase.steps, in staircase order (index = rank); lists by step
     step_names: list
-    ground: int
-    placement: list
-    requires_case: list
-    cost_per_day: list
-    fixed_cost_per_day: list
-    capacity: list               # INF = unlimited
-    min_age_days: list
-    max_age_days: list
-    breakdown_per_day: list
-    duration: list               # None or (lo, hi) days
-    duration_ages: list          # None (every age) or (from, to) days of age at which the bound applies
-    on_max: list
-    fu_interval: list            # days
-    first_year_interval: float   # days or INF
-    # need
-    levels: list
-    n_levels: int
-    esc_per_day: list            # by level (0 at none and top)
-    rec_per_day: list            # by level (0 at none)
-    det_per_day: list            # by level (0 at none)
-    onset_levels_cum: list       # cumulative probs over levels 1..
-    group_edges_days: list       # [(lo, hi)] per group, in days
-    group_names: list
-    onset_per_day: list          # per child per day, by group
-    esc_age: list
-    rec_age: list
-    # matching
-    tiers: list                  # by age group, then level: list of (steps list, weights list)
-    candidates: list             # by age group, then level: set of steps with weight > 0 in any tier
-    band_lo: list                # by level: lowest matching step index (INF-like for none)
-    band_hi: list
-    esc_factor: list             # [level][step]
-    rec_factor: list             # [level][step]
-    unit_route: list             # by level: True if first usable tier needs no case
-    esc_tab: list                # [group][level][step] escalation per day: esc_per_day * esc_age * esc_factor
-    rec_tab: list                # [group][level][step] recovery per day: rec_per_day * rec_age * rec_factor
-    when_full: str
+    ground_step: int                       # index of staircase.ground_step
+    placement: list                        # bool
+    requires_case: list                    # bool
+    cost_per_day_dkk: list                 # DKK per child-day (cost_per_year_dkk / days per year)
+    fixed_cost_per_day_dkk: list           # DKK per day (fixed_cost_per_year_dkk / days per year)
+    capacity: list                         # children; INF = unlimited
+    min_age_days: list                     # days of age (min_age years)
+    max_age_days: list                     # days of age (max_age years)
+    breakdown_rate_per_day: list           # per day (breakdown_rate_per_year)
+    max_duration_days: list                # None or (lo, hi) days
+    max_duration_ages_days: list           # None (every age) or [from, to) days of age at which the bound applies
+    on_max_duration: list                  # "rematch" | "step_down" | "end"
+    followup_interval_days: list           # days (the step's own, else casework.followup_interval_days)
+    placement_first_year_interval_days: float   # days; INF = none
+    # need, detection (lists by level)
+    levels: list                           # need.levels (names)
+    n_levels: int                          # len(levels)
+    escalation_rate_per_day: list          # per day (0 at none and top)
+    recovery_rate_per_day: list            # per day (0 at none)
+    detection_rate_per_day: list           # per day (detection.rate_per_year; 0 at none)
+    onset_level_probs_cum: list            # cumulative probabilities over levels 1..
+    age_groups_days: list                  # [(lo, hi)] days of age, by age group in order
+    age_group_names: list                  # names of need.age_groups, in order
+    onset_rate_per_day: list               # per child per day (x onset_scale), by age group
+    age_multipliers_escalation: list       # factor, by age group
+    age_multipliers_recovery: list         # factor, by age group
+    # staircase.matching
+    matching_tiers: list                   # [age group][level]: list of (steps list, weights list)
+    matching_candidates: list              # [age group][level]: set of steps with weight > 0 in any tier
+    matching_band_lo: list                 # by level: lowest matching step index (n steps at none)
+    matching_band_hi: list                 # by level: highest matching step index (-1 at none)
+    escalation_multiplier: list            # factor [level][step]: the step's, scaled by the mismatch efficacy
+    recovery_multiplier: list              # factor [level][step]: the step's, scaled by the mismatch efficacy
+    unit_route: list                       # by level: True if the first tier has only no-case steps
+    escalation_rate_table: list            # per day [age group][level][step]: rate x age multiplier x step multiplier
+    recovery_rate_table: list              # per day [age group][level][step]: rate x age multiplier x step multiplier
+    when_full: str                         # "wait" | "next_up" | "next_down"
     # casework
-    team_size: int
-    staffing_norm: float | None    # open cases per FTE the team is sized to; None = a fixed team
-    staffing_review: int           # months between staffing reviews
-    staffing_lag: int              # months from a review to the new team size
-    staffing_max: float            # most FTE a review staffs to (INF = no ceiling)
-    cost_per_hire: float           # DKK per FTE added by a review
-    hours_per_day: float         # productive hours per calendar day per FTE
-    assessment_days: float       # calendar days a caseworker is busy with an assessment
-    followup_days: float
-    priority_assessment: int     # queue priority of tasks for a caseworker (lower first)
-    priority_review: int
-    priority_followup: int
-    min_work_share: float        # work compression under a backlog (see Model.work_share)
-    backlog_start: float         # waiting tasks per caseworker at which compression starts
-    backlog_at_min: float        # waiting tasks per caseworker at which min_work_share is reached
-    case_days_per_month: float
-    grace: float
-    decision_delay: float
-    triage: float
-    close_fu: float
-    unfollowed_mult: float
-    brk_escalate: float
-    aftercare_p: float
-    adult_age_days: float
-    aftercare_end_days: float
-    aftercare_exit_per_day: float
+    caseworkers: int                       # FTE: casework.caseworkers + hire_caseworkers
+    cases_per_caseworker: float | None     # open cases per FTE the team is sized to (staffing); None = a fixed team
+    review_months: int                     # months between staffing reviews
+    hiring_lag_months: int                 # months from a review to the new team size
+    max_caseworkers: float                 # FTE; most a review staffs to (INF = no ceiling)
+    cost_per_hire_dkk: float               # DKK per FTE added by a review
+    productive_hours_per_day: float        # hours per calendar day per FTE (productive_hours_per_year / days)
+    assessment_days: float                 # calendar days a caseworker is busy with an assessment (assessment_hours)
+    followup_days: float                   # calendar days of a follow-up's fixed work (followup_hours)
+    task_priority_assessment: int          # queue priority of tasks for a caseworker (lower first)
+    task_priority_review: int
+    task_priority_followup: int
+    min_work_share: float                  # share; work compression under a backlog (see rules.work_share)
+    backlog_per_caseworker_start: float    # waiting tasks per caseworker at which compression starts
+    backlog_per_caseworker_at_min: float   # waiting tasks per caseworker at which min_work_share is reached
+    case_days_per_month: float             # calendar days of casework per open-case month (case_hours_per_month)
+    on_time_grace_days: float              # days
+    decision_delay_days: float             # days
+    triage_days: float                     # days (detection.triage_days)
+    close_followup_days: float             # days
+    unfollowed_breakdown_multiplier: float  # factor
+    breakdown_escalation_prob: float       # probability (need.breakdown_escalation_prob)
+    aftercare_probability: float           # probability (casework.aftercare.probability)
+    aftercare_from_age_days: float         # days of age (aftercare.from_age): adulthood, the end of child measures
+    aftercare_to_age_days: float           # days of age (aftercare.to_age)
+    aftercare_exit_rate_per_day: float     # per day (aftercare.exit_rate_per_year)
     # costs
-    caseworker_cost_per_day: float
-    assessment_cost: float
-    discount_rate: float
-    investment_one_off: float
-    investment_per_day: float
-    start_month: int               # month of the horizon from which these parameters replace the warm-up's
-    # population
-    children_0_17: int
-    young_18_22: int
-    growth_per_day: float          # continuous growth rate of the population (0 = stationary)
-    initial_prevalence: list     # by level
-    ramp: tuple = ()               # stages on the way to these parameters, one a month from start_month (compile_arm)
+    caseworker_cost_per_day_dkk: float     # DKK per FTE-day
+    assessment_cost_dkk: float             # DKK per assessment
+    discount_rate_per_year: float          # per year
+    investment_one_off_dkk: float          # DKK, sum over the scenarios (scenario_info.*.investment.one_off_dkk)
+    investment_per_day_dkk: float          # DKK per day (sum of investment.yearly_dkk / days per year)
+    start_month: int                       # month of the horizon from which these parameters replace the warm-up's
+    # municipality
+    children_0_17: int                     # children
+    young_18_22: int                       # young adults
+    population_growth_per_day: float       # continuous rate per day (log1p of population_growth_per_year / days)
+    initial_prevalence: list               # share of children, by level (0 at none)
+    ramp: tuple = ()                       # stages on the way to these parameters, one a month from start_month (compile_arm)
 
 
 def compile_arm(current: Config, c: Config) -> Compiled:
@@ -106,15 +110,50 @@ def compile_arm(current: Config, c: Config) -> Compiled:
 
 
 def compile_config(c: Config) -> Compiled:
+    """The flat parameters (see Compiled) of one validated configuration."""
     steps = sorted(c.staircase.steps.items(), key=lambda kv: kv[1].order)
     names = [k for k, _ in steps]
-    idx = {k: i for i, k in enumerate(names)}
     S = [s for _, s in steps]
+    need = _need_fields(c)
+    return Compiled(
+        **_step_fields(c, S),
+        step_names=names,
+        **need,
+        **_matching_fields(c, names, S, need),
+        **_casework_fields(c),
+        **_cost_fields(c),
+        start_month=c.implementation.start_month,
+        children_0_17=c.municipality.children_0_17,
+        young_18_22=c.municipality.young_18_22,
+        population_growth_per_day=math.log1p(c.municipality.population_growth_per_year) / DAYS_PER_YEAR,
+    )
+
+
+def _step_fields(c: Config, S: list) -> dict:
+    """The fields by step (staircase.steps in order)."""
+    cw = c.casework
+    return dict(
+        placement=[s.placement for s in S],
+        requires_case=[s.requires_case for s in S],
+        cost_per_day_dkk=[s.cost_per_year_dkk / DAYS_PER_YEAR for s in S],
+        fixed_cost_per_day_dkk=[s.fixed_cost_per_year_dkk / DAYS_PER_YEAR for s in S],
+        capacity=[INF if s.capacity is None else s.capacity for s in S],
+        min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
+        max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
+        breakdown_rate_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
+        max_duration_days=[tuple(s.max_duration_days) if s.max_duration_days else None for s in S],
+        max_duration_ages_days=[None if s.max_duration_ages is None
+                                else tuple(a * DAYS_PER_YEAR for a in s.max_duration_ages) for s in S],
+        on_max_duration=[s.on_max_duration for s in S],
+        followup_interval_days=[s.followup_interval_days or cw.followup_interval_days for s in S],
+        placement_first_year_interval_days=cw.placement_first_year_interval_days or INF,
+    )
+
+
+def _need_fields(c: Config) -> dict:
+    """The fields of need and detection: rates by level, the age groups and their onset rates."""
     levels = list(c.need.levels)
     L = len(levels)
-    cw = c.casework
-    hours_per_day = cw.productive_hours_per_year / DAYS_PER_YEAR
-
     esc = [0.0] * L
     rec = [0.0] * L
     det = [0.0] * L
@@ -127,10 +166,66 @@ def compile_config(c: Config) -> Compiled:
         acc += c.need.onset_level_probs[lv]
         cum.append(acc)
     cum[-1] = 1.0
-
     groups = sorted(c.need.age_groups.items(), key=lambda kv: kv[1][0])
     group_names = [g for g, _ in groups]
+    return dict(
+        levels=levels,
+        n_levels=L,
+        escalation_rate_per_day=esc,
+        recovery_rate_per_day=rec,
+        detection_rate_per_day=det,
+        onset_level_probs_cum=cum,
+        age_groups_days=[(lo * DAYS_PER_YEAR, hi * DAYS_PER_YEAR) for _, (lo, hi) in groups],
+        age_group_names=group_names,
+        onset_rate_per_day=[c.need.onset_rate_per_year[g] * c.need.onset_scale / DAYS_PER_YEAR for g in group_names],
+        age_multipliers_escalation=[c.need.age_multipliers[g].escalation for g in group_names],
+        age_multipliers_recovery=[c.need.age_multipliers[g].recovery for g in group_names],
+        initial_prevalence=[0.0] + [c.need.initial_prevalence[lv] for lv in levels[1:]],
+    )
 
+
+def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
+    """The fields of staircase.matching: tiers and bands, the mismatch-scaled multipliers and the rate tables."""
+    L = need["n_levels"]
+    group_names = need["age_group_names"]
+    tiers_g, band_lo, band_hi = _tiers(c, names, S, need["levels"], group_names)
+    ground = names.index(c.staircase.ground_step)
+    esc_f, rec_f = _step_multipliers(c, S, ground, band_lo, band_hi, L)
+    # A level is routed to a no-case unit when its first tier has only no-case steps.
+    unit_route = [False] * L
+    for lv in range(1, L):
+        first = tiers_g[0][lv][0][0]          # the same steps in every age group
+        unit_route[lv] = all(not S[s].requires_case for s in first)
+    esc, rec = need["escalation_rate_per_day"], need["recovery_rate_per_day"]
+    esc_age, rec_age = need["age_multipliers_escalation"], need["age_multipliers_recovery"]
+    # the rates a child's life process reads at every wake-up, multiplied out once (in the same order as
+    # the product above, so each entry is bit-for-bit that product)
+    n_steps = len(names)
+    esc_tab = [[[esc[lv] * esc_age[g] * esc_f[lv][s] for s in range(n_steps)] for lv in range(L)]
+               for g in range(len(group_names))]
+    rec_tab = [[[rec[lv] * rec_age[g] * rec_f[lv][s] for s in range(n_steps)] for lv in range(L)]
+               for g in range(len(group_names))]
+    return dict(
+        ground_step=ground,
+        matching_tiers=tiers_g,
+        matching_candidates=[[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tg]
+                             for tg in tiers_g],
+        matching_band_lo=band_lo,
+        matching_band_hi=band_hi,
+        escalation_multiplier=esc_f,
+        recovery_multiplier=rec_f,
+        unit_route=unit_route,
+        escalation_rate_table=esc_tab,
+        recovery_rate_table=rec_tab,
+        when_full=c.staircase.when_full,
+    )
+
+
+def _tiers(c: Config, names: list, S: list, levels: list, group_names: list) -> tuple:
+    """The matching tiers by age group and level, as (steps, weights) with the tilt and the age factors applied,
+    and each level's band: its lowest and highest matching step."""
+    idx = {k: i for i, k in enumerate(names)}
+    L = len(levels)
     age_f = [(c.staircase.matching_age_factors or {}).get(g, {}) for g in group_names]
     tiers_g = [[[] for _ in range(L)] for _ in group_names]
     band_lo = [len(names)] * L
@@ -147,10 +242,15 @@ def compile_config(c: Config) -> Compiled:
                 tiers_g[g][i].append((st, [w * f.get(names[s], 1.0) for s, w in zip(st, ws)]))
             band_lo[i] = min(band_lo[i], min(st))
             band_hi[i] = max(band_hi[i], max(st))
+    return tiers_g, band_lo, band_hi
+
+
+def _step_multipliers(c: Config, S: list, ground: int, band_lo: list, band_hi: list, L: int) -> tuple:
+    """Escalation and recovery factors [level][step]: a step's multipliers, scaled by the mismatch efficacy
+    where the step is below or above the level's band (1 on the ground step and at level 0)."""
     lo_eff, hi_eff = c.staircase.mismatch.too_low_efficacy, c.staircase.mismatch.too_high_efficacy
-    ground = idx[c.staircase.ground_step]
-    esc_f = [[1.0] * len(names) for _ in range(L)]
-    rec_f = [[1.0] * len(names) for _ in range(L)]
+    esc_f = [[1.0] * len(S) for _ in range(L)]
+    rec_f = [[1.0] * len(S) for _ in range(L)]
     for lv in range(1, L):
         for s, st in enumerate(S):
             if s == ground:
@@ -163,97 +263,52 @@ def compile_config(c: Config) -> Compiled:
                 eff = hi_eff
             esc_f[lv][s] = 1.0 + (st.escalation_multiplier - 1.0) * eff
             rec_f[lv][s] = 1.0 + (st.recovery_multiplier - 1.0) * eff
-    # A level is routed to a no-case unit when its first tier has only no-case steps.
-    unit_route = [False] * L
-    for lv in range(1, L):
-        first = tiers_g[0][lv][0][0]          # the same steps in every age group
-        unit_route[lv] = all(not S[s].requires_case for s in first)
+    return esc_f, rec_f
 
-    esc_age = [c.need.age_multipliers[g].escalation for g in group_names]
-    rec_age = [c.need.age_multipliers[g].recovery for g in group_names]
-    # the rates a child's life process reads at every wake-up, multiplied out once (in the same order as
-    # the product above, so each entry is bit-for-bit that product)
-    n_steps = len(names)
-    esc_tab = [[[esc[lv] * esc_age[g] * esc_f[lv][s] for s in range(n_steps)] for lv in range(L)]
-               for g in range(len(group_names))]
-    rec_tab = [[[rec[lv] * rec_age[g] * rec_f[lv][s] for s in range(n_steps)] for lv in range(L)]
-               for g in range(len(group_names))]
 
-    invest_one = sum(i.investment.one_off_dkk for i in c.scenario_info.values())
-    invest_year = sum(i.investment.yearly_dkk for i in c.scenario_info.values())
+def _casework_fields(c: Config) -> dict:
+    """The fields of casework: the team, its staffing rule, task times and priorities, aftercare."""
+    cw = c.casework
+    hours_per_day = cw.productive_hours_per_year / DAYS_PER_YEAR
     ac = cw.aftercare
-    return Compiled(
-        step_names=names,
-        ground=ground,
-        placement=[s.placement for s in S],
-        requires_case=[s.requires_case for s in S],
-        cost_per_day=[s.cost_per_year_dkk / DAYS_PER_YEAR for s in S],
-        fixed_cost_per_day=[s.fixed_cost_per_year_dkk / DAYS_PER_YEAR for s in S],
-        capacity=[INF if s.capacity is None else s.capacity for s in S],
-        min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
-        max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
-        breakdown_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
-        duration=[tuple(s.max_duration_days) if s.max_duration_days else None for s in S],
-        duration_ages=[None if s.max_duration_ages is None else tuple(a * DAYS_PER_YEAR for a in s.max_duration_ages)
-                       for s in S],
-        on_max=[s.on_max_duration for s in S],
-        fu_interval=[s.followup_interval_days or cw.followup_interval_days for s in S],
-        first_year_interval=cw.placement_first_year_interval_days or INF,
-        levels=levels,
-        n_levels=L,
-        esc_per_day=esc,
-        rec_per_day=rec,
-        det_per_day=det,
-        onset_levels_cum=cum,
-        group_edges_days=[(lo * DAYS_PER_YEAR, hi * DAYS_PER_YEAR) for _, (lo, hi) in groups],
-        group_names=group_names,
-        onset_per_day=[c.need.onset_rate_per_year[g] * c.need.onset_scale / DAYS_PER_YEAR for g in group_names],
-        esc_age=esc_age,
-        rec_age=rec_age,
-        tiers=tiers_g,
-        candidates=[[{st for steps, ws in t for st, w in zip(steps, ws) if w > 0} for t in tg] for tg in tiers_g],
-        band_lo=band_lo,
-        band_hi=band_hi,
-        esc_factor=esc_f,
-        rec_factor=rec_f,
-        unit_route=unit_route,
-        esc_tab=esc_tab,
-        rec_tab=rec_tab,
-        when_full=c.staircase.when_full,
-        team_size=cw.caseworkers + cw.hire_caseworkers,
-        staffing_norm=cw.staffing.cases_per_caseworker,
-        staffing_review=cw.staffing.review_months,
-        staffing_lag=cw.staffing.hiring_lag_months,
-        staffing_max=INF if cw.staffing.max_caseworkers is None else cw.staffing.max_caseworkers,
-        cost_per_hire=cw.staffing.cost_per_hire_dkk,
-        hours_per_day=hours_per_day,
+    return dict(
+        caseworkers=cw.caseworkers + cw.hire_caseworkers,
+        cases_per_caseworker=cw.staffing.cases_per_caseworker,
+        review_months=cw.staffing.review_months,
+        hiring_lag_months=cw.staffing.hiring_lag_months,
+        max_caseworkers=INF if cw.staffing.max_caseworkers is None else cw.staffing.max_caseworkers,
+        cost_per_hire_dkk=cw.staffing.cost_per_hire_dkk,
+        productive_hours_per_day=hours_per_day,
         assessment_days=cw.assessment_hours / hours_per_day,
         followup_days=cw.followup_hours / hours_per_day,
-        priority_assessment=cw.task_priority.assessment,
-        priority_review=cw.task_priority.review,
-        priority_followup=cw.task_priority.followup,
+        task_priority_assessment=cw.task_priority.assessment,
+        task_priority_review=cw.task_priority.review,
+        task_priority_followup=cw.task_priority.followup,
         min_work_share=cw.overload.min_work_share,
-        backlog_start=cw.overload.backlog_per_caseworker_start,
-        backlog_at_min=cw.overload.backlog_per_caseworker_at_min,
+        backlog_per_caseworker_start=cw.overload.backlog_per_caseworker_start,
+        backlog_per_caseworker_at_min=cw.overload.backlog_per_caseworker_at_min,
         case_days_per_month=cw.case_hours_per_month / hours_per_day,
-        grace=cw.on_time_grace_days,
-        decision_delay=cw.decision_delay_days,
-        triage=c.detection.triage_days,
-        close_fu=cw.close_followup_days,
-        unfollowed_mult=cw.unfollowed_breakdown_multiplier,
-        brk_escalate=c.need.breakdown_escalation_prob,
-        aftercare_p=ac.probability,
-        adult_age_days=ac.from_age * DAYS_PER_YEAR,
-        aftercare_end_days=ac.to_age * DAYS_PER_YEAR,
-        aftercare_exit_per_day=ac.exit_rate_per_year / DAYS_PER_YEAR,
-        caseworker_cost_per_day=c.costs.caseworker_cost_per_year_dkk / DAYS_PER_YEAR,
-        assessment_cost=c.costs.assessment_cost_dkk,
-        discount_rate=c.costs.discount_rate_per_year,
-        investment_one_off=invest_one,
-        investment_per_day=invest_year / DAYS_PER_YEAR,
-        start_month=c.implementation.start_month,
-        children_0_17=c.municipality.children_0_17,
-        young_18_22=c.municipality.young_18_22,
-        growth_per_day=math.log1p(c.municipality.population_growth_per_year) / DAYS_PER_YEAR,
-        initial_prevalence=[0.0] + [c.need.initial_prevalence[lv] for lv in levels[1:]],
+        on_time_grace_days=cw.on_time_grace_days,
+        decision_delay_days=cw.decision_delay_days,
+        triage_days=c.detection.triage_days,
+        close_followup_days=cw.close_followup_days,
+        unfollowed_breakdown_multiplier=cw.unfollowed_breakdown_multiplier,
+        breakdown_escalation_prob=c.need.breakdown_escalation_prob,
+        aftercare_probability=ac.probability,
+        aftercare_from_age_days=ac.from_age * DAYS_PER_YEAR,
+        aftercare_to_age_days=ac.to_age * DAYS_PER_YEAR,
+        aftercare_exit_rate_per_day=ac.exit_rate_per_year / DAYS_PER_YEAR,
+    )
+
+
+def _cost_fields(c: Config) -> dict:
+    """The fields of costs and of the scenarios' investments."""
+    invest_one = sum(i.investment.one_off_dkk for i in c.scenario_info.values())
+    invest_year = sum(i.investment.yearly_dkk for i in c.scenario_info.values())
+    return dict(
+        caseworker_cost_per_day_dkk=c.costs.caseworker_cost_per_year_dkk / DAYS_PER_YEAR,
+        assessment_cost_dkk=c.costs.assessment_cost_dkk,
+        discount_rate_per_year=c.costs.discount_rate_per_year,
+        investment_one_off_dkk=invest_one,
+        investment_per_day_dkk=invest_year / DAYS_PER_YEAR,
     )

@@ -37,6 +37,7 @@ class Stream:
     __slots__ = ("rng", "buf", "i")
 
     def __init__(self, seed_seq: np.random.SeedSequence):
+        """A stream seeded by ``seed_seq``."""
         self.rng = np.random.default_rng(seed_seq)
         self.buf: list = []
         self.i = 0
@@ -47,6 +48,7 @@ class Stream:
         self.i = 0
 
     def u(self) -> float:
+        """The next uniform in (0, 1]."""
         if self.i >= len(self.buf):
             self._refill()
         v = self.buf[self.i]
@@ -54,6 +56,7 @@ class Stream:
         return v
 
     def take(self, k: int) -> list:
+        """The next ``k`` uniforms, as a list (a child's block of draws)."""
         out = []
         while k > 0:
             if self.i >= len(self.buf):
@@ -65,6 +68,7 @@ class Stream:
         return out
 
     def poisson(self, lam: float) -> int:
+        """A Poisson count with mean ``lam``, from the Generator itself (after any uniforms already buffered)."""
         return int(self.rng.poisson(lam))
 
 

@@ -242,7 +242,7 @@ def test_the_tilt_leans_the_choice_within_a_tier_by_its_odds_per_step():
     p0 = plan(QUICK + ["compare=[]"])
     p1 = plan(QUICK + ["compare=[]", "staircase.matching_tilt=-0.7"])
     c0, c1 = (compile_config(p.arms[p.reference]) for p in (p0, p1))
-    for tiers0, tiers1 in zip(c0.tiers[0], c1.tiers[0]):          # age group 0 (no age factors by default)
+    for tiers0, tiers1 in zip(c0.matching_tiers[0], c1.matching_tiers[0]):          # age group 0 (no age factors by default)
         for (steps, w0), (_, w1) in zip(tiers0, tiers1):
             base = min(steps)       # step indices follow the staircase order in the default staircase
             for s, a, b in zip(steps, w0, w1):

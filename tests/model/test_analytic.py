@@ -38,8 +38,8 @@ def _generator(P, group: int, step: int) -> np.ndarray:
     n = P.n_levels
     Q = np.zeros((n, n))
     for L in range(1, n):
-        esc = P.esc_per_day[L] * P.esc_age[group] * P.esc_factor[L][step] if L < n - 1 else 0.0
-        rec = P.rec_per_day[L] * P.rec_age[group] * P.rec_factor[L][step]
+        esc = P.escalation_rate_per_day[L] * P.age_multipliers_escalation[group] * P.escalation_multiplier[L][step] if L < n - 1 else 0.0
+        rec = P.recovery_rate_per_day[L] * P.age_multipliers_recovery[group] * P.recovery_multiplier[L][step]
         if L < n - 1:
             Q[L, L + 1] = esc
         Q[L, L - 1] = rec
@@ -61,14 +61,14 @@ def _assert_close(sim: np.ndarray, expected: np.ndarray, n: int) -> None:
 @pytest.mark.parametrize("level,age_years,days", [(1, 2.0, 365.0), (2, 7.0, 730.0), (3, 14.0, 365.0)])
 def test_need_levels_follow_the_markov_chain(level, age_years, days):
     m, P = _model(seed=11 + level)
-    group = next(g for g, (lo, hi) in enumerate(P.group_edges_days) if lo <= age_years * DAYS_PER_YEAR < hi)
-    assert (age_years * DAYS_PER_YEAR + days) < P.group_edges_days[group][1], "stay within one age group"
+    group = next(g for g, (lo, hi) in enumerate(P.age_groups_days) if lo <= age_years * DAYS_PER_YEAR < hi)
+    assert (age_years * DAYS_PER_YEAR + days) < P.age_groups_days[group][1], "stay within one age group"
     children = [m.new_child(age_years * DAYS_PER_YEAR, level) for _ in range(N_CHILDREN)]
     for c in children:
         m.start(c)
     m.env.run(until=days)
     p0 = np.eye(P.n_levels)[level]
-    expected = p0 @ expm(_generator(P, group, P.ground) * days)
+    expected = p0 @ expm(_generator(P, group, P.ground_step) * days)
     sim = _levels(children, P.n_levels)
     _assert_close(sim, expected, N_CHILDREN)
     # and the chain moved: not everyone is still where they started
@@ -80,8 +80,8 @@ def test_a_measure_part_way_changes_the_rates_from_that_moment():
     m, P = _model(seed=5)
     home = P.step_names.index("home_based")
     level, age_years, t1, t2 = 2, 7.0, 90.0, 170.0
-    assert t2 < P.fu_interval[home], "no follow-up (and re-matching) before the end"
-    group = next(g for g, (lo, hi) in enumerate(P.group_edges_days) if lo <= age_years * DAYS_PER_YEAR < hi)
+    assert t2 < P.followup_interval_days[home], "no follow-up (and re-matching) before the end"
+    group = next(g for g, (lo, hi) in enumerate(P.age_groups_days) if lo <= age_years * DAYS_PER_YEAR < hi)
     children = [m.new_child(age_years * DAYS_PER_YEAR, level) for _ in range(N_CHILDREN)]
     for c in children:
         m.start(c)
@@ -91,11 +91,11 @@ def test_a_measure_part_way_changes_the_rates_from_that_moment():
             m.move(c, home)
     m.env.run(until=t1 + t2)
     p0 = np.eye(P.n_levels)[level]
-    expected = p0 @ expm(_generator(P, group, P.ground) * t1) @ expm(_generator(P, group, home) * t2)
+    expected = p0 @ expm(_generator(P, group, P.ground_step) * t1) @ expm(_generator(P, group, home) * t2)
     sim = _levels(children, P.n_levels)
     _assert_close(sim, expected, N_CHILDREN)
     # the test has power: had the rates not changed at t1 (a lost interrupt), the result would be far off
-    untreated = p0 @ expm(_generator(P, group, P.ground) * (t1 + t2))
+    untreated = p0 @ expm(_generator(P, group, P.ground_step) * (t1 + t2))
     se = np.sqrt(np.maximum(untreated * (1 - untreated), 1e-4) / N_CHILDREN)
     assert np.max(np.abs(sim - untreated) / se) > 8, (sim.round(4), untreated.round(4))
 

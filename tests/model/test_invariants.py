@@ -12,7 +12,7 @@ from tests.conftest import one_model
 
 
 def check_invariants(m, r):
-    P = m.P
+    P = m.practice
     assert r.created == r.active_end + r.exited
     assert r.open_cases_end.min() >= 0 and r.occupancy_end.min() >= 0
     # every child on a step arrived there and has not left: stocks are the running sum of the flows
@@ -26,7 +26,7 @@ def check_invariants(m, r):
         assert c.case == case_step, (c.id, P.step_names[c.step], c.waiting_for)
         n_case += c.case
         assert 0 <= c.level < P.n_levels
-    assert n_case == m.n_case
+    assert n_case == m.recorder.n_case
     assert m.n_waiting == sum(c.waiting_for >= 0 for c in alive)
     # nobody enters a full step: above capacity (children already there when a scenario lowered it)
     # the occupancy can only fall
@@ -90,8 +90,8 @@ def test_invariants_hold_for_any_valid_parameters(p):
     assert (r.team >= (1 if p["norm"] is not None else 0)).all()
     # the arm's practice took over, whatever the warm-up and start month - or, with a ramp that runs past
     # the end, the ramp got as far as the last month
-    assert m.P is m._stage(m.M - 1 - m.switch_month)      # practice changes at the start of months 1 .. M-1
-    assert (m.P is m.Ph) == (p["start"] + max(p["ramp"], 1) <= 12)
+    assert m.practice is m._stage(m.n_months - 1 - m.switch_month)      # practice changes at the start of months 1 .. M-1
+    assert (m.practice is m.arm) == (p["start"] + max(p["ramp"], 1) <= 12)
 
 
 def test_waiting_child_who_recovers_has_its_case_closed():
@@ -102,15 +102,15 @@ def test_waiting_child_who_recovers_has_its_case_closed():
 def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
     m, r = one_model(["scenario=short_intensive_stays", "casework.caseworkers=100000"])
     check_invariants(m, r)
-    hi = max(m.P.duration[m.P.step_names.index("residential")])
-    assert m.env.now - m.T_w > hi + 30        # the horizon is longer than the longest bounded stay
+    hi = max(m.practice.max_duration_days[m.practice.step_names.index("residential")])
+    assert m.env.now - m.t_horizon > hi + 30        # the horizon is longer than the longest bounded stay
     lo_age, hi_age = (a * DAYS_PER_YEAR for a in (12, 18))        # scenarios/short_intensive_stays.yaml [003 Porten]
     bounded = open_ended = 0
     for c in m.registry:
-        if not c.exited and m.P.step_names[c.step] == "residential":
+        if not c.exited and m.practice.step_names[c.step] == "residential":
             # stays under way at the switch are bounded from the switch; new ones from their start -
             # for young people aged 12-17 then; other ages stay open-ended
-            start = max(c.step_t0, m.T_w)
+            start = max(c.step_t0, m.t_horizon)
             age = start - c.birth
             if min(abs(age - lo_age), abs(age - hi_age)) < 1:
                 continue                      # on a birthday at the edge (e.g. moving into aftercare at 18)
@@ -137,7 +137,7 @@ def test_a_ramp_judges_each_stay_once_a_child_who_turns_12_during_it_is_not_boun
     for seed in range(4):
         m, _ = one_model(["scenario=short_intensive_stays", "implementation.ramp_months=12", "run.horizon_years=1",
                           f"run.seed={seed}"])
-        res, t_switch = m.P.step_names.index("residential"), m.switch_month * DAYS_PER_MONTH
+        res, t_switch = m.practice.step_names.index("residential"), m.switch_month * DAYS_PER_MONTH
         for c in m.registry:
             if (not c.exited and c.step == res and c.step_t0 < t_switch
                     and 11 * DAYS_PER_YEAR <= t_switch - c.birth < 12 * DAYS_PER_YEAR):

@@ -44,7 +44,7 @@ def test_children_are_conserved():
     assert r.created == r.active_end + r.exited
     # everyone alive is on exactly one step
     assert r.occupancy_end[:, -1].sum() == r.active_end
-    assert sum(m.occ) + sum(m.occ_a) == r.active_end
+    assert sum(m.recorder.occ) + sum(m.recorder.occ_a) == r.active_end
     # exits are all accounted for by reason
     exits = r.counters[C["exits_recovered"]].sum() + r.counters[C["exits_aged_out"]].sum()
     assert exits == r.exited
@@ -56,17 +56,17 @@ def test_caseload_and_occupancy_never_negative():
         assert r.open_cases_end.min() >= 0
         assert r.occupancy_end.min() >= 0
         assert r.queue_end.min() >= 0
-        assert m.n_case >= 0 and m.n_waiting >= 0
+        assert m.recorder.n_case >= 0 and m.n_waiting >= 0
 
 
 def test_onsets_match_the_analytical_expectation():
     """Onsets are a Poisson process: count ~ sum(cohort x hazard) x time."""
     p_years = 4.0
     m, r = one_model(["run.warmup_years=2", "run.horizon_years=2"])
-    P = m.P
-    per_day_age = P.children_0_17 / P.adult_age_days
-    rate = sum(max(0.0, min(hi, P.adult_age_days) - lo) * per_day_age * h
-               for (lo, hi), h in zip(P.group_edges_days, P.onset_per_day))
+    P = m.practice
+    per_day_age = P.children_0_17 / P.aftercare_from_age_days
+    rate = sum(max(0.0, min(hi, P.aftercare_from_age_days) - lo) * per_day_age * h
+               for (lo, hi), h in zip(P.age_groups_days, P.onset_rate_per_day))
     expected = rate * p_years * DAYS_PER_YEAR
     observed = r.counters[C["onsets"]].sum()
     assert abs(observed - expected) < 4 * np.sqrt(expected)
@@ -77,10 +77,10 @@ def test_onsets_follow_a_growing_population():
     the expected count in [a, b] is rate x integral of (1+g)^t, here for the warm-up and the horizon apart."""
     g = 0.15
     m, r = one_model(["run.warmup_years=2", "run.horizon_years=2", f"municipality.population_growth_per_year={g}"])
-    P = m.P
-    per_day_age = P.children_0_17 / P.adult_age_days
-    rate = sum(max(0.0, min(hi, P.adult_age_days) - lo) * per_day_age * h
-               for (lo, hi), h in zip(P.group_edges_days, P.onset_per_day)) * DAYS_PER_YEAR   # per year at t = 0
+    P = m.practice
+    per_day_age = P.children_0_17 / P.aftercare_from_age_days
+    rate = sum(max(0.0, min(hi, P.aftercare_from_age_days) - lo) * per_day_age * h
+               for (lo, hi), h in zip(P.age_groups_days, P.onset_rate_per_day)) * DAYS_PER_YEAR   # per year at t = 0
     ln = np.log1p(g)
     onsets = r.counters[C["onsets"]]
     for window, (a, b) in ((r.month_index < 0, (-2, 0)), (r.month_index >= 0, (0, 2))):
@@ -344,12 +344,12 @@ def test_a_ramp_moves_the_practice_a_step_a_month_from_the_start():
                       f"implementation.start_month={start}"])
     arm = compile_arm(p.warmup, p.arms[p.reference])
     assert len(arm.ramp) == ramp - 1
-    assert [s.team_size for s in arm.ramp] == [14 + round(4 * k / ramp) for k in range(1, ramp)]
+    assert [s.caseworkers for s in arm.ramp] == [14 + round(4 * k / ramp) for k in range(1, ramp)]
     m, r = one_model(["scenario=lower_caseload", f"implementation.ramp_months={ramp}", f"implementation.start_month={start}"])
     team = r.team[m.warm_months:]
     assert list(team[:start]) == [14] * start                                # current practice until the start
     assert list(team[start:start + ramp]) == [14 + round(4 * k / ramp) for k in range(1, ramp + 1)]
-    assert (team[start + ramp - 1:] == 18).all() and m.P is m.Ph
+    assert (team[start + ramp - 1:] == 18).all() and m.practice is m.arm
     # ramps of 0 and 1 month are the switch at once
     for r01 in (0, 1):
         assert compile_arm(p.warmup, p.arms[p.reference].model_copy(
@@ -374,19 +374,19 @@ def test_under_a_caseload_norm_the_team_follows_the_open_cases_after_the_lag():
 
     m, r = one_model(["scenario=caseload_norm", "casework.staffing.review_months=2",
                       "casework.staffing.hiring_lag_months=3"])
-    P = m.Ph
-    assert m.P is P and P.staffing_norm == 25
-    reviews = [k for k in range(m.switch_month, m.M - P.staffing_lag) if (k - m.switch_month) % P.staffing_review == 0]
+    P = m.arm
+    assert m.practice is P and P.cases_per_caseworker == 25
+    reviews = [k for k in range(m.switch_month, m.n_months - P.hiring_lag_months) if (k - m.switch_month) % P.review_months == 0]
     assert len(reviews) >= 5
     for k in reviews:
         # decided from the open cases at the start of month k, in force from month k + lag
-        target = max(1, math.ceil(r.open_cases_end[k - 1] / P.staffing_norm))
-        assert r.team[k + P.staffing_lag] == target, k
+        target = max(1, math.ceil(r.open_cases_end[k - 1] / P.cases_per_caseworker))
+        assert r.team[k + P.hiring_lag_months] == target, k
     # before the first review takes effect the team is the configured one (the warm-up has no norm)
-    assert (r.team[:m.switch_month + P.staffing_lag] == P.team_size).all()
+    assert (r.team[:m.switch_month + P.hiring_lag_months] == P.caseworkers).all()
     # each added caseworker is recruited at cost_per_hire, booked when they start
     added = np.maximum(np.diff(r.team), 0)
-    booked = r.cost_investment[1:] / P.cost_per_hire
+    booked = r.cost_investment[1:] / P.cost_per_hire_dkk
     np.testing.assert_allclose(booked, added)
 
 
@@ -395,12 +395,12 @@ def test_a_ceiling_on_the_team_caps_the_norm_and_the_caseload_rises_above_it():
     ceiling = 18
     m, r = one_model(["scenario=[earlier_detection,caseload_norm]", f"casework.staffing.max_caseworkers={ceiling}"])
     free_m, free_r = one_model(["scenario=[earlier_detection,caseload_norm]"])
-    h = slice(m.switch_month, m.M)
+    h = slice(m.switch_month, m.n_months)
     assert r.team[h].max() == ceiling < free_r.team[h].max()
     assert (r.team[h] <= ceiling).all()
     # the same children and cases at the first review; after it the capped team carries more cases each
     caseload = r.open_cases_end[h][-12:] / r.team[h][-12:]
-    assert caseload.mean() > 1.1 * m.P.staffing_norm
+    assert caseload.mean() > 1.1 * m.practice.cases_per_caseworker
     assert np.mean(free_r.open_cases_end[h][-12:] / free_r.team[h][-12:]) < caseload.mean()
 
 
@@ -500,9 +500,9 @@ def test_age_factors_scale_a_steps_weight_for_one_age_group_only():
     p = plan(QUICK + ["compare=[]", "staircase.matching_age_factors={age_0_5: {residential: 0.1}}"])
     P, P0 = compile_config(p.arms[p.reference]), compile_config(plan(QUICK + ["compare=[]"]).warmup)
     res = P.step_names.index("residential")
-    young = P.group_names.index("age_0_5")
-    for g in range(len(P.group_names)):
-        for (steps, w), (_, w0) in zip(sum(P.tiers[g], []), sum(P0.tiers[g], [])):
+    young = P.age_group_names.index("age_0_5")
+    for g in range(len(P.age_group_names)):
+        for (steps, w), (_, w0) in zip(sum(P.matching_tiers[g], []), sum(P0.matching_tiers[g], [])):
             for s, a, b in zip(steps, w, w0):
                 assert a == (0.1 * b if (g == young and s == res) else b)
 
@@ -513,7 +513,7 @@ def test_with_no_residential_weight_below_13_no_young_child_enters_residential_c
 
     def young_entries(overrides):
         m, _ = one_model(["run.horizon_years=4"] + overrides)
-        res = m.P.step_names.index("residential")
+        res = m.practice.step_names.index("residential")
         return [c for c in m.registry if not c.exited and c.step == res and c.step_t0 > 0
                 and c.step_t0 - c.birth < thirteen - 1]
     assert len(young_entries([])) > 0                     # by default young children are placed there too

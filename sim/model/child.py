@@ -1,0 +1,101 @@
+"""The record of one child with a need: its state, its competing clocks and what the ledger reports.
+
+A plain ``__slots__`` record (speed and memory: thousands are alive at once and the life process reads
+them at every wake-up); the model's processes change its fields.
+"""
+from __future__ import annotations
+
+import math
+
+from ..common.units import INF
+from .streams import PER_CHILD, Stream
+
+
+class Child:
+    """One child with a need, from the onset of the need until it leaves the model (see the field groups)."""
+
+    __slots__ = {
+        # --- identity and process state
+        "id": "Sequence number of creation (the same in every arm of a comparison).",
+        "birth": "Time of birth (days; negative for children born before the run).",
+        "level": "Need level (index into Compiled.levels; 0 = no need).",
+        "step": "Current staircase step (index into Compiled.step_names).",
+        "case": "A case is open (the child is on, or waiting for, a step that requires one).",
+        "proc": "The SimPy process of the child's life (None until it starts).",
+        "busy": "The life process is running (not waiting on its clocks): no interrupt is needed.",
+        "poked": "An interrupt is pending for the life process.",
+        # --- hazard budgets of the competing clocks (Exp(1), spent at the current rates)
+        "b_esc": "Budget of the need's escalation clock.",
+        "b_rec": "Budget of the need's recovery clock.",
+        "b_det": "Budget of the detection clock.",
+        "b_brk": "Budget of the placement-breakdown clock.",
+        "b_acx": "Budget of the aftercare-exit clock.",
+        # --- casework and the current stay
+        "fu_due": "Time the next follow-up is due (INF without a case).",
+        "last_fu": "Time of the last follow-up (or of the case's opening, or of the move into a placement).",
+        "step_end": "Time a bounded stay ends (INF = open-ended).",
+        "step_t0": "Time the child arrived on its step (or moved into aftercare).",
+        "placement_start": "Time the current placement started (-INF if never placed).",
+        "in_process": "A notification (triage, assessment, decision) is under way.",
+        "task": "A follow-up or review is waiting for, or with, a caseworker.",
+        "waiting_for": "Step the child is on the waiting list of (-1 = none).",
+        "adult": "In aftercare (aged over aftercare.from_age).",
+        "exited": "Has left the model.",
+        # --- the child's own blocks of uniforms, by purpose (streams.PER_CHILD each; popped from the end)
+        "un": "Draws for need escalation and recovery.",
+        "ud": "Draws for detection.",
+        "ub": "Draws for breakdowns and aftercare.",
+        "uc": "Draws for decisions (matching, course lengths).",
+        "uf": "Draws for whether a thin follow-up notices a change of need.",
+        # --- the ledger (one row per child present in the horizon)
+        "onset_t": "Time the need began.",
+        "onset_level": "Need level at the onset.",
+        "first_measure_t": "Time of the first move above the ground step (INF = none yet).",
+        "first_level": "Need level at the first measure (0 = none yet).",
+        "served": "Bit set of the steps the child was on in the horizon.",
+        "placed_h": "Placed out of home in the horizon.",
+        "cost_h": "DKK of per-child step cost in the horizon.",
+        "exit_t": "Time the child left the model (INF = still there at the end).",
+        "exit_reason": "'recovered', 'aged_out' or 'active'.",
+    }
+
+    def __init__(self, child_id: int, now: float, age_days: float, level: int, step: int, streams: dict[str, Stream]):
+        """A child of ``age_days`` whose need of ``level`` begins ``now``, on ``step``; it takes its blocks of
+        draws from ``streams`` and spends the first ones on its clocks' budgets."""
+        self.id = child_id
+        self.birth = now - age_days
+        self.level = level
+        self.step = step
+        self.case = False
+        self.proc = None
+        self.busy = True
+        self.poked = False
+        self.un = streams["need"].take(PER_CHILD)
+        self.ud = streams["detection"].take(PER_CHILD)
+        self.ub = streams["breakdown"].take(PER_CHILD)
+        self.uc = streams["decision"].take(PER_CHILD)
+        self.uf = streams["followup"].take(PER_CHILD)
+        self.b_esc = -math.log(self.un.pop())
+        self.b_rec = -math.log(self.un.pop())
+        self.b_det = -math.log(self.ud.pop())
+        self.b_brk = -math.log(self.ub.pop())
+        self.b_acx = -math.log(self.ub.pop())
+        self.fu_due = INF
+        self.last_fu = now
+        self.step_end = INF
+        self.step_t0 = now
+        self.placement_start = -INF
+        self.in_process = False
+        self.task = False
+        self.waiting_for = -1
+        self.adult = False
+        self.exited = False
+        self.onset_t = now
+        self.onset_level = level
+        self.first_measure_t = INF
+        self.first_level = 0
+        self.served = 0
+        self.placed_h = False
+        self.cost_h = 0.0
+        self.exit_t = INF
+        self.exit_reason = ""

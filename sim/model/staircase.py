@@ -1,0 +1,188 @@
+"""A child's place on the staircase: the matching decision, moves between steps, cases, waiting lists for
+full steps, and exits from the model.
+
+A mixin of :class:`~sim.model.model.Model`: these are the state changes its processes (a child's life, the
+casework, the changes of practice) make; they use the model's state (``env``, ``practice``, ``recorder``,
+``waitlists``, ...) and draws (``u_dec``). Each change that alters a child's rates pokes its life process.
+"""
+from __future__ import annotations
+
+from ..common.units import INF
+from . import rules
+from .child import Child
+
+
+class Staircase:
+    """The state changes of the children's places on the staircase (a mixin: see the module's docstring)."""
+
+    def poke(self, c: Child) -> None:
+        """Tell the child's life process that its rates changed."""
+        if not c.busy and not c.poked and c.proc is not None and c.proc.is_alive:
+            c.poked = True
+            c.proc.interrupt()
+
+    def decide(self, c: Child, mode: str = "rematch", exclude: int = -1) -> tuple[int, int]:
+        """Step for the child's need under the matching rule (rules.match), with the child's next decision
+        draw (none for a child without a need, or for mode "end": the ground step). Returns (target, wait_for)."""
+        P = self.practice
+        if c.level == 0 or mode == "end":
+            return P.ground_step, -1
+        occ, occ_a, cap, here = self.recorder.occ, self.recorder.occ_a, P.capacity, c.step
+
+        def has_room(s: int) -> bool:
+            return cap[s] == INF or here == s or occ[s] + occ_a[s] < cap[s]
+
+        return rules.match(P, c.level, here, c.waiting_for, self.env.now - c.birth, self.u_dec(c), mode, exclude,
+                           has_room)
+
+    def apply(self, c: Child, target: int, wait_for: int) -> None:
+        """Carry out a decision: move to ``target`` (or stay), or wait for step ``wait_for``."""
+        if target < 0:
+            if wait_for >= 0 and c.waiting_for != wait_for:
+                if c.waiting_for < 0:                  # not already on another step's list
+                    self.n_waiting += 1
+                c.waiting_for = wait_for
+                self.waitlists[wait_for].append(c)
+                P = self.practice
+                if not c.case and P.requires_case[wait_for]:
+                    self._open_case(c)
+                elif c.case and not P.requires_case[wait_for] and not P.requires_case[c.step]:
+                    self._close_case(c)                # now waiting for a step without a case (e.g. the early-help unit)
+                    self.poke(c)
+            return
+        if c.waiting_for >= 0:
+            c.waiting_for = -1
+            self.n_waiting -= 1
+        if target == c.step:
+            self._sync_case(c)
+        else:
+            self.move(c, target)
+
+    def _sync_case(self, c: Child) -> None:
+        """A case is open exactly while the child is on a case step (or waiting for one)."""
+        P = self.practice
+        needs = P.requires_case[c.step] or (c.waiting_for >= 0 and P.requires_case[c.waiting_for])
+        if needs and not c.case:
+            self._open_case(c)
+            self.poke(c)
+        elif c.case and not needs:
+            self._close_case(c)
+            self.poke(c)
+
+    def _open_case(self, c: Child) -> None:
+        now = self.env.now
+        self.recorder.open_case(now)
+        c.case = True
+        c.last_fu = now
+        c.fu_due = now + self.interval(c)
+
+    def _close_case(self, c: Child) -> None:
+        self.recorder.close_case(self.env.now)
+        c.case = False
+        c.fu_due = INF
+        self.pending_fu.pop(c.id, None)
+
+    def _leave_step(self, c: Child, now: float) -> None:
+        s = c.step
+        self.recorder.occupy(s, c.adult, now, -1)
+        t0 = max(c.step_t0, self.t_horizon)
+        if now > t0:
+            c.cost_h += (now - t0) * self.practice.cost_per_day_dkk[s]
+
+    def move(self, c: Child, target: int) -> None:
+        """Move the child to step ``target`` now: occupancy, the course's bound, the case and follow-ups."""
+        P = self.practice
+        old = c.step
+        if target == old:
+            return
+        now = self.env.now
+        rec = self.recorder
+        self._leave_step(c, now)
+        rec.step_move(old, target, now)
+        rec.occupy(target, c.adult, now, 1)
+        c.step = target
+        c.step_t0 = now
+        horizon = now >= self.t_horizon
+        if target != P.ground_step and c.first_measure_t == INF:
+            c.first_measure_t = now
+            c.first_level = c.level
+        if horizon:
+            c.served |= 1 << target
+        if P.placement[target]:
+            c.placement_start = now
+            if not P.placement[old]:
+                rec.count("new_placements", now)
+                if horizon:
+                    c.placed_h = True
+        elif P.placement[old]:
+            rec.count("returns_home", now)
+        if old != P.ground_step:
+            rec.count("step_ups" if target > old else "step_downs", now)
+        dur = rules.course_bound(P, target, now - c.birth)
+        if dur is not None:
+            lo, hi = dur
+            c.step_end = now + lo + (hi - lo) * self.u_dec(c)
+        else:
+            c.step_end = INF
+        if P.requires_case[target]:
+            if not c.case:
+                self._open_case(c)
+            elif P.placement[target] and P.placement_first_year_interval_days < INF:
+                c.fu_due = min(c.fu_due, now + P.placement_first_year_interval_days)
+        elif c.case:
+            self._close_case(c)
+        c.last_fu = now if P.placement[target] else c.last_fu
+        if P.capacity[old] != INF:
+            self.free_slot(old)
+        self.poke(c)
+
+    def free_slot(self, s: int) -> None:
+        """Children on step s's waiting list take the room it has, in order of arrival."""
+        wl = self.waitlists[s]
+        occ, occ_a = self.recorder.occ, self.recorder.occ_a
+        while wl and (self.practice.capacity[s] == INF or occ[s] + occ_a[s] < self.practice.capacity[s]):
+            c = wl.pop(0)
+            if c.exited or c.waiting_for != s:
+                continue
+            target, wait = self.decide(c, "rematch")
+            if target >= 0:
+                self.apply(c, target, -1)
+                self._exit_if_recovered(c)
+            elif wait >= 0 and wait != s:
+                c.waiting_for = -1
+                self.n_waiting -= 1
+                self.apply(c, target, wait)
+            else:
+                wl.insert(0, c)
+                break
+
+    def _exit_if_recovered(self, c: Child) -> bool:
+        """A child with no need, no measure, no case and nothing pending leaves the model."""
+        if (not c.exited and c.level == 0 and c.step == self.practice.ground_step and not c.case
+                and not c.in_process and not c.task):
+            self.exit(c, "recovered")
+            return True
+        return False
+
+    def exit(self, c: Child, reason: str) -> None:
+        """The child leaves the model now ("recovered" or "aged_out")."""
+        now = self.env.now
+        self._leave_step(c, now)
+        old = c.step
+        self.recorder.step_exit(old, now)
+        if c.case:
+            self._close_case(c)
+        if c.waiting_for >= 0:
+            c.waiting_for = -1
+            self.n_waiting -= 1
+        c.exited = True
+        c.exit_t = now
+        c.exit_reason = reason
+        self.active -= 1
+        self.exited_n += 1
+        self.recorder.count("exits_recovered" if reason == "recovered" else "exits_aged_out", now)
+        if now >= self.t_horizon:
+            self.recorder.child(c)
+        if self.practice.capacity[old] != INF:
+            self.free_slot(old)
+
