@@ -1,23 +1,27 @@
-"""Publishing a run: its files rendered into an atomic run folder, then registered in the catalog.
+"""Publishing a run: its files rendered into an atomic run folder, which is its registration.
 
-Layer 6: the one place that turns a run's results into what a person and a later query find in
-results/ - tables (Parquet, CSV), the printed summary, figures and the HTML report - using the
-metrics and report layers below, and ``sim.store`` for the atomic folder and the catalog.
+Layer 7: the one place that turns a run's results into what a person and a later query find in
+results/ - tables (Parquet, CSV), the printed summary, figures and the HTML report, and the run's
+catalog row (run.json) - using the metrics and report layers below, and ``sim.store`` for the
+atomic folder. The catalog's tables are views over these files: a run is in the catalog as soon as
+its folder is renamed into place, with no further step that could fail or wait for a lock.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import shutil
 from pathlib import Path
 
 from .metrics.budget import budget, budget_difference
 from .metrics.payback import headroom, payback
+from .report.danish import write_danish_csvs      # Danish output: *_da.csv
+from .report.excel import write_workbook          # Danish output: business_case.xlsx
 from .report.html import write_report
 from .report.tables import budget_text
 from .report.text import summary_text
 from .runner import Results
-from .store import CATALOG, base_dir, code_version, new_id, register_run, to_yaml, write_atomic
+from .store import (FolderTaken, base_dir, code_version, ensure_catalog, new_id, to_yaml, with_run_id, write_atomic,
+                    write_row)
 
 
 def results_dir(res: Results) -> Path:
@@ -30,8 +34,11 @@ def _run_id(res: Results) -> str:
 
 
 def fill_run_folder(res: Results, folder: Path) -> None:
-    """Write every file of a run folder into ``folder``: configs, tables, summary, figures, report."""
+    """Write every file of a run folder into ``folder``: configs, tables, summary, figures, report. The
+    catalog's tables are Parquet files carrying the run's id (``res.run_id``); the finance tables are
+    written as CSV (for people) and Parquet (for the catalog)."""
     ref_cfg = res.plan.arms[res.reference]
+    run_id = res.run_id
     (folder / "configs").mkdir()
     (folder / "config.yaml").write_text(to_yaml(res.plan.tree))
     (folder / "configs" / "warmup.yaml").write_text(to_yaml(res.plan.warmup.model_dump(mode="json")))
@@ -39,18 +46,21 @@ def fill_run_folder(res: Results, folder: Path) -> None:
         (folder / "configs" / f"{arm}.yaml").write_text(to_yaml(cfg.model_dump(mode="json")))
     (folder / "overrides.txt").write_text("\n".join(res.plan.overrides) + "\n")
     (folder / "code_version.txt").write_text(code_version() + "\n")
-    res.kpis.to_parquet(folder / "kpis.parquet", index=False)
-    res.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
-    res.summary.to_parquet(folder / "summary.parquet", index=False)
-    res.comparison.to_parquet(folder / "comparison.parquet", index=False)
+    tables = {"kpis": res.kpis, "timeseries": res.timeseries, "summary": res.summary, "comparison": res.comparison}
+    for name, df in tables.items():
+        with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
     if ref_cfg.output.save_children:
         res.children.to_parquet(folder / "children.parquet", index=False)
-    budget(res).to_csv(folder / "budget.csv", index=False)
-    budget_difference(res).to_csv(folder / "budget_difference.csv", index=False)
+    finance = {"budget": budget(res), "budget_difference": budget_difference(res)}
     if not res.comparison.empty:
-        payback(res).to_csv(folder / "payback.csv", index=False)
-        headroom(res).to_csv(folder / "headroom.csv", index=False)
+        finance |= {"payback": payback(res), "headroom": headroom(res)}
+    for name, df in finance.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+        with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
     (folder / "summary.txt").write_text(summary_text(res) + "\n" + budget_text(res))
+    if ref_cfg.output.excel:                        # --- Danish output: workbook and *_da.csv for finance staff
+        write_workbook(res, folder / "business_case.xlsx", language=ref_cfg.output.language)
+        write_danish_csvs(res, folder, language=ref_cfg.output.language)    # --- end Danish output
     if ref_cfg.output.figures:
         from .report.plots import make_figures      # matplotlib: imported only when figures are drawn
         make_figures(res, folder / "figures")
@@ -70,26 +80,29 @@ def catalog_row(res: Results, run_id: str, run_dir: Path, sweep_id: str | None) 
 
 
 def write_run(res: Results, sweep_id: str | None = None) -> Path:
-    """Write the run folder and register it; returns the folder. Atomic: on any failure neither the folder
-    nor a catalog entry is left. ``sweep_id`` tags the run as a job of a sweep (``runs.sweep_id``)."""
+    """Write the run folder - its files and its catalog row, run.json - and move it into place; returns the
+    folder. Atomic: on any failure no folder is left, and the run is in the catalog exactly when its folder
+    exists. ``sweep_id`` tags the run as a job of a sweep (``runs.sweep_id``). If another process took the
+    same id meanwhile, the folder is written again under a new one."""
     base = results_dir(res)
-    base.mkdir(parents=True, exist_ok=True)
-    run_id = _run_id(res)
-    while (base / run_id).exists():
-        run_id += "x"
-    res.run_id = run_id                 # the report names its run
-    try:
-        final = write_atomic(base, run_id, lambda folder: fill_run_folder(res, folder))
-    except BaseException:
-        res.run_id = None
-        raise
-    try:
-        register_run(base / CATALOG, catalog_row(res, run_id, final, sweep_id),
-                     {"kpis": res.kpis, "timeseries": res.timeseries, "summary": res.summary,
-                      "comparison": res.comparison})
-    except BaseException:
-        shutil.rmtree(final, ignore_errors=True)
-        res.run_id = None
-        raise
+    for attempt in range(5):
+        run_id = _run_id(res)
+        res.run_id = run_id                 # the report and the tables name their run
+
+        def fill(folder: Path) -> None:
+            fill_run_folder(res, folder)
+            write_row(folder, "runs", catalog_row(res, run_id, base / run_id, sweep_id))
+
+        try:
+            final = write_atomic(base, run_id, fill)
+            break
+        except FolderTaken:
+            if attempt == 4:
+                res.run_id = None
+                raise
+        except BaseException:
+            res.run_id = None
+            raise
     res.run_dir = final
+    ensure_catalog(base)                    # best effort: results.duckdb's views (they show the run already)
     return final

@@ -36,7 +36,7 @@ from ..metrics.targets import calibration
 from ..publish import results_dir, write_run
 from ..report.format import fmt
 from ..runner import Results, execute
-from ..store import CATALOG, new_id, register_folder, write_atomic
+from ..store import ensure_catalog, new_id, write_atomic, write_row
 
 CALIBRATION_DIR = "calibrations"
 
@@ -548,12 +548,19 @@ def plot_calibration(c: Calibration, path: Path | None = None):
 
 
 def write_calibration(c: Calibration, figures: bool = True) -> Path:
-    """Store the run at the fitted value, then results/calibrations/<id>/ (atomic), then the catalog row."""
+    """Store the run at the fitted value, then results/calibrations/<id>/ (atomic) with its row of the
+    catalog's ``calibrations`` table (calibration.json)."""
 
     run_dir = write_run(c.result)
     base = results_dir(c.result)
     now = _dt.datetime.now()
     cid = new_id(c.municipality, c.overrides, now)
+    joint = "; ".join(f"{f.parameter} {f.start:g} -> {v!r} on {f.kpi} = {f.target:g}"
+                      for f, v in zip(c.fits[1:], c.values[1:])) or None
+    row = {"calibration_id": cid, "created_at": now, "municipality": c.municipality, "parameter": c.parameter,
+           "kpi": c.kpi, "target": c.target, "start_value": c.start, "fitted_value": c.value,
+           "converged": c.converged, "evaluations": len(c.evaluations), "run_id": c.result.run_id,
+           "calibration_dir": str(base / CALIBRATION_DIR / cid), "overrides": " ".join(c.overrides), "joint": joint}
 
     def fill(d: Path) -> None:
         c.table().to_csv(d / "evaluations.csv", index=False)
@@ -562,13 +569,9 @@ def write_calibration(c: Calibration, figures: bool = True) -> Path:
         (d / "summary.txt").write_text(calibration_text(c) + f"\nrun at the fitted value: {run_dir}\n")
         if figures:
             plot_calibration(c, d / "calibration.png")
+        write_row(d, "calibrations", row)
 
     final = write_atomic(base / CALIBRATION_DIR, cid, fill)
-    joint = "; ".join(f"{f.parameter} {f.start:g} -> {v!r} on {f.kpi} = {f.target:g}"
-                      for f, v in zip(c.fits[1:], c.values[1:])) or None
-    register_folder(base / CATALOG, "calibrations",
-                    [cid, now, c.municipality, c.parameter, c.kpi, c.target, c.start, c.value, c.converged,
-                     len(c.evaluations), c.result.run_id, str(final), " ".join(c.overrides), joint], final)
+    ensure_catalog(base)
     c.calibration_id, c.calibration_dir = cid, final
     return final
-

@@ -34,7 +34,7 @@ import pandas as pd
 from ..config import ConfigError, plan
 from ..report.format import fmt
 from ..runner import execute
-from ..store import CATALOG, new_id, register_folder, write_atomic
+from ..store import ensure_catalog, new_id, write_atomic, write_row
 from .perturb import arm_values, comparison_plan, fmt_value, range_value, scaled_in_arms
 
 SENSITIVITY_DIR = "sensitivity"
@@ -137,9 +137,9 @@ def sensitivity_text(s: SensitivityResult) -> str:
         show = pd.DataFrame({
             "parameter": g["parameter"],
             "low -> high": [f"{fmt_value(a)} -> {fmt_value(b)}" for a, b in zip(g.value_low, g.value_high)],
-            "difference at low": g["diff_mean_low"].map(_fmt),
-            "at high": g["diff_mean_high"].map(_fmt),
-            "swing": g["swing"].map(_fmt),
+            "difference at low": g["diff_mean_low"].map(fmt),
+            "at high": g["diff_mean_high"].map(fmt),
+            "swing": g["swing"].map(fmt),
             "sign changes": g["sign_changes"].map({True: "YES", False: ""}),
             "interval incl. 0": g["interval_includes_0"].map({True: "yes", False: ""}),
         })
@@ -196,10 +196,15 @@ def plot_tornado(s: SensitivityResult, path: Path | None = None):
 
 
 def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) -> Path:
-    """Write base/sensitivity/<id>/ (tables, summary, tornado figure) through a staging folder and register
-    it in the catalog's ``sensitivity_analyses`` table; returns the folder."""
+    """Write base/sensitivity/<id>/ (tables, summary, tornado figure, and its row of the catalog's
+    ``sensitivity_analyses`` table as sensitivity.json) through a staging folder; returns the folder."""
     now = _dt.datetime.now()
     sid = new_id(s.municipality, s.overrides, now)
+    params = [p for p in dict.fromkeys(s.table.parameter) if p != DEFAULTS]
+    row = {"sensitivity_id": sid, "created_at": now, "municipality": s.municipality, "kpi": s.kpi,
+           "reference": s.reference, "scenarios": ",".join(dict.fromkeys(s.table.scenario)),
+           "parameters": ",".join(params), "runs": 1 + 2 * len(params), "replications": s.replications,
+           "sensitivity_dir": str(base / SENSITIVITY_DIR / sid), "overrides": " ".join(s.overrides)}
 
     def fill(d: Path) -> None:
         s.table.to_csv(d / "sensitivity.csv", index=False)
@@ -207,11 +212,9 @@ def write_sensitivity(s: SensitivityResult, base: Path, figures: bool = True) ->
         (d / "summary.txt").write_text(sensitivity_text(s))
         if figures:
             plot_tornado(s, d / "tornado.png")
+        write_row(d, "sensitivity_analyses", row)
 
     final = write_atomic(base / SENSITIVITY_DIR, sid, fill)
-    params = [p for p in dict.fromkeys(s.table.parameter) if p != DEFAULTS]
-    register_folder(base / CATALOG, "sensitivity_analyses",
-                    [sid, now, s.municipality, s.kpi, s.reference, ",".join(dict.fromkeys(s.table.scenario)),
-                     ",".join(params), 1 + 2 * len(params), s.replications, str(final), " ".join(s.overrides)], final)
+    ensure_catalog(base)
     s.sensitivity_id, s.sensitivity_dir = sid, final
     return final

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..report.format import fmt
 from ..runner import Results
-from ..store import CATALOG, new_id, register_folder, write_atomic
+from ..store import ensure_catalog, new_id, write_atomic, write_row
 
 SWEEP_DIR = "sweeps"
 # headline KPIs of a sweep (horizon values): the table and the figure show these
@@ -147,7 +147,12 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
 
 
 def write_sweep(sw: Sweep, base: Path, figures: bool = True) -> Path:
-    """Write results/sweeps/<sweep id>/ through a staging folder and register it; returns the folder."""
+    """Write results/sweeps/<sweep id>/ through a staging folder, with its catalog row (sweep.json); the
+    rename registers it. Returns the folder."""
+    row = {"sweep_id": sw.sweep_id, "created_at": _dt.datetime.now(), "swept_keys": ",".join(sw.keys),
+           "n_jobs": len(sw.rows), "run_ids": ",".join(str(r["run_id"]) for r in sw.rows),
+           "sweep_dir": str(base / SWEEP_DIR / sw.sweep_id), "overrides": json.dumps([r["overrides"] for r in sw.rows])}
+
     def fill(d: Path) -> None:
         sw.jobs.to_csv(d / "jobs.csv", index=False)
         sw.summary.to_parquet(d / "summary.parquet", index=False)
@@ -155,10 +160,8 @@ def write_sweep(sw: Sweep, base: Path, figures: bool = True) -> Path:
         (d / "summary.txt").write_text(sweep_text(sw))
         if figures:
             plot_sweep(sw, d / "sweep.png")
+        write_row(d, "sweeps", row)
 
     final = write_atomic(base / SWEEP_DIR, sw.sweep_id, fill)
-    register_folder(base / CATALOG, "sweeps",
-                    [sw.sweep_id, _dt.datetime.now(), ",".join(sw.keys), len(sw.rows),
-                     ",".join(str(r["run_id"]) for r in sw.rows), str(final), json.dumps([r["overrides"] for r in sw.rows])],
-                    final)
+    ensure_catalog(base)
     return final

@@ -47,7 +47,7 @@ from ..metrics.payback import payback
 from ..model import design_rng
 from ..report.format import fmt
 from ..runner import execute
-from ..store import CATALOG, new_id, register_folder, write_atomic
+from ..store import ensure_catalog, new_id, write_atomic, write_row
 from .perturb import arm_values, comparison_plan, range_value, scaled_in_arms
 
 UNCERTAINTY_DIR = "uncertainty"
@@ -317,10 +317,15 @@ def short_name(key: str) -> str:
 
 
 def write_uncertainty(u: UncertaintyResult, base: Path, figures: bool = True) -> Path:
-    """Write base/uncertainty/<id>/ (tables as CSV, summary, figures) through a staging folder and register it
-    in the catalog's ``uncertainty_analyses`` table; returns the folder."""
+    """Write base/uncertainty/<id>/ (tables as CSV, summary, figures, and its row of the catalog's
+    ``uncertainty_analyses`` table as uncertainty.json) through a staging folder; returns the folder."""
     now = _dt.datetime.now()
     uid = new_id(u.municipality, u.overrides, now)
+    row = {"uncertainty_id": uid, "created_at": now, "municipality": u.municipality, "kpi": u.kpi,
+           "reference": u.reference, "scenarios": ",".join(dict.fromkeys(u.results.scenario)),
+           "parameters": ",".join(u.parameters), "samples": int((u.samples["sample"] != AT_DEFAULTS).sum()),
+           "replications": u.replications, "uncertainty_dir": str(base / UNCERTAINTY_DIR / uid),
+           "overrides": " ".join(u.overrides)}
 
     def fill(d: Path) -> None:
         u.samples.to_csv(d / "samples.csv", index=False)
@@ -333,11 +338,9 @@ def write_uncertainty(u: UncertaintyResult, base: Path, figures: bool = True) ->
         if figures:
             plot_uncertainty(u, d / "uncertainty.png")
             plot_prcc(u, d / "prcc.png")
+        write_row(d, "uncertainty_analyses", row)
 
     final = write_atomic(base / UNCERTAINTY_DIR, uid, fill)
-    register_folder(base / CATALOG, "uncertainty_analyses",
-                    [uid, now, u.municipality, u.kpi, u.reference, ",".join(dict.fromkeys(u.results.scenario)),
-                     ",".join(u.parameters), int((u.samples["sample"] != AT_DEFAULTS).sum()), u.replications,
-                     str(final), " ".join(u.overrides)], final)
+    ensure_catalog(base)
     u.uncertainty_id, u.uncertainty_dir = uid, final
     return final

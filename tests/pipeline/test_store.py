@@ -1,4 +1,6 @@
-"""Results folders, the DuckDB catalog, the CLI and the Python API."""
+"""Results folders, the DuckDB catalog (views over the folders), the CLI and the Python API.
+
+Concurrency, damaged catalogs, `catalog rebuild` and the pre-flight check: tests/pipeline/test_catalog.py."""
 from __future__ import annotations
 
 import re
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim import store
 from sim.report import plots
 from sim.store import CATALOG, query
 
@@ -17,11 +20,14 @@ SMALL = ["run.warmup_years=1", "run.horizon_years=1", "run.replications=2", "run
 
 
 def _runs(results):
+    """(run_id, run_dir) of the catalog's runs, from query() and from the results.duckdb file alike."""
+    rows = [tuple(r) for r in query("SELECT run_id, run_dir FROM runs ORDER BY created_at", results).itertuples(index=False)]
     con = duckdb.connect(str(results / CATALOG), read_only=True)
     try:
-        return con.execute("SELECT run_id, run_dir FROM runs ORDER BY created_at").fetchall()
+        assert con.execute("SELECT run_id, run_dir FROM runs ORDER BY created_at").fetchall() == rows
     finally:
         con.close()
+    return rows
 
 
 def test_simulate_api_writes_a_complete_run(tmp_results):
@@ -30,7 +36,8 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert d.parent == tmp_results
     for f in ["config.yaml", "overrides.txt", "kpis.parquet", "timeseries.parquet", "summary.parquet",
               "comparison.parquet", "summary.txt", "report.html", "configs/baseline.yaml", "configs/warmup.yaml",
-              "configs/earlier_detection.yaml", "budget.csv", "budget_difference.csv", "payback.csv", "headroom.csv"]:
+              "configs/earlier_detection.yaml", "budget.csv", "budget_difference.csv", "payback.csv", "headroom.csv",
+              "run.json", "budget.parquet", "budget_difference.parquet", "payback.parquet", "headroom.parquet"]:
         assert (d / f).is_file(), f
     for f in plots.FIGURES:
         assert (d / "figures" / f).is_file(), f
@@ -45,10 +52,19 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
     assert "&lt;NA&gt;" not in text and not re.search(r"\d\.\d+e[+-]\d\d", text)
     assert res.run_id in html and d.name == res.run_id
     assert (d / "code_version.txt").read_text().strip()
-    # the catalog holds the same numbers as the Parquet files
+    # the catalog holds the same numbers as the Parquet files, which carry the run's id
     n = query(f"SELECT count(*) AS n FROM kpis WHERE run_id = '{res.run_id}'", tmp_results)["n"][0]
     assert n == len(res.kpis)
     assert query("SELECT count(*) AS n FROM comparison", tmp_results)["n"][0] == len(res.comparison)
+    for table in store.RUN_TABLES:
+        df = pd.read_parquet(d / f"{table}.parquet")
+        assert df.columns[0] == "run_id" and set(df.run_id) == {res.run_id}, table
+    budget = query(f"SELECT * FROM budget WHERE run_id = '{res.run_id}'", tmp_results)
+    assert len(budget) == len(res.budget()) > 0
+    assert query("SELECT DISTINCT scenario FROM headroom", tmp_results).scenario.tolist() == ["earlier_detection"]
+    row = query("SELECT * FROM runs", tmp_results).iloc[0]
+    assert row.run_id == res.run_id and row.run_dir == str(d) and row.scenarios == "baseline,earlier_detection"
+    assert row.replications == 2 and pd.isna(row.sweep_id)
 
 
 def test_a_single_scenario_run_has_its_figures_and_report(tmp_results):
@@ -82,16 +98,16 @@ def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch):
     assert len(_runs(tmp_results)) == 1
 
 
-def test_catalog_failure_removes_the_folder(tmp_results, monkeypatch):
-    from sim import store
+def test_a_catalog_file_that_cannot_be_written_loses_no_run(tmp_results, monkeypatch):
+    # the issue: runs simulated to the end, then failed on "Could not set lock" and their folders were deleted
+    def locked(*args, **kwargs):
+        raise duckdb.IOException('Could not set lock on file "results.duckdb": Conflicting lock is held')
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("catalog down")
-
-    monkeypatch.setattr(store, "register", broken)
-    with pytest.raises(RuntimeError, match="catalog down"):
-        sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
-    assert [p for p in tmp_results.iterdir() if p.name != CATALOG] == []
+    monkeypatch.setattr(store, "_build_catalog", locked)
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
+    assert res.run_dir.is_dir() and not (tmp_results / CATALOG).exists()
+    assert query("SELECT run_id FROM runs", tmp_results).run_id.tolist() == [res.run_id]
+    assert query("SELECT count(*) AS n FROM kpis", tmp_results)["n"][0] == len(res.kpis)
 
 
 def test_write_false_writes_nothing(tmp_results):
@@ -147,20 +163,36 @@ def test_cli_multirun_sweep_gives_one_run_per_value_and_a_sweep_summary(tmp_path
     assert not [p for p in (out / "sweeps").iterdir() if p.name.startswith(".staging")]
 
 
-def test_a_single_run_is_not_part_of_a_sweep_and_old_catalogs_are_migrated(tmp_results):
-    # a catalog written before runs had a sweep_id column
-    tmp_results.mkdir(parents=True)
-    con = duckdb.connect(str(tmp_results / CATALOG))
+def test_a_single_run_is_not_part_of_a_sweep_and_old_catalogs_are_migrated(tmp_path):
+    out = tmp_path / "results"
+    old = sim.simulate(SMALL + [f"output.dir={out}", "compare=[lower_caseload]", "output.figures=false",
+                                "output.report=false"])
+    # make it a folder of version 1: no run.json, no finance Parquet; its row only in a catalog of tables,
+    # written before runs had a sweep_id column
+    for f in ["run.json", "budget.parquet", "budget_difference.parquet", "payback.parquet", "headroom.parquet"]:
+        (old.run_dir / f).unlink()
+    (out / CATALOG).unlink()
+    con = duckdb.connect(str(out / CATALOG))
     con.execute("""CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, reference VARCHAR,
         scenarios VARCHAR, municipality VARCHAR, seed BIGINT, replications INTEGER, horizon_years INTEGER,
         warmup_years DOUBLE, overrides VARCHAR, run_dir VARCHAR, code_version VARCHAR, config_json VARCHAR)""")
-    con.execute("INSERT INTO runs (run_id) VALUES ('old')")
+    con.execute("INSERT INTO runs (run_id, created_at, reference, overrides, run_dir) "
+                "VALUES (?, TIMESTAMP '2020-01-01 12:00:00', 'baseline', 'from the old catalog', ?)", [old.run_id, str(old.run_dir)])
+    con.execute("CREATE TABLE kpis (run_id VARCHAR, scenario VARCHAR, value DOUBLE)")
     con.close()
-    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
-    runs = query("SELECT run_id, sweep_id FROM runs ORDER BY run_id", tmp_results)
-    assert set(runs.run_id) == {"old", res.run_id}
-    assert runs.sweep_id.isna().all()
-    assert query("SELECT count(*) AS n FROM sweeps", tmp_results)["n"][0] == 0
+    proc = _cli(SMALL + [f"output.dir={out}", "compare=[]", "output.figures=false", "output.report=false"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"note: the catalog {out / CATALOG} was of version 1; rebuilt it" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert len(list(out.glob(f"{CATALOG}.v1-*"))) == 1                 # kept, not deleted
+    assert store.catalog_state(out) == "ok"
+    runs = query("SELECT run_id, overrides, sweep_id FROM runs ORDER BY created_at", out)
+    assert runs.run_id[0] == old.run_id and runs.overrides[0] == "from the old catalog"
+    assert len(runs) == 2 and runs.sweep_id.isna().all()
+    assert query("SELECT count(*) AS n FROM sweeps", out)["n"][0] == 0
+    # the old folder's finance tables are in the catalog too (its CSVs, as Parquet)
+    assert set(query("SELECT DISTINCT run_id FROM payback", out).run_id) == {old.run_id}
+    assert len(query("SELECT * FROM budget", out)) == len(old.budget()) + len(pd.read_csv(
+        out / runs.run_id[1] / "budget.csv"))
 
 
 def test_cli_multirun_validates_every_job_first(tmp_path):
@@ -176,10 +208,15 @@ def test_cli_cfg_prints_the_composed_config(tmp_path):
     assert "name: kolding" in proc.stdout and "horizon_years" in proc.stdout
 
 
-def test_cli_unwritable_results_is_a_one_line_error(tmp_path):
+@pytest.mark.parametrize("where", ["not_a_folder", "not_a_folder/results"])
+def test_cli_unwritable_results_is_a_one_line_error_before_anything_runs(tmp_path, where):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
-    proc = _cli(SMALL + [f"output.dir={blocker}", "compare=[]", "output.figures=false"], tmp_path)
-    assert proc.returncode == 1
-    assert proc.stderr.startswith("error: could not store the results")
-    assert len(proc.stderr.strip().splitlines()) == 1
+    # progress on: a simulation that started would print to stderr
+    proc = _cli([a for a in SMALL if a != "output.progress=false"]
+                + [f"output.dir={tmp_path / where}", "compare=[]", "output.figures=false"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: output.dir = '{tmp_path / where}': ")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert proc.stdout == "" and blocker.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not_a_folder"]
