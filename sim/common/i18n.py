@@ -1,0 +1,222 @@
+"""Words and numbers for people in Danish (``da``) and English (``en``): KPI names, units, budget items,
+headings, and a number formatter with Danish separators (thousands point, decimal comma, "mio. kr.").
+
+Pure data and string functions (layer 0), shared by the report's text, workbook and Danish CSV files.
+Every KPI of :mod:`sim.common.kpi_catalog` has a name in both languages (a test checks it).
+"""
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("da", "en")
+
+KPI_LABELS: dict[str, dict[str, str]] = {
+    "da": {
+        "placed_per_1000_0_17": "Anbragte pr. 1.000 0-17-årige",
+        "placed_per_1000_0_22": "Anbragte pr. 1.000 0-22-årige",
+        "new_placements": "Nye anbringelser",
+        "cost_total_dkk": "Samlede udgifter (kr.)",
+        "cost_total_discounted_dkk": "Samlede udgifter, tilbagediskonteret (kr.)",
+        "cost_per_child_0_22_dkk": "Udgift pr. 0-22-årig pr. år (kr.)",
+        "cost_placements_dkk": "Udgifter til anbringelser (kr.)",
+        "placement_cost_share": "Anbringelsernes andel af udgifterne",
+        "cost_caseworkers_dkk": "Udgifter til sagsbehandlere (kr.)",
+        "cost_investment_dkk": "Investeringer i scenariet (kr.)",
+        "open_cases": "Åbne sager",
+        "cases_per_caseworker": "Sager pr. sagsbehandler",
+        "followup_on_time_share": "Andel opfølgninger til tiden",
+        "followup_slip_days": "Forsinkelse af opfølgninger (dage)",
+        "followup_work_share": "Opfølgningernes andel af normeret tid",
+        "assessment_wait_days": "Ventetid på børnefaglig undersøgelse (dage)",
+        "notifications": "Underretninger",
+        "assessments": "Børnefaglige undersøgelser",
+        "step_ups": "Skridt op ad trappen",
+        "step_downs": "Skridt ned ad trappen",
+        "breakdowns": "Sammenbrud i anbringelser",
+        "returns_home": "Hjemgivelser",
+        "caseworkers": "Sagsbehandlere (årsværk)",
+    },
+    "en": {
+        "placed_per_1000_0_17": "Placed per 1,000 aged 0-17",
+        "placed_per_1000_0_22": "Placed per 1,000 aged 0-22",
+        "new_placements": "New placements",
+        "cost_total_dkk": "Total cost (DKK)",
+        "cost_total_discounted_dkk": "Total cost, discounted (DKK)",
+        "cost_per_child_0_22_dkk": "Cost per 0-22-year-old per year (DKK)",
+        "cost_placements_dkk": "Cost of placements (DKK)",
+        "placement_cost_share": "Placements' share of cost",
+        "cost_caseworkers_dkk": "Cost of caseworkers (DKK)",
+        "cost_investment_dkk": "Scenario investments (DKK)",
+        "open_cases": "Open cases",
+        "cases_per_caseworker": "Cases per caseworker",
+        "followup_on_time_share": "Share of follow-ups on time",
+        "followup_slip_days": "Follow-up delay (days)",
+        "followup_work_share": "Follow-ups' share of standard hours",
+        "assessment_wait_days": "Wait for an assessment (days)",
+        "notifications": "Notifications",
+        "assessments": "Assessments",
+        "step_ups": "Steps up the staircase",
+        "step_downs": "Steps down the staircase",
+        "breakdowns": "Placement breakdowns",
+        "returns_home": "Returns home",
+        "caseworkers": "Caseworkers (FTE)",
+    },
+}
+# per-step KPIs (prefix + step name): the prefix's words, then the step's label
+STEP_KPI_LABELS: dict[str, dict[str, str]] = {
+    "da": {"cost_dkk__": "Udgift til trinnet (kr.)", "child_days__": "Barnedage på trinnet"},
+    "en": {"cost_dkk__": "Cost of the step (DKK)", "child_days__": "Child-days on the step"},
+}
+# the units of kpi_catalog (English there) in Danish
+UNITS_DA: dict[str, str] = {
+    "per 1,000 children 0-17": "pr. 1.000 børn 0-17 år",
+    "per 1,000 aged 0-22": "pr. 1.000 0-22-årige",
+    "children": "børn",
+    "DKK": "kr.",
+    "DKK (discounted to the horizon start)": "kr. (tilbagediskonteret til periodens start)",
+    "DKK per 0-22-year-old per year": "kr. pr. 0-22-årig pr. år",
+    "share": "andel",
+    "cases": "sager",
+    "cases per FTE": "sager pr. årsværk",
+    "days": "dage",
+    "notifications": "underretninger",
+    "assessments": "undersøgelser",
+    "moves": "skift",
+    "breakdowns": "sammenbrud",
+    "FTE": "årsværk",
+    "child-days": "barnedage",
+    "child-years": "barneår",
+    "FTE-years": "årsværk",
+    "": "",
+}
+# budget lines that are not steps of the staircase (sim.metrics.budget.TEAM_ITEMS)
+ITEM_LABELS: dict[str, dict[str, str]] = {
+    "da": {"caseworkers": "Sagsbehandlere", "assessments": "Undersøgelser",
+           "investment": "Investering", "other": "Øvrige udgifter (grundtrinnet)"},
+    "en": {"caseworkers": "Caseworkers", "assessments": "Assessments",
+           "investment": "Investment", "other": "Other cost (ground step)"},
+}
+
+# headings, sheet names and column names: key -> (Danish, English)
+TEXT: dict[str, tuple[str, str]] = {
+    # sheets (at most 31 characters)
+    "sheet_about": ("Om beregningen", "About"),
+    "sheet_business_case": ("Investeringsregnskab", "Business case"),
+    "sheet_budget": ("Budget pr. foranstaltning", "Budget by measure"),
+    "sheet_payback": ("Tilbagebetaling", "Payback"),
+    "sheet_headroom": ("Investeringsråderum", "Investment headroom"),
+    "sheet_kpis": ("Nøgletal", "Key figures"),
+    # columns
+    "scenario": ("Scenarie", "Scenario"),
+    "reference": ("Reference", "Reference"),
+    "year": ("År", "Year"),
+    "year_or_horizon": ("År (0 = hele perioden)", "Year (0 = whole horizon)"),
+    "period": ("Periode", "Period"),
+    "item": ("Post", "Item"),
+    "unit": ("Enhed", "Unit"),
+    "count": ("Antal", "Count"),
+    "entries": ("Tilgang", "In"),
+    "exits": ("Afgang", "Out"),
+    "unit_cost": ("Enhedspris", "Unit cost"),
+    "fixed_cost": ("Fast udgift", "Fixed cost"),
+    "cost": ("Udgift", "Cost"),
+    "ci_low": ("95 % nedre", "95 % low"),
+    "ci_high": ("95 % øvre", "95 % high"),
+    "mean": ("Middel", "Mean"),
+    "n": ("Replikationer", "Replications"),
+    "kpi": ("Nøgletal", "Key figure"),
+    "kpi_id": ("Nøgletal (id)", "KPI (id)"),
+    "investment": ("Investering", "Investment"),
+    "net": ("Netto", "Net"),
+    "cumulative": ("Akkumuleret", "Cumulative"),
+    "discounted": ("Tilbagediskonteret", "Discounted"),
+    "discounted_cumulative": ("Tilbagediskonteret, akkumuleret", "Discounted, cumulative"),
+    "change": ("Driftsændring", "Operating change"),
+    "difference": ("forskel", "difference"),
+    "cum_diff": ("Akkumuleret forskel", "Cumulative difference"),
+    "headroom": ("Investeringsråderum", "Investment headroom"),
+    "planned_investment": ("Planlagt investering", "Planned investment"),
+    "margin": ("Margen", "Margin"),
+    "paid_back_95": ("Tilbagebetalt ved udgangen af år (95 % sikkerhed)", "Paid back by year (95 % confidence)"),
+    "paid_back_mean": ("Tilbagebetalt ved udgangen af år (middel)", "Paid back by year (mean)"),
+    "paid_back_month": ("Tilbagebetalt ved udgangen af måned (middel)", "Paid back by the end of month (mean)"),
+    "paid_back_month_disc": ("Tilbagebetalt ved udgangen af måned, tilbagediskonteret (middel)",
+                             "Paid back by the end of month, discounted (mean)"),
+    "paid_back_when": ("Tilbagebetalingstid (middel)", "Payback time (mean)"),
+    "paid_back_when_disc": ("Tilbagebetalingstid, tilbagediskonteret (middel)", "Payback time, discounted (mean)"),
+    "cum_diff_end": ("Akkumuleret forskel ved periodens slut", "Cumulative difference at the horizon's end"),
+    "cum_diff_end_disc": ("Akkumuleret forskel ved periodens slut, tilbagediskonteret",
+                          "Cumulative difference at the horizon's end, discounted"),
+    "total": ("I alt", "Total"),
+    "whole_horizon": ("Hele perioden", "Whole horizon"),
+    "horizon": ("hele perioden", "horizon"),
+    "year_word": ("år", "year"),
+    "kr": ("kr.", "DKK"),
+    "prices": ("priser", "prices"),
+    "not_within": ("ikke inden for perioden", "not within the horizon"),
+    "no_comparison": ("Ingen scenarier at sammenligne med referencen (compare=[]).",
+                      "No scenarios to compare with the reference (compare=[])."),
+    "field": ("Emne", "Item"),
+    "value": ("Værdi", "Value"),
+}
+
+
+def t(key: str, language: str = "en") -> str:
+    """The text for ``key`` in ``language`` ('da' or 'en')."""
+    da, en = TEXT[key]
+    return da if language == "da" else en
+
+
+def kpi_label(kpi: str, language: str = "en", step_labels: dict[str, str] | None = None) -> str:
+    """A KPI's name for people; per-step KPIs (``cost_dkk__<step>``) name the step by ``step_labels``
+    (step -> label in the language), else by its id. Unknown KPIs keep their id."""
+    if kpi in KPI_LABELS[language]:
+        return KPI_LABELS[language][kpi]
+    for prefix, words in STEP_KPI_LABELS[language].items():
+        if kpi.startswith(prefix):
+            step = kpi[len(prefix):]
+            return f"{words}: {(step_labels or {}).get(step, step)}"
+    return kpi
+
+
+def unit_label(unit: str, language: str = "en") -> str:
+    """A unit of kpi_catalog (English) in ``language``."""
+    return UNITS_DA.get(unit, unit) if language == "da" else unit
+
+
+def _danish_separators(text: str) -> str:
+    """1,234.5 -> 1.234,5 (swap the English separators)."""
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def fmt_da(v: float | None, money: bool = False) -> str:
+    """A number in Danish: thousands point and decimal comma - 1.234, 45,6, 0,12, 1,2 mio.; with ``money``
+    the unit too: 1,2 mio. kr., 3,4 mia. kr., 12.345 kr. '-' for a missing number."""
+    if v is None or not math.isfinite(v):
+        return "-"
+    kr = " kr." if money else ""
+    a = abs(v)
+    if a >= 1e9:
+        return _danish_separators(f"{v / 1e9:,.1f}") + " mia." + kr
+    if a >= 1e6:
+        return _danish_separators(f"{v / 1e6:,.1f}") + " mio." + kr
+    if v == 0:
+        return "0" + kr
+    if a >= 1000 or money:
+        return _danish_separators(f"{v:,.0f}") + kr
+    if a >= 10:
+        return _danish_separators(f"{v:,.1f}")
+    return _danish_separators(f"{v:,.2f}")
+
+
+def months_text(month: int | None, language: str = "en") -> str:
+    """A horizon month (1 = the first) as years and months: 19 -> '1 år og 7 mdr.' / '1 year 7 months';
+    None -> not within the horizon."""
+    if month is None:
+        return t("not_within", language)
+    y, m = divmod(int(month), 12)
+    if language == "da":
+        parts = ([f"{y} år"] if y else []) + ([f"{m} md." if m == 1 else f"{m} mdr."] if m else [])
+        return " og ".join(parts)
+    parts = ([f"{y} year" + ("s" if y != 1 else "")] if y else []) + ([f"{m} month" + ("s" if m != 1 else "")] if m else [])
+    return " ".join(parts)
