@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sys
+import threading
 
 import duckdb
 import yaml
@@ -24,9 +26,10 @@ from .config import CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, ca
 from .config.compose import SCENARIO_GROUP
 from .publish import results_dir
 from .report.text import summary_text
-from .store import base_dir
+from .store import OutputDirError, base_dir, check_output_dir, rebuild_catalog
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
+       python -m sim catalog rebuild [output.dir=...]
 
 Runs the staircase simulation. By default the reference scenario (scenario=baseline) is compared
 with the scenarios in `compare` under common random numbers; compare=[] runs one scenario.
@@ -49,7 +52,18 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   --list-scenarios print the scenarios in scenarios/ and exit
 
 Results go to results/<run id>/ and the catalog results/results.duckdb; a sweep's summary
-across its jobs goes to results/sweeps/<sweep id>/.
+across its jobs goes to results/sweeps/<sweep id>/. output.dir is checked before anything runs.
+`catalog rebuild` recreates results.duckdb from the folders (see python -m sim catalog --help).
+"""
+
+CATALOG_USAGE = """usage: python -m sim catalog rebuild [output.dir=...]
+
+Recreates the catalog output.dir/results.duckdb (default results/) from the folders in output.dir:
+its tables are views over each run's run.json and Parquet files and over the analyses' folders.
+An unreadable file is moved aside as results.duckdb.corrupt-<time>, a catalog of an earlier version
+as results.duckdb.v1-<time> (its rows are first written into their folders); run folders of earlier
+versions are indexed from their config.yaml and overrides.txt; staging folders left by killed
+processes are removed. Nothing else in the folders is changed.
 """
 
 
@@ -93,10 +107,46 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
+# --- interrupts: Ctrl-C (SIGINT) and SIGTERM end a run with one line, exit 130 or 143; the atomic writes leave
+# nothing half-written, and what was stored before is named
+_KEPT: list = []          # the folders stored by this command so far
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (e.g. a scheduler cancelling the job), raised like Ctrl-C so that every clean-up runs."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sim``: parse the arguments, call the pipeline or an analysis, print; returns the exit code."""
+    """``python -m sim``: parse the arguments, call the pipeline or an analysis, print; returns the exit code.
+    Bad input is one line on stderr and exit 2; Ctrl-C ends it with one line and exit 130 (SIGTERM: 143)."""
+    _KEPT.clear()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    try:
+        return _main(argv)
+    except ConfigError as err:          # bad input found late (e.g. output.dir gone since the check): one line
+        return _input_error(err)
+    except KeyboardInterrupt as err:
+        what, code = ("terminated", 143) if isinstance(err, Terminated) else ("interrupted", 130)
+        kept = f"kept {', '.join(str(k) for k in _KEPT)}; nothing more was written" if _KEPT else "nothing was written"
+        print(f"{what}: {kept}", file=sys.stderr, flush=True)
+        return code
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+# --- end interrupts
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """What ``main`` does, without its handling of interrupts."""
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")       # figures are files here, never windows
+    if argv[:1] == ["catalog"]:
+        return _catalog(argv[1:])
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return 0
@@ -133,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
+    checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs
+    if checked:
+        return checked
     if calibrating:
         return _calibrate(jobs, plans)
     sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
@@ -211,6 +264,9 @@ def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
     try:
         arms = plan(overrides).arms
         ref = next(iter(arms.values()))
+        checked = _preflight([ref])                  # output.dir, before anything runs
+        if checked:
+            return checked
         print(header(ref, arms), flush=True)
         result = run(overrides, echo=_echo)
     except ConfigError as err:
@@ -224,6 +280,50 @@ def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
     return 0
 
 
+def _preflight(cfgs) -> int:
+    """Check every output.dir that will be written before anything is simulated (``check_output_dir``):
+    0 if all can be used, else 2 after a one-line error; a repaired catalog is noted in one line."""
+    for where in dict.fromkeys(c.output.dir for c in cfgs if c.output.write):
+        try:
+            check_output_dir(where, echo=_note)
+        except OutputDirError as err:
+            print(f"error: output.dir = {where!r}: {err}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _catalog(args: list[str]) -> int:
+    """``python -m sim catalog rebuild [output.dir=...]``: recreate results.duckdb from the folders."""
+    if any(a in ("-h", "--help") for a in args):
+        print(CATALOG_USAGE)
+        return 0
+    if args[:1] != ["rebuild"]:
+        print(f"error: python -m sim catalog takes 'rebuild' (got {' '.join(args) or 'nothing'}); "
+              f"see python -m sim catalog --help", file=sys.stderr)
+        return 2
+    try:
+        arms = plan(args[1:]).arms                    # the configured output.dir, with any overrides
+        where = next(iter(arms.values())).output.dir
+    except ConfigError as err:
+        return _input_error(err)
+    base = base_dir(where)
+    if not base.is_dir():
+        print(f"error: output.dir = {where!r}: no such folder ({base})", file=sys.stderr)
+        return 2
+    try:
+        print(rebuild_catalog(base))
+    except (OSError, duckdb.Error) as err:
+        print(f"error: output.dir = {where!r}: could not rebuild the catalog: {' '.join(str(err).split())}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _note(line: str) -> None:
+    """A one-line notice (e.g. a catalog rebuilt before a run) on stderr."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def _input_error(err: ConfigError) -> int:
     print(f"error: {err}", file=sys.stderr)
     return 2
@@ -232,9 +332,13 @@ def _input_error(err: ConfigError) -> int:
 def _stored(write, where: str):
     """What ``write()`` returns, or the exit code of a one-line error if results/ cannot be written."""
     try:
-        return write()
+        out = write()
     except (OSError, duckdb.Error) as err:
         return _store_error(where, err)
+    kept = getattr(out, "run_dir", out)          # a run's folder, or the folder an analysis wrote
+    if kept is not None:
+        _KEPT.append(kept)
+    return out
 
 
 def _store_error(where: str, err: Exception) -> int:

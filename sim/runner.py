@@ -6,20 +6,56 @@ the replications) and the report (whose tables ``Results`` offers as methods).
 Each task is (arm, replication). Its random streams depend only on (run.seed, replication),
 so the arms of a replication share their children and draws (common random numbers), and
 the result of a task does not depend on which worker runs it or in what order.
+
+Where the tasks run is ``run.backend``: ``local`` runs them in ``run.workers`` joblib processes on this
+machine; ``dask`` submits them to Dask distributed - the scheduler at ``run.dask_scheduler`` (e.g. a SLURM
+cluster started with dask-jobqueue), or, when that is null, a ``LocalCluster`` of ``run.workers`` processes
+with one thread each. Either way the outputs are sorted by (arm, replication) before they are collected, so
+the tables are identical for the same seed. The Dask client is made once per process and setting (an
+analysis calls :func:`execute` many times) and closed when the process ends; a local cluster's workers
+also end when this process is killed (distributed ends a worker whose parent's pipe closes).
 """
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import signal
+import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 
 import pandas as pd
 from joblib import Parallel, delayed
 
-from .config import Config, Plan
+from .config import Config, ConfigError, Plan
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
 from .metrics.stats import paired_differences, summarise
 from .model import Compiled, Model, compile_arm, compile_config, replication_streams
 from .report.format import format_summary
+
+
+def init_worker(parent: int, every: float = 1.0) -> None:
+    """Worker initializer: leave Ctrl-C to ``parent`` (the run's main process, which starts the workers and
+    stops them when it is interrupted), and end this worker within ``every`` seconds of the parent's end,
+    even when the parent is killed (SIGKILL) and cannot stop its workers itself.
+
+    A thread watches the worker's parent process id: when the parent dies, the worker is handed to another
+    process (init or a subreaper) and ``os.getppid()`` changes. (``prctl(PR_SET_PDEATHSIG)`` would be
+    immediate, but on Linux it fires when the *thread* that started the worker ends, and joblib may start
+    workers from threads that end before the run does; it does not exist elsewhere.)"""
+    if os.getppid() != parent:           # the main process died before this worker started
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # Ctrl-C reaches the whole process group
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @dataclass
@@ -81,37 +117,120 @@ class Results:
         return format_summary(self, period=period, kpis=kpis)
 
 
+# --- the Dask backend (run.backend=dask)
+CONNECT_SECONDS = 5          # a scheduler that does not answer within this is a one-line input error, not a hang
+_DASK: dict = {}             # the client of this process: {"key", "client", "cluster" (None for a scheduler)}
+# run in each worker of a local cluster as it starts. Ctrl-C reaches the whole process group, and is for the run's
+# main process, which ends the run with one line and closes the cluster (a worker would print a traceback); a worker
+# still busy when its scheduler closes logs failed heartbeats: noise (a task's own error reaches this process anyway)
+_WORKER_PRELOAD = ("import logging, signal  # sim.runner: a worker of a local cluster\n"
+                   "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                   "logging.getLogger('distributed').setLevel(logging.CRITICAL)\n")
+
+
+def dask_client(run):
+    """The ``distributed.Client`` for ``run`` (the config's run group): connected to ``run.dask_scheduler``, or
+    to a ``LocalCluster`` of ``run.workers`` processes with one thread each when that is null. One per process
+    and setting, reused by every :func:`execute` (a sensitivity analysis runs ~30), closed at exit
+    (:func:`close_dask`). An address that cannot be reached within CONNECT_SECONDS is a ConfigError."""
+    key = ("scheduler", run.dask_scheduler) if run.dask_scheduler else ("local", run.workers)
+    if _DASK.get("key") == key and _DASK["client"].status == "running":
+        return _DASK["client"]
+    close_dask()
+    from distributed import Client, LocalCluster           # heavy; only a run on Dask needs it
+    if not _DASK.get("atexit"):
+        atexit.register(close_dask)      # registered after distributed's own handlers, so it runs before them
+        _DASK["atexit"] = True
+    cluster = None
+    if run.dask_scheduler is None:
+        # no dashboard (no port to collide on a shared machine); the nanny's warnings (e.g. a busy worker
+        # killed when the run is interrupted) are not the user's business
+        cluster = LocalCluster(n_workers=run.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR, preload=[_WORKER_PRELOAD])
+        client = Client(cluster, set_as_default=False)
+    else:
+        try:
+            client = Client(run.dask_scheduler, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
+        except Exception as err:         # refused, timed out, a malformed address, or no Dask scheduler there
+            why = " ".join(str(err).split()) or type(err).__name__
+            if not isinstance(err, (OSError, ValueError)):
+                why = f"{type(err).__name__}: {why}"
+            raise ConfigError(f"run.dask_scheduler = {run.dask_scheduler!r}: cannot connect ({why}); allowed: "
+                              f"the address of a running Dask scheduler, e.g. tcp://host:8786, or null for a "
+                              f"local cluster") from None
+    _DASK.update(key=key, client=client, cluster=cluster)
+    return client
+
+
+def close_dask() -> None:
+    """Close this process's Dask client and, if it started one, its local cluster (whose workers end with it).
+    Runs at exit; safe to call at any time and more than once."""
+    client, cluster = _DASK.pop("client", None), _DASK.pop("cluster", None)
+    _DASK.pop("key", None)
+    for thing in (client, cluster):
+        if thing is not None:
+            try:
+                thing.close()
+            except Exception:            # already closed, or its scheduler gone: nothing left to release
+                pass
+
+
+def _on_dask(calls: list[tuple], client):
+    """Yield the ArmOutput of every call to run_replication, in the order they finish, computed on Dask.
+    Keys name the arm, replication and seed; a random tag keeps the tasks of different executes apart.
+    Whatever has not run when this stops (an error, Ctrl-C) is cancelled."""
+    from distributed import as_completed                   # heavy; only a run on Dask needs it
+    tag = uuid.uuid4().hex[:8]
+    futures = [client.submit(run_replication, *c, key=f"replication-{c[6]}-{c[5]}-seed{c[4]}-{tag}")
+               for c in calls]
+    try:
+        for fut in as_completed(futures, loop=client.loop):
+            yield fut.result()
+    finally:
+        client.cancel(futures)
+
+
+def _on_joblib(calls: list[tuple], run):
+    """Yield the ArmOutput of every call to run_replication: in up to run.workers joblib processes (no more
+    than there are tasks; they leave Ctrl-C to this process and end with it, even if it is killed), or here."""
+    if run.workers > 1 and len(calls) > 1:
+        return Parallel(n_jobs=min(run.workers, len(calls)), return_as="generator",
+                        initializer=init_worker, initargs=(os.getpid(),))(delayed(run_replication)(*c) for c in calls)
+    return (run_replication(*c) for c in calls)
+
+
 def execute(plan: Plan, progress: bool | None = None) -> Results:
-    """Run every (arm, replication) of the plan, in run.workers processes, and collect the tables."""
+    """Run every (arm, replication) of the plan on run.backend (run.workers local processes, or Dask) and
+    collect the tables, sorted by arm and replication whatever the order the tasks finished in."""
     ref_cfg: Config = plan.arms[plan.reference]
     run = ref_cfg.run
     warm = compile_config(plan.warmup)
     compiled = {name: compile_arm(plan.warmup, cfg) for name, cfg in plan.arms.items()}
-    tasks = [(name, rep) for rep in range(run.replications) for name in compiled]
+    calls = [(warm, compiled[name], run.warmup_years, run.horizon_years, run.seed, rep, name)
+             for rep in range(run.replications) for name in compiled]
     show = ref_cfg.output.progress if progress is None else progress
-    jobs = (delayed(run_replication)(warm, compiled[name], run.warmup_years, run.horizon_years, run.seed, rep, name)
-            for name, rep in tasks)
-    if run.workers > 1 and len(tasks) > 1:
-        gen = Parallel(n_jobs=run.workers, return_as="generator")(jobs)
-    else:
-        gen = (delayed_call[0](*delayed_call[1], **delayed_call[2]) for delayed_call in jobs)
-    outputs = []
+    # connect (or start the local cluster) before anything is shown: a scheduler out of reach is one line
+    gen = _on_dask(calls, dask_client(run)) if run.backend == "dask" else _on_joblib(calls, run)
     if show:
         from tqdm.auto import tqdm
-        gen = tqdm(gen, total=len(tasks), desc=f"{len(compiled)} scenario(s) x {run.replications} replication(s)",
+        gen = tqdm(gen, total=len(calls), desc=f"{len(compiled)} scenario(s) x {run.replications} replication(s)",
                    unit="run", leave=False)
-    for out in gen:
-        outputs.append(out)
+    outputs = list(gen)
     outputs.sort(key=lambda o: (list(compiled).index(o.arm), o.replication))
+    return _collect(plan, list(compiled), outputs)
+
+
+def _collect(plan: Plan, arms: list[str], outputs: list[ArmOutput]) -> Results:
+    """The Results of a run from its outputs, sorted by (arm, replication)."""
     kpis = pd.concat([o.kpis for o in outputs], ignore_index=True)
     ts = pd.concat([o.timeseries for o in outputs], ignore_index=True)
     ch = pd.concat([o.children for o in outputs], ignore_index=True)
     summary = summarise(kpis)
-    comparison = paired_differences(kpis, plan.reference) if len(compiled) > 1 else paired_differences(kpis.iloc[:0], plan.reference)
+    comparison = paired_differences(kpis, plan.reference) if len(arms) > 1 else paired_differences(kpis.iloc[:0], plan.reference)
     info = {
         "created": sum(o.created for o in outputs),
         "active_end": sum(o.active_end for o in outputs),
         "exited": sum(o.exited for o in outputs),
     }
-    return Results(reference=plan.reference, arms=list(compiled), kpis=kpis, timeseries=ts, children=ch,
+    return Results(reference=plan.reference, arms=arms, kpis=kpis, timeseries=ts, children=ch,
                    summary=summary, comparison=comparison, plan=plan, events=sum(o.events for o in outputs), info=info)

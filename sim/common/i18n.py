@@ -7,6 +7,7 @@ Every KPI of :mod:`sim.common.kpi_catalog` has a name in both languages (a test 
 from __future__ import annotations
 
 import math
+import re
 
 LANGUAGES = ("da", "en")
 
@@ -28,6 +29,8 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "followup_slip_days": "Forsinkelse af opfølgninger (dage)",
         "followup_work_share": "Opfølgningernes andel af normeret tid",
         "assessment_wait_days": "Ventetid på børnefaglig undersøgelse (dage)",
+        "assessment_overdue_share": "Andel undersøgelser over 4-månedersfristen",
+        "caseworker_utilisation": "Sagsbehandlernes udnyttelsesgrad",
         "notifications": "Underretninger",
         "assessments": "Børnefaglige undersøgelser",
         "step_ups": "Skridt op ad trappen",
@@ -35,6 +38,13 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "breakdowns": "Sammenbrud i anbringelser",
         "returns_home": "Hjemgivelser",
         "caseworkers": "Sagsbehandlere (årsværk)",
+        "need_days": "Dage med behov (barnedage)",
+        "need_days_weighted": "Behovsdage vægtet efter behovets sværhed",
+        "need_days_weighted_per_1000_0_17": "Vægtede behovsdage pr. 1.000 0-17-årige pr. år",
+        "unmet_need_days": "Dage med udækket behov",
+        "unmet_need_share": "Andel af behovsdagene med udækket behov",
+        "placement_moves": "Skift mellem anbringelsessteder",
+        "new_placements_mean_age": "Gennemsnitsalder ved ny anbringelse (år)",
     },
     "en": {
         "placed_per_1000_0_17": "Placed per 1,000 aged 0-17",
@@ -53,6 +63,8 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "followup_slip_days": "Follow-up delay (days)",
         "followup_work_share": "Follow-ups' share of standard hours",
         "assessment_wait_days": "Wait for an assessment (days)",
+        "assessment_overdue_share": "Assessments beyond the 4-month deadline (share)",
+        "caseworker_utilisation": "Caseworker utilisation",
         "notifications": "Notifications",
         "assessments": "Assessments",
         "step_ups": "Steps up the staircase",
@@ -60,12 +72,24 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "breakdowns": "Placement breakdowns",
         "returns_home": "Returns home",
         "caseworkers": "Caseworkers (FTE)",
+        "need_days": "Days with a need (child-days)",
+        "need_days_weighted": "Need-days weighted by severity",
+        "need_days_weighted_per_1000_0_17": "Weighted need-days per 1,000 aged 0-17 per year",
+        "unmet_need_days": "Days with an unmet need",
+        "unmet_need_share": "Share of need-days with an unmet need",
+        "placement_moves": "Moves between placements",
+        "new_placements_mean_age": "Mean age at a new placement (years)",
     },
 }
 # per-step KPIs (prefix + step name): the prefix's words, then the step's label
 STEP_KPI_LABELS: dict[str, dict[str, str]] = {
     "da": {"cost_dkk__": "Udgift til trinnet (kr.)", "child_days__": "Barnedage på trinnet"},
     "en": {"cost_dkk__": "Cost of the step (DKK)", "child_days__": "Child-days on the step"},
+}
+# per-age-group KPIs (prefix + age group name, kpi_catalog.AGE_GROUP_KPIS): the prefix's words, then the group
+AGE_GROUP_KPI_LABELS: dict[str, dict[str, str]] = {
+    "da": {"new_placements__": "Nye anbringelser", "placed_stock__": "Anbragte (gennemsnitlig bestand)"},
+    "en": {"new_placements__": "New placements", "placed_stock__": "Placed (time-averaged stock)"},
 }
 # the units of kpi_catalog (English there) in Danish
 UNITS_DA: dict[str, str] = {
@@ -85,6 +109,9 @@ UNITS_DA: dict[str, str] = {
     "breakdowns": "sammenbrud",
     "FTE": "årsværk",
     "child-days": "barnedage",
+    "weighted need-days": "vægtede behovsdage",
+    "weighted need-days per 1,000 children 0-17 per year": "vægtede behovsdage pr. 1.000 børn 0-17 år pr. år",
+    "years": "år",
     "child-years": "barneår",
     "FTE-years": "årsværk",
     "": "",
@@ -169,14 +196,27 @@ def t(key: str, language: str = "en") -> str:
 
 def kpi_label(kpi: str, language: str = "en", step_labels: dict[str, str] | None = None) -> str:
     """A KPI's name for people; per-step KPIs (``cost_dkk__<step>``) name the step by ``step_labels``
-    (step -> label in the language), else by its id. Unknown KPIs keep their id."""
+    (step -> label in the language), else by its id; per-age-group KPIs (``new_placements__<group>``) name the
+    group by age_group_label. Unknown KPIs keep their id."""
     if kpi in KPI_LABELS[language]:
         return KPI_LABELS[language][kpi]
     for prefix, words in STEP_KPI_LABELS[language].items():
         if kpi.startswith(prefix):
             step = kpi[len(prefix):]
             return f"{words}: {(step_labels or {}).get(step, step)}"
+    for prefix, words in AGE_GROUP_KPI_LABELS[language].items():
+        if kpi.startswith(prefix):
+            return f"{words}: {age_group_label(kpi[len(prefix):], language)}"
     return kpi
+
+
+def age_group_label(name: str, language: str = "en") -> str:
+    """An age group of need.age_groups for people: 'age_0_5' -> '0-5 år' / 'aged 0-5'; other names as they are."""
+    m = re.fullmatch(r"age_(\d+)_(\d+)", name)
+    if not m:
+        return name
+    ages = f"{m.group(1)}-{m.group(2)}"
+    return f"{ages} år" if language == "da" else f"aged {ages}"
 
 
 def unit_label(unit: str, language: str = "en") -> str:

@@ -24,6 +24,8 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "followup_slip_days": ("days", "pooled", "Mean days from a follow-up's due date to its start."),
     "followup_work_share": ("share", "pooled", "Mean share of its standard hours a follow-up got: 1 unless the team was heavily backlogged (casework.overload); a thinner follow-up catches a change of need only with that probability."),
     "assessment_wait_days": ("days", "pooled", "Mean days from notification to the start of the assessment (triage included)."),
+    "assessment_overdue_share": ("share", "pooled", "Assessments completed more than casework.assessment_deadline_days (4 months, Service Act s. 50(7)) after the notification."),
+    "caseworker_utilisation": ("share", "pooled", "Work done, in standard hours (assessments, follow-ups and reviews, after compression), / the team's standard productive hours; a team putting in extra effort (casework.overload.max_extra_effort) exceeds 1."),
     "notifications": ("notifications", "sum", "Detections by universal services (new cases and reviews of open cases)."),
     "assessments": ("assessments", "sum", "Child-professional assessments (s. 50) completed."),
     "step_ups": ("moves", "sum", "Moves of a child already on a measure to a higher step."),
@@ -31,10 +33,23 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "breakdowns": ("breakdowns", "sum", "Placement breakdowns."),
     "returns_home": ("moves", "sum", "Moves from a placement step to a non-placement step."),
     "caseworkers": ("FTE", "mean", "Caseworker team size."),
+    # outcomes for the children: the burden of need, its match with the step, the stability of placements
+    "need_days": ("child-days", "sum", "Days children (and young people in aftercare) lived with a need (a level above none)."),
+    "need_days_weighted": ("weighted need-days", "sum", "need_days, each day weighted by its level's need.outcome_weights (default mild 1, moderate 2, serious 4, severe 8 [assumption]): the burden of need, severity-weighted."),
+    "need_days_weighted_per_1000_0_17": ("weighted need-days per 1,000 children 0-17 per year", "mean", "need_days_weighted per 1,000 children aged 0-17 per year: comparable across municipalities; its denominator is the population, so it does not move with the scenario."),
+    "unmet_need_days": ("child-days", "sum", "Days with a need above the child's step: the step is below the lowest step any matching tier names for the level (its matching band) - before detection, during triage, assessment and decision, or on a lower step while waiting for a full one."),
+    "unmet_need_share": ("share", "pooled", "unmet_need_days / need_days."),
+    "placement_moves": ("moves", "sum", "Moves from one placement to another: to another placement step, or to a new family or place of the same type after a breakdown (so at least breakdowns)."),
+    "new_placements_mean_age": ("years", "pooled", "Mean age of the children at their new placements (new_placements)."),
 }
 STEP_KPIS = {
     "cost_dkk__": ("DKK", "sum", "Cost of the step (per-child and fixed)."),
     "child_days__": ("child-days", "sum", "Days children spent on the step."),
+}
+# per age group: prefix + a name of need.age_groups (its last group includes the young people of 18-22 in aftercare)
+AGE_GROUP_KPIS = {
+    "new_placements__": ("children", "sum", "New placements of children in the age group at the move (they add up to new_placements)."),
+    "placed_stock__": ("children", "mean", "Children and young people of the age group on placement steps, aftercare included (time-averaged stock; they add up to the placed stock of placed_per_1000_0_22)."),
 }
 
 # KPIs with a key figure in municipality.targets: KPI name -> target field
@@ -42,10 +57,11 @@ TARGET_KPIS = {
     "placed_per_1000_0_22": "placed_per_1000_0_22",
     "cost_per_child_0_22_dkk": "spending_per_child_0_22_dkk",
     "placement_cost_share": "placement_share_of_spending",
+    "caseworker_utilisation": "caseworker_utilisation",
 }
 
 # the KPIs a person reads first (printed tables, the report)
 HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "cost_total_dkk",
             "cost_total_discounted_dkk", "cost_per_child_0_22_dkk", "placement_cost_share", "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "followup_work_share", "assessment_wait_days", "step_ups", "step_downs",
-            "breakdowns", "returns_home"]
+            "breakdowns", "returns_home", "need_days_weighted", "unmet_need_share", "placement_moves"]

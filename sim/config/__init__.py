@@ -3,13 +3,14 @@
 Layer 1: imports only ``sim.common``. Everything a run needs is validated here, before anything runs.
 """
 from ..common.paths import CONF_DIR, ROOT, SCENARIO_DIR
-from .compose import compose_tree, register_scenarios, scenario_override, selected_scenario, validate
+from .compose import (check_overrides, compose_tree, register_scenarios, scenario_override, selected_scenario,
+                      validate)
 from .errors import ConfigError
 from .plan import BLENDED, WARMUP, Plan, blend, plan
 from .schema import (BASELINE, NOT_CALIBRATABLE, Config, available_scenarios, calibration_pairs,
                      calibration_target, config_value)
 
-__all__ = ["CONF_DIR", "ROOT", "SCENARIO_DIR", "compose_tree", "register_scenarios", "scenario_override",
-           "selected_scenario", "validate", "ConfigError", "BLENDED", "WARMUP", "Plan", "blend", "plan",
+__all__ = ["CONF_DIR", "ROOT", "SCENARIO_DIR", "check_overrides", "compose_tree", "register_scenarios",
+           "scenario_override", "selected_scenario", "validate", "ConfigError", "BLENDED", "WARMUP", "Plan", "blend", "plan",
            "BASELINE", "NOT_CALIBRATABLE", "Config", "available_scenarios", "calibration_pairs",
            "calibration_target", "config_value"]

@@ -1,35 +1,310 @@
 """Composition: Hydra's compose API on ``conf/`` with the user's overrides, into a validated Config.
 
-The ``scenario`` group is the top-level ``scenarios/`` folder, added to Hydra's search path.
+The ``scenario`` group is the top-level ``scenarios/`` folder, added to Hydra's search path. Every problem -
+a YAML file that does not parse or gives a key twice, an unknown option or key, a value out of range - is
+one line in a :class:`ConfigError`, never a traceback of Hydra's.
 """
 from __future__ import annotations
 
 import difflib
+import json
 import re
+from pathlib import Path
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
-from hydra.errors import HydraException
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import OmegaConf, open_dict
+from omegaconf._utils import get_yaml_loader
 from pydantic import ValidationError
 
-from ..common.paths import CONF_DIR, SCENARIO_DIR
+from ..common.paths import CONF_DIR, ROOT, SCENARIO_DIR
 from .errors import ConfigError
-from .schema import BASELINE, Config
+from .schema import BASELINE, Config, available_scenarios
 
 SCENARIO_GROUP = "scenario"      # the config group whose options are the files of scenarios/
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
-def _format_validation_error(err: ValidationError) -> str:
+
+# --------------------------------------------------------------------------- YAML files
+
+class StrictLoader(get_yaml_loader()):
+    """OmegaConf's YAML loader (the one Hydra reads conf/ with) that refuses a key given twice in a mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        """A mapping, unless one of its keys is given twice (the second would silently win)."""
+        first: dict = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != MERGE_TAG:
+                key = (key_node.tag, key_node.value)
+                if key in first:
+                    raise yaml.constructor.ConstructorError(
+                        f"first at line {first[key] + 1}", node.start_mark,
+                        f"found duplicate key {key_node.value!r}", key_node.start_mark)
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def shown_path(path) -> str:
+    """A file's path as the user knows it: relative to the checkout when inside it."""
+    p = Path(str(path))
+    try:
+        return str(p.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def yaml_problem(err: yaml.YAMLError, path=None) -> str:
+    """One line, ``<file>:<line>:<column>: <problem>``, for a YAML file that cannot be read."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    name = mark.name if mark is not None and mark.name and not str(mark.name).startswith("<") else path
+    where = shown_path(name) if name else "a YAML file"
+    if mark is not None:
+        where += f":{mark.line + 1}:{mark.column + 1}"
+    problem = getattr(err, "problem", None) or str(err)
+    context = getattr(err, "context", None)
+    if context and context != "while constructing a mapping":
+        problem += f" ({context})"
+    if problem.startswith("found duplicate key"):
+        problem += "; a key may be given only once in a mapping"
+    return " ".join(f"{where}: {problem}".split())
+
+
+_LOADED: dict[Path, tuple[tuple[int, int], object]] = {}      # path -> ((mtime, size), content)
+
+
+def load_yaml(path: Path):
+    """The content of a YAML file of the configuration; ConfigError (``<file>:<line>:<column>: <problem>``)
+    if it does not parse or gives a key twice. Read again only when the file has changed."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if path in _LOADED and _LOADED[path][0] == stamp:
+            return _LOADED[path][1]
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
+    except yaml.YAMLError as err:
+        raise ConfigError(yaml_problem(err, path)) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{shown_path(path)}: cannot be read ({' '.join(str(err).split())})") from None
+    _LOADED[path] = (stamp, data)
+    return data
+
+
+def scenario_node(path: Path):
+    """A scenario file as a config node, if it parses and describes itself under its own name in scenario_info
+    (a combined arm a+b then has the description of both); ConfigError otherwise."""
+    data = load_yaml(path)
+    data = {} if data is None else data
+    where = shown_path(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: a scenario is a mapping of keys, not a {type(data).__name__}")
+    info = data.get("scenario_info")
+    names = [str(k) for k in info] if isinstance(info, dict) else []
+    if not names:
+        raise ConfigError(f"{where}: scenario_info.{path.stem}: missing; a scenario describes itself (description, "
+                          f"sources, investment) under its file's name")
+    for name in names:
+        if name != path.stem:
+            raise ConfigError(f"{where}: scenario_info.{name}: not this file's name; allowed: scenario_info."
+                              f"{path.stem} only (a scenario describes itself under its file's name)")
+    return OmegaConf.create(data)
+
+
+# --------------------------------------------------------------------------- overrides
+
+def check_overrides(overrides, name: str = "overrides") -> list[str]:
+    """``overrides`` as a list if it is a list (or tuple) of 'key=value' strings; ConfigError otherwise."""
+    if isinstance(overrides, (list, tuple)):
+        bad = [o for o in overrides if not isinstance(o, str)]
+        if not bad:
+            return list(overrides)
+        raise ConfigError(f"{name} = {list(overrides)!r}: every entry must be a 'key=value' string; {bad[0]!r} is not")
+    example = [overrides] if isinstance(overrides, str) and "=" in overrides else ["run.seed=1"]
+    raise ConfigError(f"{name} = {overrides!r}: must be a list of 'key=value' strings, e.g. {json.dumps(example)}")
+
+
+def override_key(override: str) -> str:
+    """The key (or group) an override sets: ``run.seed`` for ``+run.seed=1``."""
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group (its YAML files), or [] if there is no such group."""
+    if group == SCENARIO_GROUP:
+        return available_scenarios()
+    d = CONF_DIR / group
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+# --------------------------------------------------------------------------- composing
+
+_BROKEN: dict[str, str] = {}      # scenario -> why its file is not an option (one line), as of the last compose
+
+
+def register_scenarios() -> None:
+    """Make the files of scenarios/ the options of the ``scenario`` config group, as of now.
+
+    Hydra's ConfigStore holds them (each a ``_global_`` overlay, as its ``# @package`` line says), so the
+    group needs no folder or link under conf/ and a checkout on any system has its scenarios. The group is
+    rebuilt at every call: a scenario file dropped in or edited since is seen. A file that does not parse,
+    gives a key twice or describes itself under another name is left out, and its problem is the error of
+    any configuration that selects it."""
+    cs = ConfigStore.instance()
+    cs.repo.pop(SCENARIO_GROUP, None)
+    _BROKEN.clear()
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        try:
+            node = scenario_node(path)
+        except ConfigError as err:
+            _BROKEN[path.stem] = str(err)
+            continue
+        cs.store(group=SCENARIO_GROUP, name=path.stem, node=node, package="_global_")
+
+
+def _compose(overrides: list[str]) -> dict:
+    """Hydra's composition as a plain dict, after reading every file of conf/ it used with StrictLoader (the
+    scenario files are read so by register_scenarios)."""
+    register_scenarios()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=overrides, return_hydra_config=True)
+    choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
+    load_yaml(CONF_DIR / "config.yaml")
+    for group, option in choices.items():
+        if isinstance(option, str) and not group.startswith("hydra") and group != SCENARIO_GROUP:
+            load_yaml(CONF_DIR / group / f"{option}.yaml")
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
+    """Compose conf/ (and the scenario group from scenarios/) with Hydra overrides into a plain, resolved dict;
+    ConfigError (one line) for any problem, a file of conf/ or scenarios/ that cannot be read included."""
+    overrides = check_overrides(overrides)
+    try:
+        return _compose(overrides)
+    except ConfigError:
+        raise
+    except yaml.YAMLError as err:                 # a file of conf/ that Hydra could not read
+        raise ConfigError(_file_problem(err)) from None
+    except Exception as err:                      # Hydra's and OmegaConf's errors, and whatever they let through
+        raise ConfigError(_compose_problem(err, overrides)) from None
+
+
+def _file_problem(err: yaml.YAMLError) -> str:
+    """One line for a file of conf/ that Hydra could not read: as load_yaml words it (the file read again),
+    or from Hydra's error itself."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    path = Path(str(mark.name)) if mark is not None and mark.name else None
+    if path is not None and path.is_file():
+        try:
+            load_yaml(path)
+        except ConfigError as mine:
+            return str(mine)
+    return yaml_problem(err)
+
+
+def _compose_problem(err: Exception, overrides: list[str]) -> str:
+    """One line for an error of Hydra or OmegaConf: the key or option it is about, and what is allowed."""
+    text = str(err).strip() or type(err).__name__
+    m = re.match(r"Could not override '([^']+)'", text)
+    if m:
+        key = m.group(1)
+        value = next((o.split("=", 1)[1] for o in overrides if "=" in o and override_key(o) == key), None)
+        return (f"{key} = {value!r}: unknown key (unknown keys are not allowed)"
+                f"{suggest(key, _tree_without(key, overrides))}")
+    m = re.search(r"Could not (?:find|load) '([^']+)'", text)
+    if m:
+        return _missing_option(m.group(1), text)
+    lines = text.splitlines()
+    first = lines[0]
+    if first.startswith("Error parsing override"):
+        first += "; an override is key=value, +key=value to add a key or ~key to remove one"
+    full_key = next((ln.split(":", 1)[1].strip() for ln in lines[1:] if ln.strip().startswith("full_key:")), "")
+    if not full_key and not any(override_key(o) in first for o in overrides):
+        full_key = _culprit(overrides, first)
+    return " ".join((f"{full_key}: {first}" if full_key else first).split())
+
+
+def _culprit(overrides: list[str], first: str) -> str:
+    """The override that alone fails with the message ``first`` ('' if none does): the key of a problem
+    Hydra reports without naming it."""
+    for o in overrides:
+        try:
+            _compose([o])
+        except Exception as err:       # noqa: BLE001 - looking for the one that fails the same way
+            if str(err).strip().splitlines()[:1] == [first]:
+                return o
+    return ""
+
+
+def _missing_option(target: str, text: str) -> str:
+    """An option of a config group that does not exist (or whose file cannot be used)."""
+    group, _, option = target.rpartition("/")
+    if group == SCENARIO_GROUP and option in _BROKEN:
+        return _BROKEN[option]
+    inside = re.match(r"In '([^']+)'", text)
+    named = f" (named in the defaults of {inside.group(1)})" if inside and inside.group(1) != "config" else ""
+    if not group:
+        return f"{target!r}: no such configuration{named}"
+    return f"{group} = {option!r}: unknown option{named}; available: {', '.join(group_options(group))}"
+
+
+def _tree_without(key: str, overrides: list[str]) -> dict:
+    """The tree to look for a misspelled key's intended name in: the overrides without it, or the defaults."""
+    for attempt in ([o for o in overrides if override_key(o) != key], []):
+        try:
+            return _compose(attempt)
+        except Exception:     # noqa: BLE001 - only a suggestion; the error itself is reported anyway
+            continue
+    return {}
+
+
+def suggest(key: str, tree: dict) -> str:
+    """'; did you mean <key>?' for a misspelled dotted key: the closest name beside it in ``tree`` (a sibling,
+    with the rest of the path), or the names there are when none is close."""
+    parts = key.split(".")
+    node, i = tree, 0
+    while i < len(parts) - 1:
+        if isinstance(node, dict) and parts[i] in node:
+            node = node[parts[i]]
+        elif isinstance(node, list) and parts[i].isdigit() and int(parts[i]) < len(node):
+            node = node[int(parts[i])]
+        else:
+            break
+        i += 1
+    parent = ".".join(parts[:i])
+    if not isinstance(node, dict):
+        return f"; {parent} is a single value, not a group of keys" if parent else ""
+    names = [str(k) for k in node if str(k) != parts[i]]
+    close = difflib.get_close_matches(parts[i], names, n=1, cutoff=0.6)
+    prefix = parent + "." if parent else ""
+    if close:
+        return "; did you mean " + ".".join([prefix + close[0]] + parts[i + 1:]) + "?"
+    if not names:
+        return ""
+    more = ", ..." if len(names) > 15 else ""
+    return f"; the keys under {parent or 'the top level'} are {', '.join(names[:15])}{more}"
+
+
+# --------------------------------------------------------------------------- validating
+
+def _format_validation_error(err: ValidationError, tree: dict | None = None) -> str:
     lines = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"])
-        if isinstance(e.get("ctx", {}).get("error"), ConfigError):
-            lines.append(str(e["ctx"]["error"]))
-            continue
+        loc = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in e["loc"]).lstrip(".")
+        ctx = e.get("ctx", {})
         value = e.get("input")
-        if e["type"] == "extra_forbidden":
-            lines.append(f"{loc} = {value!r}: unknown key (check the spelling; unknown keys are not allowed)")
+        if isinstance(ctx.get("error"), ConfigError):
+            lines.append(str(ctx["error"]))
+        elif e["type"] == "bool_for_number":
+            lines.append(f"{loc}{ctx['where']} = {ctx['flag']}: allowed: a number; true and false are not numbers")
+        elif e["type"] == "finite_number":
+            lines.append(f"{loc} = {value!r}: allowed: a finite number (not inf or nan; a setting that may be "
+                         f"unbounded takes null)")
+        elif e["type"] == "extra_forbidden":
+            dotted = ".".join(str(x) for x in e["loc"])
+            lines.append(f"{loc} = {value!r}: unknown key (unknown keys are not allowed){suggest(dotted, tree or {})}")
         elif e["type"] == "missing":
             lines.append(f"{loc}: missing; this key is required")
         else:
@@ -45,59 +320,7 @@ def validate(tree: dict) -> Config:
     try:
         return Config.model_validate(tree)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(err)) from None
-
-
-def register_scenarios() -> None:
-    """Make the files of scenarios/ the options of the ``scenario`` config group, as of now.
-
-    Hydra's ConfigStore holds them (each a ``_global_`` overlay, as its ``# @package`` line says), so the
-    group needs no folder or link under conf/ and a checkout on any system has its scenarios. The group is
-    rebuilt at every call: a scenario file dropped in or edited since is seen."""
-    cs = ConfigStore.instance()
-    cs.repo.pop(SCENARIO_GROUP, None)
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
-        cs.store(group=SCENARIO_GROUP, name=path.stem, node=OmegaConf.load(path), package="_global_")
-
-
-def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
-    """Compose conf/ (and the scenario group from scenarios/) with Hydra overrides into a plain, resolved dict."""
-    try:
-        register_scenarios()
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=list(overrides))
-        return OmegaConf.to_container(cfg, resolve=True)
-    except (HydraException, OmegaConfBaseException) as err:
-        text = str(err).strip()
-        m = re.match(r"Could not override '([^']+)'", text)
-        if m:
-            key = m.group(1)
-            value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0].lstrip("+~") == key), None)
-            raise ConfigError(f"{key} = {value!r}: unknown key (unknown keys are not allowed){_suggest(key)}") from None
-        first = " ".join(text.split("\n")[:3]).replace("\t", " ")
-        if "Could not find" in first:
-            first = str(err).strip().split("\n")[0] + "; available: " + ", ".join(
-                ln.strip() for ln in str(err).split("\n")[2:] if ln.startswith("\t") and "/" not in ln and "provider" not in ln)
-        raise ConfigError(f"overrides {list(overrides)}: {first}") from None
-
-
-def _suggest(key: str) -> str:
-    """'; did you mean ...' from the keys of the default configuration."""
-    try:
-        tree = compose_tree([])
-    except ConfigError:
-        return ""
-    flat: list[str] = []
-
-    def walk(d, prefix=""):
-        for k, v in d.items():
-            flat.append(prefix + k)
-            if isinstance(v, dict):
-                walk(v, prefix + k + ".")
-
-    walk(tree)
-    close = difflib.get_close_matches(key, flat, n=1)
-    return f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(_format_validation_error(err, tree)) from None
 
 
 def scenario_override(arm: str) -> str:
@@ -120,5 +343,3 @@ def selected_scenario(overrides) -> str:
                 return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())
             return v
     return BASELINE
-
-

@@ -1,9 +1,11 @@
 """The plan of a run: the validated configuration of the warm-up and of every compared arm."""
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, ConfigDict
 
-from .compose import compose_tree, scenario_override, selected_scenario, strip_scenario, validate
+from .compose import check_overrides, compose_tree, scenario_override, selected_scenario, strip_scenario, validate
 from .errors import ConfigError
 from .schema import BASELINE, Config
 
@@ -47,14 +49,40 @@ class Plan(BaseModel):
 
 WARMUP = "(warm-up)"
 
+# The tables of a run (KPIs, monthly series, the per-child ledger) stay in memory until it is stored: about
+# 0.25 MB per arm, replication and horizon year for the average municipality, twice that while they are
+# gathered. A run whose estimate exceeds half of this machine's memory is refused before it starts.
+MB_PER_ARM_REPLICATION_YEAR = 0.5
+FALLBACK_MEMORY_GB = 16.0         # when the machine's memory cannot be read
+
+
+def memory_gb() -> float:
+    """This machine's memory in GB (FALLBACK_MEMORY_GB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (AttributeError, ValueError, OSError):
+        return FALLBACK_MEMORY_GB
+
+
+def check_memory(arms: int, replications: int, horizon_years: int) -> None:
+    """ConfigError if the tables of ``arms`` x ``replications`` runs would not fit in half of the memory."""
+    need = arms * replications * horizon_years * MB_PER_ARM_REPLICATION_YEAR / 1000
+    have = memory_gb() / 2
+    if need > have:
+        raise ConfigError(f"run.replications = {replications}: {arms} arm(s) x {replications} replications x "
+                          f"{horizon_years} years would hold about {need:,.0f} GB of tables in memory; allowed: at most "
+                          f"half of this machine's memory ({have:,.0f} GB) - use fewer replications or arms in compare")
+
 
 def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, list[str]] | None = None) -> Plan:
     """Compose and validate the reference arm, every compared arm and the warm-up config.
 
     ``arm_overrides`` adds overrides for single arms (by arm name, or WARMUP for the warm-up), applied
     after ``overrides``; the sensitivity analysis uses it to scale a parameter a scenario sets itself."""
-    overrides = list(overrides)
-    extra = arm_overrides or {}
+    overrides = check_overrides(overrides)
+    if arm_overrides is not None and not isinstance(arm_overrides, dict):
+        raise ConfigError(f"arm_overrides = {arm_overrides!r}: must be a mapping of arm name to a list of overrides")
+    extra = {arm: check_overrides(ov, f"arm_overrides[{arm!r}]") for arm, ov in (arm_overrides or {}).items()}
     reference = selected_scenario(overrides)
     tree = compose_tree(overrides + extra.get(reference, []))
     ref_cfg = validate(tree)
@@ -75,4 +103,5 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
             raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
         if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
             raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")
+    check_memory(len(arms), ref_cfg.run.replications, ref_cfg.run.horizon_years)
     return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree)

@@ -7,9 +7,12 @@ one line (key, value, what is allowed) in a :class:`ConfigError`.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Optional
+import os
+import types
+from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ..common.kpi_catalog import KPI_DEFS, TARGET_KPIS
 from ..common.paths import SCENARIO_DIR
@@ -25,14 +28,101 @@ def available_scenarios() -> list[str]:
 
 
 
+def bool_for_number(value: Any, annotation: Any) -> tuple[str, bool] | None:
+    """Where ``value`` holds true or false in a place where ``annotation`` wants a number, and which: where is
+    '' for the value itself, '.key' or '[i]' (and deeper) inside a mapping or list; None if nowhere.
+    (pydantic would read true as 1.)"""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return bool_for_number(value, args[0])
+    if origin in (Union, types.UnionType):
+        if isinstance(value, bool) and bool in args:
+            return None
+        found = (bool_for_number(value, a) for a in args if a is not type(None))
+        return next((w for w in found if w is not None), None)
+    if isinstance(value, bool):
+        return ("", value) if annotation in (int, float) else None
+    inner: list = []
+    if origin is dict and isinstance(value, dict):
+        inner = [(f".{k}", v, args[1]) for k, v in value.items()]
+    elif origin in (list, tuple) and isinstance(value, (list, tuple)):
+        inner = [(f"[{i}]", v, args[0] if origin is list or args[-1] is Ellipsis else
+                  (args[i] if i < len(args) else Any)) for i, v in enumerate(value)]
+    for where, v, item in inner:
+        found = bool_for_number(v, item)
+        if found is not None:
+            return where + found[0], found[1]
+    return None
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """The base of every group: unknown keys refused, numbers finite (no inf or nan; an unbounded setting
+    is null where its key allows it) and never true or false."""
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, (bool, dict, list, tuple)):        # most values: nothing to look into
+            return value
+        found = bool_for_number(value, cls.__pydantic_fields__[info.field_name].annotation)
+        if found is not None:
+            raise PydanticCustomError("bool_for_number", "a number is meant here, not true or false",
+                                      {"where": found[0], "flag": str(found[1]).lower()})
+        return value
 
 
 BASELINE = "baseline"      # the scenario of current practice (the warm-up and the default reference arm)
 
 NonNeg = Field(ge=0)
 Prob = Field(ge=0, le=1)
+
+# Bounds that keep a run finite. A follow-up or a course shorter than a day, or a rate above one event a day
+# per child, would make the simulation take practically for ever without describing any practice.
+MIN_INTERVAL_DAYS = 1
+MAX_RATE_PER_YEAR = 365
+RATE_WHY = "once a day per child; a higher rate would make the run take practically for ever"
+# Bounds on the size of the experiment (see conf/run/default.yaml). A run inside them can still be long;
+# they stop a slip of the keyboard (an extra 0, years for months) from hanging a machine or exhausting
+# its memory, and say so before anything runs.
+MAX_REPLICATIONS = 10_000
+MAX_HORIZON_YEARS = 50
+MAX_WARMUP_YEARS = 100
+WORKERS_PER_CPU = 4
+MAX_SEED = 2**63 - 1
+
+
+def max_workers() -> int:
+    """The most worker processes a run may ask for: WORKERS_PER_CPU per CPU this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:           # not on Linux
+        cpus = os.cpu_count() or 1
+    return WORKERS_PER_CPU * cpus
+
+
+def size_bounds() -> list[tuple[str, float, str]]:
+    """(key, most allowed, why) for every setting that makes a run larger; ``*`` stands for every name."""
+    reps = ("the intervals narrow only with the square root of the replications, and every replication "
+            "of every arm keeps its tables in memory")
+    return [
+        ("run.replications", MAX_REPLICATIONS, reps),
+        ("run.horizon_years", MAX_HORIZON_YEARS, "far beyond any budget's payback window of 2-4 years"),
+        ("run.warmup_years", MAX_WARMUP_YEARS, "after 23 years every child present at the start has left the "
+                                               "system; a longer warm-up only takes time"),
+        ("run.workers", max_workers(), f"{WORKERS_PER_CPU} worker processes per CPU of this machine; more only "
+                                       f"take memory"),
+        ("run.seed", MAX_SEED, "the catalog stores it as a 64-bit integer"),
+        ("implementation.ramp_months", MAX_HORIZON_YEARS * MONTHS_PER_YEAR,
+         f"{MAX_HORIZON_YEARS} years, the longest horizon; every month of a ramp is a configuration of its own"),
+        ("municipality.population", 6_000_000, "the population of Denmark"),
+        ("sensitivity.replications", MAX_REPLICATIONS, reps),
+        ("uncertainty.replications", MAX_REPLICATIONS, reps),
+        ("uncertainty.samples", 10_000, "every parameter set is a whole run of every arm"),
+        ("calibration.max_evaluations", 1_000, "every evaluation is a whole run"),
+        ("staircase.steps.*.breakdown_rate_per_year", MAX_RATE_PER_YEAR, RATE_WHY),
+        ("casework.aftercare.exit_rate_per_year", MAX_RATE_PER_YEAR, RATE_WHY),
+    ]
 
 
 class Targets(_Strict):
@@ -41,6 +131,7 @@ class Targets(_Strict):
     placed_per_1000_0_22: float = Field(ge=0)
     spending_per_child_0_22_dkk: float = Field(ge=0)
     placement_share_of_spending: float = Field(ge=0, le=1)
+    caseworker_utilisation: float = Field(gt=0, le=2)      # work done / standard hours (a team working harder: > 1)
 
 
 class Municipality(_Strict):
@@ -54,10 +145,27 @@ class Municipality(_Strict):
     population_growth_per_year: float = Field(ge=-0.2, le=0.2)
     targets: Targets
 
+    @model_validator(mode="after")
+    def _within_population(self):
+        if self.children_0_17 + self.young_18_22 > self.population:
+            raise ConfigError(f"municipality.children_0_17 = {self.children_0_17}: children 0-17 and young people 18-22 "
+                              f"({self.young_18_22}) cannot outnumber the population ({self.population}); allowed: "
+                              f"children_0_17 + young_18_22 <= population")
+        return self
+
+
+PER_1000 = 1000      # children per thousand: sizes given per 1,000 children aged 0-17 (a unit, not a parameter)
+
+
+def per_1000_children(value: float, children_0_17: int) -> float:
+    """A size given per 1,000 children aged 0-17, for a municipality with ``children_0_17`` of them."""
+    return value * children_0_17 / PER_1000
+
 
 class Step(_Strict):
     """staircase.steps.<name>: one step of the staircase - order, labels, placement or not, cost (DKK per
-    child-year and fixed per year), capacity, age range (years), effect on need, course length, follow-ups."""
+    child-year and fixed per year, absolute and per 1,000 children 0-17), capacity (absolute or per 1,000
+    children 0-17), age range (years), effect on need, course length, follow-ups."""
     order: int = Field(ge=0)
     label_da: str
     label_en: str
@@ -65,7 +173,12 @@ class Step(_Strict):
     requires_case: bool
     cost_per_year_dkk: float = Field(ge=0)
     fixed_cost_per_year_dkk: float = Field(ge=0)
+    # DKK per year per 1,000 children aged 0-17, added to fixed_cost_per_year_dkk (a unit's staff that scales
+    # with the municipality)
+    fixed_cost_per_year_dkk_per_1000_children: float = Field(default=0.0, ge=0)
     capacity: Optional[int] = Field(default=None, ge=0)
+    # places per 1,000 children aged 0-17 instead of capacity (at most one of them; both None = unlimited)
+    capacity_per_1000_children: Optional[float] = Field(default=None, ge=0, le=PER_1000)
     min_age: float = Field(ge=0)
     max_age: float = Field(gt=0)
     recovery_multiplier: float = Field(ge=0)
@@ -74,13 +187,14 @@ class Step(_Strict):
     max_duration_days: Optional[tuple[float, float]] = None
     max_duration_ages: Optional[tuple[float, float]] = None     # [from, to) years; None = every age
     on_max_duration: Literal["rematch", "step_down", "end"]
-    followup_interval_days: Optional[float] = Field(default=None, gt=0)
+    followup_interval_days: Optional[float] = Field(default=None, ge=MIN_INTERVAL_DAYS)
 
     @field_validator("max_duration_days")
     @classmethod
     def _duration(cls, v):
-        if v is not None and not (0 < v[0] <= v[1]):
-            raise ValueError("must be [min, max] days with 0 < min <= max")
+        if v is not None and not (MIN_INTERVAL_DAYS <= v[0] <= v[1]):
+            raise ValueError(f"must be [min, max] days with {MIN_INTERVAL_DAYS} <= min <= max (a course of under a "
+                             f"day would end and start again without end)")
         return v
 
     @field_validator("max_duration_ages")
@@ -96,6 +210,22 @@ class Step(_Strict):
             raise ValueError(f"max_age ({self.max_age}) must exceed min_age ({self.min_age})")
         return self
 
+    def places(self, children_0_17: int) -> Optional[int]:
+        """Children at a time in a municipality with ``children_0_17`` children: capacity, or
+        capacity_per_1000_children x children / 1,000 rounded to whole places (at least 1 when it is above 0);
+        None = unlimited."""
+        if self.capacity is not None or self.capacity_per_1000_children is None:
+            return self.capacity
+        if self.capacity_per_1000_children == 0:
+            return 0
+        return max(1, round(per_1000_children(self.capacity_per_1000_children, children_0_17)))
+
+    def fixed_cost_per_year(self, children_0_17: int) -> float:
+        """DKK per year in a municipality with ``children_0_17`` children: fixed_cost_per_year_dkk plus
+        fixed_cost_per_year_dkk_per_1000_children x children / 1,000."""
+        return self.fixed_cost_per_year_dkk + per_1000_children(self.fixed_cost_per_year_dkk_per_1000_children,
+                                                                children_0_17)
+
 
 class Mismatch(_Strict):
     """staircase.mismatch: the share of a step's effect kept when the step is below the need, or more
@@ -109,6 +239,25 @@ class Staircase(_Strict):
     rule from need level to step (weights, tilt, age factors), what happens when a step is full, mismatch."""
     ground_step: str
     steps: dict[str, Step]
+
+    @field_validator("steps")
+    @classmethod
+    def _at_least_one_step(cls, steps: dict) -> dict:
+        if len(steps) < 2:
+            shown = "{}" if not steps else "{" + ", ".join(f"{k}: ..." for k in steps) + "}"
+            raise ConfigError(f"staircase.steps = {shown}: needs at least one step besides the ground step")
+        return steps
+
+    @field_validator("steps")
+    @classmethod
+    def _one_capacity_per_step(cls, steps: dict) -> dict:
+        for name, st in steps.items():
+            if st.capacity is not None and st.capacity_per_1000_children is not None:
+                key = f"staircase.steps.{name}"
+                raise ConfigError(f"{key}.capacity = {st.capacity} and {key}.capacity_per_1000_children = "
+                                  f"{st.capacity_per_1000_children}: give one of them and set the other to null "
+                                  f"(places at a time, absolute or per 1,000 children aged 0-17)")
+        return steps
     matching: dict[str, dict[str, dict[str, float]]]
     # log-odds per staircase step within a tier (see conf/staircase); beyond +-10 (odds x22,000 a step) the
     # choice is all one step already
@@ -127,9 +276,10 @@ class AgeRates(_Strict):
 
 class Need(_Strict):
     """need: the child's need - ordered levels, age groups (years), onset, escalation and recovery rates
-    (per child-year), level at onset, breakdown escalation and the prevalence when the warm-up starts."""
+    (per child-year), level at onset, breakdown escalation, the prevalence when the warm-up starts, and the
+    weight of a day with a need at each level in the outcome KPIs."""
     levels: list[str] = Field(min_length=2)
-    age_groups: dict[str, tuple[float, float]]
+    age_groups: dict[str, tuple[float, float]] = Field(min_length=1)
     onset_rate_per_year: dict[str, float]
     onset_scale: float = Field(ge=0)
     onset_level_probs: dict[str, float]
@@ -138,6 +288,12 @@ class Need(_Strict):
     age_multipliers: dict[str, AgeRates]
     breakdown_escalation_prob: float = Prob
     initial_prevalence: dict[str, float]
+    outcome_weights: dict[str, Annotated[float, Field(ge=0)]]    # weight of a need-day by level (outcome KPIs only)
+
+    @model_validator(mode="after")
+    def _outcome_weights(self):
+        _check_keys("need.outcome_weights", self.outcome_weights, list(self.levels[1:]))
+        return self
 
 
 class Detection(_Strict):
@@ -166,12 +322,23 @@ class TaskPriority(_Strict):
     """Order in which waiting tasks get a free caseworker: lower first; equal = first come, first served."""
     assessment: int = Field(ge=0)
     review: int = Field(ge=0)
-    followup: int = Field(ge=0)
+    followup_at_risk: int = Field(ge=0)     # follow-ups of cases at risk (casework.triage)
+    followup: int = Field(ge=0)             # follow-ups of stable cases
+
+
+class Triage(_Strict):
+    """casework.triage: which follow-ups go first when the team cannot do all on time - cases at risk (a
+    placement, a need level in risk_levels, or a measure younger than new_measure_days); stable cases wait."""
+    risk_levels: list[str]
+    new_measure_days: float = Field(ge=0)
 
 
 class Overload(_Strict):
-    """Work compression under load: with a heavy backlog, follow-ups and reviews get less than their
-    nominal hours (assessments keep theirs)."""
+    """casework.overload: how a loaded team copes - extra effort (up to max_extra_effort more hours, reached at
+    backlog_per_caseworker_full_effort waiting tasks per caseworker) for every task, then work compression: with
+    a heavy backlog, follow-ups and reviews get less than their nominal hours (assessments keep theirs)."""
+    max_extra_effort: float = Field(ge=0, le=1)
+    backlog_per_caseworker_full_effort: float = Field(gt=0)
     min_work_share: float = Field(gt=0, le=1)
     backlog_per_caseworker_start: float = Field(ge=0)
     backlog_per_caseworker_at_min: float = Field(gt=0)
@@ -199,20 +366,36 @@ class Casework(_Strict):
     (days), task priority, overload, staffing and aftercare."""
     caseworkers: int = Field(ge=0)
     hire_caseworkers: int
+    # FTE added as a share of caseworkers (0.28 = +28 %), rounded to whole FTE; instead of hire_caseworkers
+    hire_caseworkers_share: float = Field(default=0.0, ge=-1)
     productive_hours_per_year: float = Field(gt=0)
     assessment_hours: float = Field(ge=0)
     followup_hours: float = Field(ge=0)
     case_hours_per_month: float = Field(ge=0)
-    followup_interval_days: float = Field(gt=0)
-    placement_first_year_interval_days: Optional[float] = Field(default=None, gt=0)
+    followup_interval_days: float = Field(ge=MIN_INTERVAL_DAYS)
+    placement_first_year_interval_days: Optional[float] = Field(default=None, ge=MIN_INTERVAL_DAYS)
     on_time_grace_days: float = Field(ge=0)
     decision_delay_days: float = Field(ge=0)
     close_followup_days: float = Field(gt=0)
     unfollowed_breakdown_multiplier: float = Field(ge=0)
+    assessment_deadline_days: float = Field(gt=0)
     task_priority: TaskPriority
+    triage: Triage
     overload: Overload
     staffing: Staffing
     aftercare: Aftercare
+
+    @model_validator(mode="after")
+    def _one_way_to_hire(self):
+        if self.hire_caseworkers != 0 and self.hire_caseworkers_share != 0:
+            raise ConfigError(f"casework.hire_caseworkers = {self.hire_caseworkers} and casework.hire_caseworkers_share = "
+                              f"{self.hire_caseworkers_share}: give one of them and set the other to 0 (FTE added, "
+                              f"absolute or as a share of casework.caseworkers)")
+        return self
+
+    def hired(self) -> int:
+        """FTE added to the team: hire_caseworkers, or hire_caseworkers_share x caseworkers rounded to whole FTE."""
+        return self.hire_caseworkers + round(self.hire_caseworkers_share * self.caseworkers)
 
 
 class Costs(_Strict):
@@ -222,6 +405,22 @@ class Costs(_Strict):
     caseworker_cost_per_year_dkk: float = Field(ge=0)
     assessment_cost_dkk: float = Field(ge=0)
     discount_rate_per_year: float = Field(ge=0, le=1)
+    # --- prices of a later year (report/excel): price and wage index by year, and the year to report in
+    price_index: dict[int, float] = Field(default_factory=dict)     # year -> index (price_year = 100)
+    report_year: Optional[int] = None       # None = price_year (no conversion)
+
+    @model_validator(mode="after")
+    def _report_year(self):
+        if self.report_year is not None and self.report_year != self.price_year:
+            missing = [y for y in (self.price_year, self.report_year) if y not in self.price_index]
+            if missing:
+                raise ConfigError(f"costs.report_year = {self.report_year}: costs.price_index has no value for "
+                                  f"{', '.join(map(str, missing))} (years: {sorted(self.price_index)})")
+        bad = {y: v for y, v in self.price_index.items() if not v > 0}
+        if bad:
+            raise ConfigError(f"costs.price_index = {bad}: every index value must be positive")
+        return self
+    # --- end prices of a later year
 
 
 class Implementation(_Strict):
@@ -232,12 +431,23 @@ class Implementation(_Strict):
 
 
 class Run(_Strict):
-    """run: the experiment - seed, replications per arm, horizon and warm-up (years), worker processes."""
+    """run: the experiment - seed, replications per arm, horizon and warm-up (years), worker processes, and
+    where the (arm, replication) tasks run: backend local (joblib processes) or dask (Dask distributed, on the
+    scheduler at dask_scheduler, or on a local cluster of run.workers processes when it is null)."""
     seed: int = Field(ge=0)
     replications: int = Field(ge=1)
     horizon_years: int = Field(ge=1)
     warmup_years: float = Field(ge=0)
     workers: int = Field(ge=1)
+    backend: Literal["local", "dask"] = "local"
+    dask_scheduler: Optional[str] = Field(default=None, min_length=1)     # e.g. tcp://host:8786; null = LocalCluster
+
+    @model_validator(mode="after")
+    def _scheduler_only_with_dask(self):
+        if self.dask_scheduler is not None and self.backend != "dask":
+            raise ConfigError(f"run.dask_scheduler = {self.dask_scheduler!r}: used only with run.backend=dask "
+                              f"(run.backend = {self.backend!r}); allowed: null, or set run.backend=dask as well")
+        return self
 
 
 class Output(_Strict):
@@ -249,6 +459,10 @@ class Output(_Strict):
     save_children: bool
     progress: bool
     write: bool
+    # --- Danish output (report/excel): language of the workbook, the *_da.csv files and the report
+    language: Literal["da", "en"] = "da"
+    excel: bool = True          # write business_case.xlsx and the *_da.csv files (semicolon, decimal comma)
+    # --- end Danish output
 
 
 class JointFit(_Strict):
@@ -331,10 +545,21 @@ def calibration_pairs(c: "Config") -> list:
 
 
 class Investment(_Strict):
-    """scenario_info.<scenario>.investment: a scenario's one-off and yearly investment (DKK) and notes."""
+    """scenario_info.<scenario>.investment: a scenario's one-off and yearly investment (DKK, and DKK per 1,000
+    children aged 0-17, added together) and notes."""
     one_off_dkk: float = Field(ge=0)
     yearly_dkk: float = Field(ge=0)
+    one_off_dkk_per_1000_children: float = Field(default=0.0, ge=0)
+    yearly_dkk_per_1000_children: float = Field(default=0.0, ge=0)
     notes: str = ""
+
+    def one_off(self, children_0_17: int) -> float:
+        """DKK once, in a municipality with ``children_0_17`` children: absolute plus per 1,000 children."""
+        return self.one_off_dkk + per_1000_children(self.one_off_dkk_per_1000_children, children_0_17)
+
+    def yearly(self, children_0_17: int) -> float:
+        """DKK per year, in a municipality with ``children_0_17`` children: absolute plus per 1,000 children."""
+        return self.yearly_dkk + per_1000_children(self.yearly_dkk_per_1000_children, children_0_17)
 
 
 class ScenarioInfo(_Strict):
@@ -386,10 +611,14 @@ def _check_rates(key: str, mapping: dict[str, float], prob: bool = False) -> Non
     for k, v in mapping.items():
         if not math.isfinite(v) or v < 0 or (prob and v > 1):
             _fail(f"{key}.{k}", v, "allowed: a number in [0, 1]" if prob else "allowed: a finite number >= 0")
+        if not prob and v > MAX_RATE_PER_YEAR:
+            _fail(f"{key}.{k}", v, f"allowed: at most {MAX_RATE_PER_YEAR} a year ({RATE_WHY})")
 
 
 def _cross_check(c: Config) -> None:
-    """Checks across groups, in the order a reader meets them: the horizon, need, staircase, scenarios, analyses."""
+    """Checks across groups, in the order a reader meets them: the size of the run, the horizon, need, staircase,
+    scenarios, analyses."""
+    _check_size(c)
     horizon_months = c.run.horizon_years * MONTHS_PER_YEAR
     if c.implementation.start_month >= horizon_months:
         _fail("implementation.start_month", c.implementation.start_month,
@@ -408,6 +637,17 @@ def _cross_check(c: Config) -> None:
     if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
         _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
+
+
+def _check_size(c: Config) -> None:
+    """The bounds of size_bounds(), with their reasons."""
+    for pattern, most, why in size_bounds():
+        head, _, tail = pattern.partition(".*.")
+        keys = [f"{head}.{name}.{tail}" for name in config_value(c, head)] if tail else [pattern]
+        for key in keys:
+            value = config_value(c, key)
+            if value is not None and value > most:
+                _fail(key, value, f"allowed: at most {most:,} ({why})")
 
 
 def _check_need(c: Config) -> None:
@@ -448,6 +688,9 @@ def _check_need(c: Config) -> None:
         _fail("need.initial_prevalence", dict(c.need.initial_prevalence), "shares must sum to at most 1")
     _check_keys("detection.rate_per_year", c.detection.rate_per_year, need_levels)
     _check_rates("detection.rate_per_year", c.detection.rate_per_year)
+    for i, lv in enumerate(c.casework.triage.risk_levels):
+        if lv not in need_levels:
+            _fail(f"casework.triage.risk_levels[{i}]", lv, "unknown need level; allowed: " + ", ".join(need_levels))
 
 
 def _check_staircase(c: Config) -> None:
@@ -460,11 +703,15 @@ def _check_staircase(c: Config) -> None:
     ground = steps[c.staircase.ground_step]
     if ground.placement or ground.requires_case:
         _fail("staircase.ground_step", c.staircase.ground_step, "the ground step must have placement: false and requires_case: false")
-    orders = [s.order for s in steps.values()]
-    if len(set(orders)) != len(orders):
-        _fail("staircase.steps", {k: s.order for k, s in steps.items()}, "every step needs a distinct order")
-    if ground.order != min(orders):
-        _fail(f"staircase.steps.{c.staircase.ground_step}.order", ground.order, "the ground step must have the lowest order")
+    # the model ranks the steps by order, and the matching tilt counts steps by it: 0, 1, ..., n-1
+    if ground.order != 0:
+        _fail(f"staircase.steps.{c.staircase.ground_step}.order", ground.order, "the ground step must have order 0")
+    seen: set[int] = set()
+    for name, step in steps.items():
+        if step.order >= len(steps) or step.order in seen:
+            _fail(f"staircase.steps.{name}.order", step.order, f"allowed: the {len(steps)} steps have the orders "
+                  f"0, 1, ..., {len(steps) - 1}, each once (now {sorted(s.order for s in steps.values())})")
+        seen.add(step.order)
     _check_keys("staircase.matching", c.staircase.matching, need_levels)
     for level, tiers in c.staircase.matching.items():
         if not tiers:

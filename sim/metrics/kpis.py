@@ -49,10 +49,37 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
         "breakdowns": float(ctr[C["breakdowns"]]),
         "returns_home": float(ctr[C["returns_home"]]),
         "caseworkers": team,
+        "assessment_overdue_share": float(ctr[C["assessments_overdue"]] / ctr[C["assessments"]]) if ctr[C["assessments"]] > 0 else np.nan,
+        "caseworker_utilisation": float(ctr[C["busy_days"]] / (r.team[sl].sum() * DAYS_PER_MONTH)) if r.team[sl].sum() > 0 else np.nan,
     }
     for i, name in enumerate(r.step_names):
         out[f"cost_dkk__{name}"] = float(cost_step[i].sum() + cost_fixed[i].sum())
         out[f"child_days__{name}"] = float(child[i].sum() + adult[i].sum())
+    out.update(_outcome_values(r, sl, days, person_days))
+    return out
+
+
+def _outcome_values(r: RepResult, sl: slice, days: float, person_days: float) -> dict[str, float]:
+    """The outcomes for the children in the months ``sl`` (``days`` long; ``person_days`` per head at the
+    horizon start): need-days, weighted and unmet, moves between placements, and new placements and the
+    placed stock by age group."""
+    ctr = r.counters[:, sl].sum(axis=1)
+    need = float(r.need_days[sl].sum())
+    weighted = float(r.need_days_weighted[sl].sum())
+    unmet = float(r.unmet_need_days[sl].sum())
+    new = ctr[C["new_placements"]]
+    out = {
+        "need_days": need,
+        "need_days_weighted": weighted,
+        "need_days_weighted_per_1000_0_17": weighted / (person_days / DAYS_PER_YEAR) / r.children_0_17 * 1000,
+        "unmet_need_days": unmet,
+        "unmet_need_share": unmet / need if need > 0 else np.nan,
+        "placement_moves": float(ctr[C["placement_moves"]]),
+        "new_placements_mean_age": float(ctr[C["new_placement_age_sum"]] / new) if new > 0 else np.nan,
+    }
+    for g, name in enumerate(r.age_group_names):
+        out[f"new_placements__{name}"] = float(r.new_placements_age[g, sl].sum())
+        out[f"placed_stock__{name}"] = float(r.placed_days_age[g, sl].sum() / days)
     return out
 
 
@@ -107,7 +134,8 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
 
 
 LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first_measure_day", "first_measure_level", "served_mask",
-                  "placed_in_horizon", "cost_horizon_dkk", "exit_day", "exit_reason", "level_end", "step_end"]
+                  "placed_in_horizon", "cost_horizon_dkk", "exit_day", "exit_reason", "level_end", "step_end",
+                  "need_days", "need_days_weighted", "unmet_need_days", "placement_moves"]
 
 
 def replication_children(r: RepResult, levels: list) -> pd.DataFrame:

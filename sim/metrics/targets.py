@@ -8,7 +8,8 @@ from ..common.kpi_catalog import TARGET_KPIS
 
 TARGET_LABELS = {"placed_per_1000_0_22": "placed per 1,000 aged 0-22",
                  "cost_per_child_0_22_dkk": "spending per 0-22-year-old per year (DKK)",
-                 "placement_cost_share": "placements' share of spending"}
+                 "placement_cost_share": "placements' share of spending",
+                 "caseworker_utilisation": "caseworker utilisation (work / standard hours)"}
 
 
 def calibration(res) -> pd.DataFrame:

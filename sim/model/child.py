@@ -57,6 +57,13 @@ class Child:
         "cost_h": "DKK of per-child step cost in the horizon.",
         "exit_t": "Time the child left the model (INF = still there at the end).",
         "exit_reason": "'recovered', 'aged_out' or 'active'.",
+        # --- outcomes in the horizon (integrated lazily: Recorder.need_days, at each change of level or step)
+        "t_need": "Time up to which the need-days are integrated.",
+        "need_d": "Days with a need (level > 0) in the horizon.",
+        "need_w": "Days with a need in the horizon, each weighted by its level's need.outcome_weights.",
+        "unmet_d": "Days in the horizon with a need above the step (below the level's matching band).",
+        "moves_h": "Moves between placements in the horizon (to another placement step, or a new family or "
+                   "place of the same type after a breakdown).",
     }
 
     def __init__(self, child_id: int, now: float, age_days: float, level: int, step: int, streams: dict[str, Stream]):
@@ -99,3 +106,8 @@ class Child:
         self.cost_h = 0.0
         self.exit_t = INF
         self.exit_reason = ""
+        self.t_need = now
+        self.need_d = 0.0
+        self.need_w = 0.0
+        self.unmet_d = 0.0
+        self.moves_h = 0

@@ -111,6 +111,10 @@ class Model(Staircase, Practice):
         """Share of its hours a follow-up or review starting now gets (rules.work_share)."""
         return rules.work_share(self.practice, len(self.team.get_queue), self.team_size)
 
+    def extra_effort(self) -> float:
+        """Factor by which a task starting now is sped up by the team's extra effort (rules.extra_effort)."""
+        return rules.extra_effort(self.practice, len(self.team.get_queue), self.team_size)
+
     def population_factor(self) -> np.ndarray:
         """Mean population of each month relative to the horizon start."""
         return population.population_factor(self.growth, self.n_months, self.t_horizon)
@@ -207,7 +211,7 @@ class Model(Staircase, Practice):
             if kind == ESC:
                 c.b_esc = -math.log(self.u_need(c))
                 if L < P.n_levels - 1:
-                    c.level = L + 1
+                    self.set_level(c, L + 1)
             elif kind == REC:
                 if self._recover(c, P, L):
                     return
@@ -240,7 +244,7 @@ class Model(Staircase, Practice):
     def _recover(self, c: Child, P: Compiled, L: int) -> bool:
         """The need falls a level (from L, under practice P); True if the child left the model."""
         c.b_rec = -math.log(self.u_need(c))
-        c.level = L - 1
+        self.set_level(c, L - 1)
         if (c.level == 0 and c.step != P.ground_step and not P.requires_case[c.step]
                 and P.max_duration_days[c.step] is None and not c.case and not c.in_process and not c.task):
             self.move(c, P.ground_step)              # an open-ended no-case measure ends with the need
@@ -287,14 +291,12 @@ class Model(Staircase, Practice):
         P = self.practice
         self.recorder.count("breakdowns", self.env.now)
         if self.u_brk(c) < P.breakdown_escalation_prob and c.level < P.n_levels - 1:
-            c.level += 1
+            self.set_level(c, c.level + 1)
         target, wait = self.decide(c, "rematch", exclude=c.step)
         if target >= 0 and P.placement[target]:
             self.apply(c, target, -1)
         else:
-            # no other placement with room: a new family / place of the same type
-            c.placement_start = self.env.now
-            c.last_fu = self.env.now
+            self.new_family(c)          # no other placement with room: a new family / place of the same type
         if not c.task:
             self._spawn_task(c, "review", self.env.now)
 
@@ -322,9 +324,13 @@ class Model(Staircase, Practice):
             rec = self.recorder
             rec.count("assessment_wait_sum", start, start - t0)
             rec.count("assessment_wait_n", start)
-            yield env.timeout(self.practice.assessment_days)
+            rec.count("busy_days", start, self.practice.assessment_days)     # in standard hours' days
+            duration = self.practice.assessment_days / self.extra_effort()
+            yield env.timeout(duration)
             self.team.put(1)
             rec.count("assessments", env.now)
+            if env.now - t0 > self.practice.assessment_deadline_days:
+                rec.count("assessments_overdue", env.now)
             rec.assessment_cost(env.now, self.practice.assessment_cost_dkk)
             if self.practice.decision_delay_days > 0:
                 yield env.timeout(self.practice.decision_delay_days)
@@ -342,7 +348,9 @@ class Model(Staircase, Practice):
         ("course_<on_max_duration>") waits for a caseworker, takes its share of the hours, then re-matches."""
         env = self.env
         P = self.practice
-        yield self.team.request(P.task_priority_followup if mode == "followup" else P.task_priority_review)
+        priority = (rules.followup_priority(P, c.step, c.level, env.now, c.step_t0) if mode == "followup"
+                    else P.task_priority_review)
+        yield self.team.request(priority)
         start = env.now
         rec = self.recorder
         if mode == "followup" and self.pending_fu.pop(c.id, None) is not None:
@@ -354,7 +362,9 @@ class Model(Staircase, Practice):
         if mode == "followup":
             rec.count("followup_share_sum", start, share)
             rec.count("followup_share_n", start)
-        yield env.timeout(work * share)
+        rec.count("busy_days", start, work * share)                       # in standard hours' days
+        duration = work * share / self.extra_effort()
+        yield env.timeout(duration)
         self.team.put(1)
         rec.count("followups_done", env.now)
         c.task = False
@@ -429,7 +439,7 @@ class Model(Staircase, Practice):
             c.cost_h += (now - t0) * self.practice.cost_per_day_dkk[c.step]
             c.exit_t = INF
             c.exit_reason = "active"
-            rec.child(c)
+            rec.child(c, now, self.practice)
         return rec.result(self.practice, self.next_id, len(alive), self.exited_n, _event_count(env),
                           self.population_factor())
 

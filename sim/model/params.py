@@ -23,8 +23,8 @@ class Compiled:
     placement: list                        # bool
     requires_case: list                    # bool
     cost_per_day_dkk: list                 # DKK per child-day (cost_per_year_dkk / days per year)
-    fixed_cost_per_day_dkk: list           # DKK per day (fixed_cost_per_year_dkk / days per year)
-    capacity: list                         # children; INF = unlimited
+    fixed_cost_per_day_dkk: list           # DKK per day (fixed_cost_per_year_dkk + _per_1000_children x children / 1,000, / days per year)
+    capacity: list                         # children (capacity, or capacity_per_1000_children x children / 1,000 rounded); INF = unlimited
     min_age_days: list                     # days of age (min_age years)
     max_age_days: list                     # days of age (max_age years)
     breakdown_rate_per_day: list           # per day (breakdown_rate_per_year)
@@ -45,6 +45,7 @@ class Compiled:
     onset_rate_per_day: list               # per child per day (x onset_scale), by age group
     age_multipliers_escalation: list       # factor, by age group
     age_multipliers_recovery: list         # factor, by age group
+    outcome_weights: list                  # weight of a need-day, by level (0 at none; need.outcome_weights)
     # staircase.matching
     matching_tiers: list                   # [age group][level]: list of (steps list, weights list)
     matching_candidates: list              # [age group][level]: set of steps with weight > 0 in any tier
@@ -57,7 +58,7 @@ class Compiled:
     recovery_rate_table: list              # per day [age group][level][step]: rate x age multiplier x step multiplier
     when_full: str                         # "wait" | "next_up" | "next_down"
     # casework
-    caseworkers: int                       # FTE: casework.caseworkers + hire_caseworkers
+    caseworkers: int                       # FTE: casework.caseworkers + hire_caseworkers (or hire_caseworkers_share x caseworkers, rounded)
     cases_per_caseworker: float | None     # open cases per FTE the team is sized to (staffing); None = a fixed team
     review_months: int                     # months between staffing reviews
     hiring_lag_months: int                 # months from a review to the new team size
@@ -68,7 +69,13 @@ class Compiled:
     followup_days: float                   # calendar days of a follow-up's fixed work (followup_hours)
     task_priority_assessment: int          # queue priority of tasks for a caseworker (lower first)
     task_priority_review: int
-    task_priority_followup: int
+    task_priority_followup: int            # follow-ups of stable cases
+    task_priority_followup_at_risk: int    # follow-ups of cases at risk (triage)
+    triage_risk_level: list                # by need level: its follow-ups go first (casework.triage.risk_levels)
+    triage_new_measure_days: float         # days; a measure younger than this is followed first
+    assessment_deadline_days: float        # days from notification to a completed assessment (overdue beyond)
+    max_extra_effort: float                # share of extra hours at most when tasks wait (rules.extra_effort)
+    backlog_per_caseworker_full_effort: float   # waiting tasks per caseworker at which the extra effort is full
     min_work_share: float                  # share; work compression under a backlog (see rules.work_share)
     backlog_per_caseworker_start: float    # waiting tasks per caseworker at which compression starts
     backlog_per_caseworker_at_min: float   # waiting tasks per caseworker at which min_work_share is reached
@@ -87,8 +94,8 @@ class Compiled:
     caseworker_cost_per_day_dkk: float     # DKK per FTE-day
     assessment_cost_dkk: float             # DKK per assessment
     discount_rate_per_year: float          # per year
-    investment_one_off_dkk: float          # DKK, sum over the scenarios (scenario_info.*.investment.one_off_dkk)
-    investment_per_day_dkk: float          # DKK per day (sum of investment.yearly_dkk / days per year)
+    investment_one_off_dkk: float          # DKK, sum over the scenarios (investment.one_off_dkk + one_off_dkk_per_1000_children x children / 1,000)
+    investment_per_day_dkk: float          # DKK per day (the same sum of yearly_dkk and yearly_dkk_per_1000_children, / days per year)
     start_month: int                       # month of the horizon from which these parameters replace the warm-up's
     # municipality
     children_0_17: int                     # children
@@ -130,14 +137,15 @@ def compile_config(c: Config) -> Compiled:
 
 
 def _step_fields(c: Config, S: list) -> dict:
-    """The fields by step (staircase.steps in order)."""
+    """The fields by step (staircase.steps in order); sizes per 1,000 children resolved for the municipality."""
     cw = c.casework
+    children = c.municipality.children_0_17
     return dict(
         placement=[s.placement for s in S],
         requires_case=[s.requires_case for s in S],
         cost_per_day_dkk=[s.cost_per_year_dkk / DAYS_PER_YEAR for s in S],
-        fixed_cost_per_day_dkk=[s.fixed_cost_per_year_dkk / DAYS_PER_YEAR for s in S],
-        capacity=[INF if s.capacity is None else s.capacity for s in S],
+        fixed_cost_per_day_dkk=[s.fixed_cost_per_year(children) / DAYS_PER_YEAR for s in S],
+        capacity=[INF if places is None else places for places in (s.places(children) for s in S)],
         min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
         max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
         breakdown_rate_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
@@ -181,6 +189,7 @@ def _need_fields(c: Config) -> dict:
         age_multipliers_escalation=[c.need.age_multipliers[g].escalation for g in group_names],
         age_multipliers_recovery=[c.need.age_multipliers[g].recovery for g in group_names],
         initial_prevalence=[0.0] + [c.need.initial_prevalence[lv] for lv in levels[1:]],
+        outcome_weights=[0.0] + [c.need.outcome_weights[lv] for lv in levels[1:]],
     )
 
 
@@ -272,7 +281,7 @@ def _casework_fields(c: Config) -> dict:
     hours_per_day = cw.productive_hours_per_year / DAYS_PER_YEAR
     ac = cw.aftercare
     return dict(
-        caseworkers=cw.caseworkers + cw.hire_caseworkers,
+        caseworkers=cw.caseworkers + cw.hired(),
         cases_per_caseworker=cw.staffing.cases_per_caseworker,
         review_months=cw.staffing.review_months,
         hiring_lag_months=cw.staffing.hiring_lag_months,
@@ -284,6 +293,12 @@ def _casework_fields(c: Config) -> dict:
         task_priority_assessment=cw.task_priority.assessment,
         task_priority_review=cw.task_priority.review,
         task_priority_followup=cw.task_priority.followup,
+        task_priority_followup_at_risk=cw.task_priority.followup_at_risk,
+        triage_risk_level=[lv in cw.triage.risk_levels for lv in c.need.levels],
+        triage_new_measure_days=cw.triage.new_measure_days,
+        assessment_deadline_days=cw.assessment_deadline_days,
+        max_extra_effort=cw.overload.max_extra_effort,
+        backlog_per_caseworker_full_effort=cw.overload.backlog_per_caseworker_full_effort,
         min_work_share=cw.overload.min_work_share,
         backlog_per_caseworker_start=cw.overload.backlog_per_caseworker_start,
         backlog_per_caseworker_at_min=cw.overload.backlog_per_caseworker_at_min,
@@ -303,8 +318,9 @@ def _casework_fields(c: Config) -> dict:
 
 def _cost_fields(c: Config) -> dict:
     """The fields of costs and of the scenarios' investments."""
-    invest_one = sum(i.investment.one_off_dkk for i in c.scenario_info.values())
-    invest_year = sum(i.investment.yearly_dkk for i in c.scenario_info.values())
+    children = c.municipality.children_0_17
+    invest_one = sum(i.investment.one_off(children) for i in c.scenario_info.values())
+    invest_year = sum(i.investment.yearly(children) for i in c.scenario_info.values())
     return dict(
         caseworker_cost_per_day_dkk=c.costs.caseworker_cost_per_year_dkk / DAYS_PER_YEAR,
         assessment_cost_dkk=c.costs.assessment_cost_dkk,

@@ -14,6 +14,7 @@ import numpy as np
 from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 from .child import Child
 from .params import Compiled
+from .rules import age_group
 
 # counters recorded per month
 CTR = (
@@ -22,7 +23,10 @@ CTR = (
     "new_placements", "step_ups", "step_downs", "breakdowns", "returns_home",
     "exits_recovered", "exits_aged_out", "case_openings", "case_closings",
     "followup_share_sum", "followup_share_n",
+    "busy_days", "assessments_overdue",      # caseworker-days of task work started; assessments beyond the deadline
 )
+# outcome counters: moves between placements; the sum of the ages (years) at new placements
+CTR += ("placement_moves", "new_placement_age_sum")
 C = {name: i for i, name in enumerate(CTR)}
 
 
@@ -59,6 +63,13 @@ class RepResult:
     population_factor: np.ndarray    # [month] mean population relative to the horizon start (1 = stationary)
     horizon_months: int
     discount_rate: float             # per year
+    need_days: np.ndarray            # [month] child-days with a need (level > 0), horizon months only
+    need_days_weighted: np.ndarray   # [month] the same, each day weighted by its level's need.outcome_weights
+    unmet_need_days: np.ndarray      # [month] child-days with the need above the step (below its matching band)
+    age_group_names: list            # need.age_groups, in order
+    new_placements_age: np.ndarray   # [age group, month] new placements by the child's age group at the move
+    placed_days_age: np.ndarray      # [age group, month] child-days on placement steps by age group (aftercare
+                                     # included), horizon months only
 
 
 class Recorder:
@@ -100,6 +111,14 @@ class Recorder:
         self.team_hist = np.zeros(M)
         self.ledger: list = []
         self.flushed = -1                  # the last month written by flush
+        # outcomes, by month (horizon only; filled lazily by need_days): need-days, weighted, unmet; the
+        # matching band of each month's practice; new placements and placed days by age group
+        self.need_d = [0.0] * M
+        self.need_w = [0.0] * M
+        self.unmet_d = [0.0] * M
+        self.band: list = [None] * M
+        self.new_pl_age: dict[int, list] = {}
+        self.placed_age: dict[int, list] = {}
 
     # ------------------------------------------------------------------ events
     def month(self, t: float) -> int:
@@ -180,14 +199,79 @@ class Recorder:
         """Book ``amount`` DKK of investment in month m."""
         self.cost_inv[m] += amount
 
-    def child(self, c: Child) -> None:
-        """The ledger row of a child present in the horizon (times relative to the horizon start)."""
+    def child(self, c: Child, now: float, P: Compiled) -> None:
+        """The ledger row of a child present in the horizon (times relative to the horizon start), at its exit or
+        at the end of the run (``now``, under practice P): its outcomes are integrated up to now first."""
+        self.need_days(c, now, P)
         w = self.horizon_start
         self.ledger.append((
             c.id, c.onset_t - w, (c.onset_t - c.birth) / DAYS_PER_YEAR, c.onset_level,
             c.first_measure_t - w, c.first_level, c.served, c.placed_h, c.cost_h,
             c.exit_t - w, c.exit_reason, c.level, c.step,
+            c.need_d, c.need_w, c.unmet_d, c.moves_h,
         ))
+
+    # ------------------------------------------------------------------ outcomes
+    def need_days(self, c: Child, now: float, P: Compiled) -> None:
+        """Integrate child c's outcomes from c.t_need up to ``now`` (horizon only), by month: days with a need,
+        weighted by need.outcome_weights, days with the need above the step (the step below the level's
+        matching band under each month's practice), and placed days by age group. The model calls this before
+        every change of the child's level or step and for its ledger row (``child``), so both are constant over
+        the interval; ``P`` is the practice in force now (weights, placement steps, age groups)."""
+        t = c.t_need
+        c.t_need = now
+        if t < self.horizon_start:
+            t = self.horizon_start
+        L, s = c.level, c.step
+        placed = P.placement[s]
+        if now <= t or not (L or placed):
+            return
+        if L:
+            w = P.outcome_weights[L]
+            c.need_d += now - t
+            c.need_w += w * (now - t)
+        last = self.n_months - 1
+        m = min(int(t / DAYS_PER_MONTH), last)
+        while True:
+            te = now if m >= last else min(now, (m + 1) * DAYS_PER_MONTH)
+            if te > t:
+                if L:
+                    d = te - t
+                    self.need_d[m] += d
+                    self.need_w[m] += w * d
+                    band = self.band[m] if m <= self.flushed else P.matching_band_lo
+                    if s < band[L]:
+                        self.unmet_d[m] += d
+                        c.unmet_d += d
+                if placed:
+                    self._placed_days(m, t, te, c.birth, P.age_groups_days)
+            if te >= now:
+                return
+            t = te
+            m += 1
+
+    def _placed_days(self, m: int, t: float, te: float, birth: float, edges: list) -> None:
+        """Add the placed days from ``t`` to ``te`` (within month m) of a child born at ``birth`` to its age
+        groups (split where it passes into the next one)."""
+        g = age_group(edges, t - birth)
+        last = len(edges) - 1
+        while t < te:
+            end = te if g >= last else min(te, birth + edges[g][1])
+            row = self.placed_age.get(g)
+            if row is None:
+                row = self.placed_age[g] = [0.0] * self.n_months
+            row[m] += end - t
+            t = end
+            g += 1
+
+    def new_placement(self, g: int, age: float, now: float) -> None:
+        """A new placement now of a child in age group g, ``age`` days old."""
+        m = self.month(now)
+        row = self.new_pl_age.get(g)
+        if row is None:
+            row = self.new_pl_age[g] = [0.0] * self.n_months
+        row[m] += 1
+        self.ctr[C["new_placement_age_sum"]][m] += age / DAYS_PER_YEAR
 
     # ------------------------------------------------------------------ month ends and the result
     def flush(self, m: int, now: float, P: Compiled, queue: int, waiting: int, team_size: int) -> None:
@@ -195,6 +279,7 @@ class Recorder:
         stocks at the month end (``queue`` tasks waiting for a caseworker, ``waiting`` children waiting for a
         full step, ``team_size`` caseworkers)."""
         self.flushed = m
+        self.band[m] = P.matching_band_lo
         days = DAYS_PER_MONTH
         for s in range(self.n_steps):
             self.update(s, now)
@@ -234,4 +319,14 @@ class Recorder:
             events=events, children_0_17=P.children_0_17, young_18_22=P.young_18_22,
             population_factor=population_factor,
             horizon_months=self.n_months - self.warm_months, discount_rate=P.discount_rate_per_year,
+            need_days=np.array(self.need_d), need_days_weighted=np.array(self.need_w),
+            unmet_need_days=np.array(self.unmet_d), age_group_names=list(P.age_group_names),
+            new_placements_age=self._by_group(self.new_pl_age, P), placed_days_age=self._by_group(self.placed_age, P),
         )
+
+    def _by_group(self, rows: dict, P: Compiled) -> np.ndarray:
+        """[age group, month] array of rows kept by age group (groups without a row are 0)."""
+        out = np.zeros((len(P.age_group_names), self.n_months))
+        for g, row in rows.items():
+            out[g] = row
+        return out

@@ -116,6 +116,23 @@ def work_share(P: Compiled, queue_length: int, team_size: int) -> float:
     return 1.0 - (1.0 - P.min_work_share) * min(1.0, x)
 
 
+def extra_effort(P: Compiled, queue_length: int, team_size: int) -> float:
+    """Factor (>= 1) by which a loaded team speeds up every task that starts now: 1 + max_extra_effort x the
+    backlog (waiting tasks per caseworker) relative to backlog_per_caseworker_full_effort, at most 1 +
+    max_extra_effort - extra hours (flex, overtime) with a ceiling, before work gets thinner."""
+    backlog = queue_length / max(team_size, 1)
+    return 1.0 + P.max_extra_effort * min(1.0, backlog / P.backlog_per_caseworker_full_effort)
+
+
+def followup_priority(P: Compiled, step: int, level: int, now: float, step_start: float) -> int:
+    """Queue priority of a follow-up: a case at risk - on a placement step, with a need level in
+    casework.triage.risk_levels, or on a measure younger than triage_new_measure_days - gets
+    task_priority_followup_at_risk; a stable case task_priority_followup (it is postponed first)."""
+    if P.placement[step] or P.triage_risk_level[level] or now - step_start < P.triage_new_measure_days:
+        return P.task_priority_followup_at_risk
+    return P.task_priority_followup
+
+
 def course_bound(P: Compiled, s: int, age: float):
     """The (min, max) days a stay on step s that starts at ``age`` days is bounded to, or None: the step has no
     bound, or the age is outside the ages it applies to (max_duration_ages)."""

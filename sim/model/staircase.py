@@ -97,6 +97,7 @@ class Staircase:
             return
         now = self.env.now
         rec = self.recorder
+        rec.need_days(c, now, P)                 # the outcomes on the old step, up to now
         self._leave_step(c, now)
         rec.step_move(old, target, now)
         rec.occupy(target, c.adult, now, 1)
@@ -112,8 +113,11 @@ class Staircase:
             c.placement_start = now
             if not P.placement[old]:
                 rec.count("new_placements", now)
+                rec.new_placement(rules.age_group(P.age_groups_days, now - c.birth), now - c.birth, now)
                 if horizon:
                     c.placed_h = True
+            else:
+                self.placement_move(c, now)
         elif P.placement[old]:
             rec.count("returns_home", now)
         if old != P.ground_step:
@@ -135,6 +139,26 @@ class Staircase:
         if P.capacity[old] != INF:
             self.free_slot(old)
         self.poke(c)
+
+    def set_level(self, c: Child, level: int) -> None:
+        """The child's need changes to ``level`` now (its outcomes are integrated up to now first)."""
+        self.recorder.need_days(c, self.env.now, self.practice)
+        c.level = level
+
+    def placement_move(self, c: Child, now: float) -> None:
+        """The child moves from one placement to another now: to another placement step, or to a new family or
+        place of the same type after a breakdown (new_family)."""
+        self.recorder.count("placement_moves", now)
+        if now >= self.t_horizon:
+            c.moves_h += 1
+
+    def new_family(self, c: Child) -> None:
+        """After a breakdown with no other placement step to move to: a new family or place of the same type
+        now - the placement starts afresh, closely followed - and a move between placements."""
+        now = self.env.now
+        c.placement_start = now
+        c.last_fu = now
+        self.placement_move(c, now)
 
     def free_slot(self, s: int) -> None:
         """Children on step s's waiting list take the room it has, in order of arrival."""
@@ -182,7 +206,7 @@ class Staircase:
         self.exited_n += 1
         self.recorder.count("exits_recovered" if reason == "recovered" else "exits_aged_out", now)
         if now >= self.t_horizon:
-            self.recorder.child(c)
+            self.recorder.child(c, now, self.practice)
         if self.practice.capacity[old] != INF:
             self.free_slot(old)
 

@@ -100,8 +100,8 @@ BAD = [
     (["run.replications=0"], "run.replications"),                                      # zero replications
     (["municipality.population_growth_per_year=0.5"], "municipality.population_growth_per_year"),  # beyond +-20 %/yr
     (["compare=[no_such_scenario]"], "compare"),
-    (["municipality=atlantis"], "municipality/atlantis"),
-    (["scenario=no_such_scenario"], "scenario/no_such_scenario"),
+    (["municipality=atlantis"], "municipality = 'atlantis': unknown option; available: average,"),
+    (["scenario=no_such_scenario"], "scenario = 'no_such_scenario': unknown option; available: baseline,"),
 ]
 
 

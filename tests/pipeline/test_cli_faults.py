@@ -1,0 +1,166 @@
+"""The command line under bad input and signals: one line on stderr, exit 2 (bad input), 130 (Ctrl-C) or
+143 (SIGTERM), nothing in output.dir; and no worker process outlives a killed run."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sim.config import CONF_DIR, SCENARIO_DIR
+from tests.conftest import assert_cli_input_error
+
+LONG_RUN = ["run.replications=200", "compare=[earlier_detection]", "run.workers=2", "output.progress=false"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run.workers=1000000"], "error: run.workers = 1000000: allowed: at most"),
+    (["run.replications=1000000000"], "error: run.replications = 1000000000: allowed: at most 10,000"),
+    (["run.warmup_years=100000"], "error: run.warmup_years = 100000.0: allowed: at most 100"),
+    (["run.replications=true"], "error: run.replications = true: allowed: a number"),
+    (["staircase.steps.foster_care.cost_per_year_dkk=inf"], "cost_per_year_dkk = inf: allowed: a finite number"),
+    (["municipality=xyz"], "error: municipality = 'xyz': unknown option; available: average,"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    assert_cli_input_error(tmp_path, args, message)
+
+
+def test_a_broken_scenario_file_is_one_line_with_file_and_line(tmp_path):
+    path = SCENARIO_DIR / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(f"# @package _global_\nscenario_info:\n  {path.stem}:\n    description: t\n    sources: []\n"
+                    f"    investment: {{one_off_dkk: 0, yearly_dkk: 0}}\n    description: again\n")
+    try:
+        assert_cli_input_error(tmp_path, [f"compare=[{path.stem}]"],
+                               f"error: scenarios/{path.name}:7:5: found duplicate key 'description' (first at line 4)")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_a_broken_municipality_file_is_one_line_with_file_and_line(tmp_path):
+    path = CONF_DIR / "municipality" / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text("# @package _global_\nmunicipality:\n  name: [average\n")
+    try:
+        assert_cli_input_error(tmp_path, [f"municipality={path.stem}"], f"error: conf/municipality/{path.name}:4:1: ")
+    finally:
+        path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- signals
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    """True once ``pid`` ignores SIGINT (a worker whose initializer has run)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(int(ln.split()[1], 16) for ln in status.splitlines() if ln.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
+
+
+def start_run(tmp_path):
+    """``python -m sim`` with a long run in its own process group; returns (process, output dir, its workers)
+    once its two workers simulate (a Ctrl-C while a worker is still starting Python is not covered)."""
+    out = tmp_path / "results"
+    with open(tmp_path / "stdout.txt", "w") as stdout, open(tmp_path / "stderr.txt", "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", *LONG_RUN, f"output.dir={out}"], cwd=tmp_path,
+                                stdout=stdout, stderr=stderr, start_new_session=True)
+    workers: list[int] = []
+    started = time.time()
+    while time.time() < started + 120 and proc.poll() is None:
+        workers = [c for c in children(proc.pid) if "LokyProcess" in cmdline(c)]
+        if len(workers) == 2 and (all(ignores_ctrl_c(w) for w in workers) or time.time() > started + 60):
+            break
+        time.sleep(0.2)
+    assert len(workers) == 2, f"the run did not start its workers: {proc.poll()}"
+    time.sleep(1.0)
+    return proc, out, workers
+
+
+def end_of(proc, workers: list[int], wait: float = 15) -> list[int]:
+    """Wait for the run to end, then up to ``wait`` seconds for ``workers``; those still running (killed, so
+    that a failing test leaves nothing behind)."""
+    proc.wait(timeout=60)
+    deadline = time.time() + wait
+    while any(alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    left = [w for w in workers if alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    return left
+
+
+pytestmark_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_is_one_line_and_nothing_written(tmp_path, sig, code, word):
+    proc, out, workers = start_run(tmp_path)
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)   # Ctrl-C reaches the whole group
+    left = end_of(proc, workers)
+    err = (tmp_path / "stderr.txt").read_text()
+    assert proc.returncode == code, err
+    assert err.strip() == f"{word}: nothing was written", err
+    assert not out.exists() or not any(out.iterdir())
+    assert not left
+
+
+@pytestmark_linux
+def test_workers_end_when_the_run_is_killed(tmp_path):
+    proc, out, workers = start_run(tmp_path)
+    others = [c for c in children(proc.pid) if c not in workers]
+    proc.kill()                        # SIGKILL: the run cannot stop its workers itself
+    left = end_of(proc, workers + others)
+    assert not left, f"{len(left)} of its processes still ran 15 s after the run was killed"
+
+
+def test_an_interrupted_sweep_names_the_runs_it_kept(tmp_path, monkeypatch, capsys):
+    import sim.cli
+    calls = []
+
+    def summary_then_ctrl_c(res):
+        calls.append(res.run_dir)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return "summary"
+
+    monkeypatch.setattr(sim.cli, "summary_text", summary_then_ctrl_c)
+    out = tmp_path / "results"
+    code = sim.cli.main(["-m", "run.seed=1,2,3", "run.replications=2", "run.warmup_years=1", "run.horizon_years=1",
+                         "compare=[]", "run.workers=1", "output.progress=false", "output.figures=false",
+                         "output.report=false", f"output.dir={out}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 130
+    assert err == [f"interrupted: kept {calls[0]}, {calls[1]}; nothing more was written"]
+    assert all(d.is_dir() for d in calls)

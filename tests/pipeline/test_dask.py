@@ -1,0 +1,198 @@
+"""run.backend=dask: the (arm, replication) tasks on Dask distributed (here a LocalCluster, as in CI) give
+tables identical to the local backend for the same seed, and so does an analysis, which runs through the
+same ``execute``; bad settings are one line; the cluster's workers never outlive the run (normal end,
+Ctrl-C, SIGKILL)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pandas as pd
+import pytest
+
+from sim.analyses.sensitivity import sensitivity
+from sim.config import ConfigError, plan
+from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute
+from tests.conftest import assert_cli_input_error
+from tests.pipeline.test_cli_faults import alive, children, cmdline, ignores_ctrl_c
+
+distributed = pytest.importorskip("distributed")
+
+RUN = ["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "run.workers=2", "output.progress=false"]
+SMALL = RUN + ["output.write=false", "output.figures=false", "output.report=false"]       # in memory
+TWO_ARMS = SMALL + ["compare=[earlier_detection]"]
+DASK = ["run.backend=dask"]
+TABLES = ["kpis", "timeseries", "children", "summary", "comparison"]
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cluster_closed_afterwards():
+    """The module's runs share one local cluster (as an analysis does); it is closed when they are done."""
+    yield
+    close_dask()
+
+
+def unused_address() -> str:
+    """A local address where nothing listens (a port the system just handed out and took back)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"tcp://127.0.0.1:{port}"
+
+
+def test_a_run_on_dask_gives_the_tables_of_the_local_backend():
+    p_dask = plan(TWO_ARMS + DASK)
+    client = dask_client(p_dask.arms[p_dask.reference].run)
+    local = execute(plan(TWO_ARMS))
+    with distributed.get_task_stream(client=client) as ran:
+        on_dask = execute(p_dask)
+    keys = sorted(t["key"] for t in ran.data)
+    assert len(keys) == 2 * 2 and all(k.startswith("replication-") for k in keys), keys   # it did run there
+    assert len(client.scheduler_info()["workers"]) == 2
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(local, name), check_exact=True, obj=name)
+    assert (on_dask.arms, on_dask.events, on_dask.info) == (local.arms, local.events, local.info)
+    assert set(local.kpis.scenario) == {"baseline", "earlier_detection"}
+
+
+def test_an_analysis_on_dask_gives_the_tables_of_the_local_backend():
+    ov = TWO_ARMS + ["sensitivity.replications=2",
+                     "sensitivity.parameters=[{key:staircase.steps.residential.cost_per_year_dkk,"
+                     "low:1000000,high:1500000}]"]
+    local = sensitivity(ov, progress=False, echo=lambda line: None)
+    on_dask = sensitivity(ov + DASK, progress=False, echo=lambda line: None)
+    assert len(local.table) == 3                  # the defaults, low and high
+    pd.testing.assert_frame_equal(on_dask.table, local.table, check_exact=True)
+    pd.testing.assert_frame_equal(on_dask.tornado(), local.tornado(), check_exact=True)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run.backend=spark"], "error: run.backend = 'spark': Input should be 'local' or 'dask'"),
+    (["run.dask_scheduler=tcp://127.0.0.1:8786"],
+     "error: run.dask_scheduler = 'tcp://127.0.0.1:8786': used only with run.backend=dask"),
+])
+def test_a_bad_backend_setting_is_one_line_and_exit_2(tmp_path, args, message):
+    assert_cli_input_error(tmp_path, args, message)
+
+
+def test_an_unreachable_scheduler_is_a_config_error_within_seconds():
+    address = unused_address()
+    p = plan(SMALL + DASK + [f"run.dask_scheduler={address}"])
+    close_dask()                       # the time to close the module's local cluster is not the time asked about
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as err:
+        execute(p)
+    assert time.monotonic() - started < CONNECT_SECONDS + 5
+    assert str(err.value).startswith(f"run.dask_scheduler = '{address}': cannot connect (")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("mode", [
+    "--sensitivity",
+    pytest.param("", marks=pytest.mark.xfail(
+        strict=True, reason="sim/cli.py runs run_plan without catching ConfigError (only the analyses do); "
+                            "remove this mark once it does")),
+])
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_on_the_command_line(tmp_path, mode):
+    address = unused_address()
+    assert_cli_input_error(tmp_path, [a for a in [mode] if a] + RUN + DASK + [f"run.dask_scheduler={address}"],
+                           f"error: run.dask_scheduler = '{address}': cannot connect (")
+
+
+# --------------------------------------------------------------------------- no worker outlives the run
+
+def test_closing_ends_the_cluster_and_its_workers():
+    client = dask_client(plan(SMALL + DASK).arms["baseline"].run)
+    workers = list(client.run(os.getpid).values())
+    assert len(workers) == 2 and all(alive(w) for w in workers)
+    close_dask()
+    assert client.status == "closed" and not _DASK.get("client")
+    deadline = time.time() + 15
+    while any(alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if alive(w)]
+
+
+SCRIPT = """
+    import os, sys, time
+    from sim.config import plan
+    from sim.runner import dask_client, execute
+    if __name__ == "__main__":
+        p = plan({overrides!r})
+        execute(p)
+        print(*dask_client(p.arms[p.reference].run).run(os.getpid).values(), flush=True)
+        if sys.argv[1:] == ["wait"]:
+            time.sleep(600)
+"""
+
+
+def run_script(tmp_path, wait: bool):
+    """A Python script that runs on a local cluster, prints its workers' pids and ends (or waits)."""
+    path = tmp_path / "on_dask.py"
+    path.write_text(textwrap.dedent(SCRIPT.format(overrides=SMALL + DASK + ["compare=[]"])))
+    return subprocess.Popen([sys.executable, str(path)] + (["wait"] if wait else []), cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def gone_within(pids: list[int], seconds: float = 15) -> list[int]:
+    """The pids still running after ``seconds`` (then killed, so that a failing test leaves nothing behind)."""
+    deadline = time.time() + seconds
+    while any(alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    left = [p for p in pids if alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
+@linux
+def test_the_workers_end_with_the_process_that_started_them(tmp_path):
+    proc = run_script(tmp_path, wait=False)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    workers = [int(w) for w in out.split()]
+    assert len(workers) == 2
+    assert not gone_within(workers), "workers still ran 15 s after the process ended"
+    assert "Traceback" not in err, err
+
+
+@linux
+def test_the_workers_end_when_the_process_is_killed(tmp_path):
+    proc = run_script(tmp_path, wait=True)
+    workers = [int(w) for w in proc.stdout.readline().split()]
+    assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else "no pids"
+    others = [c for c in children(proc.pid) if c not in workers]
+    proc.kill()                        # SIGKILL: it cannot close its cluster itself
+    proc.wait(timeout=60)
+    assert not gone_within(workers + others), "processes still ran 15 s after their parent was killed"
+
+
+@linux
+def test_ctrl_c_ends_a_run_on_dask_with_one_line_and_no_worker_left(tmp_path):
+    out = tmp_path / "results"
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "sim", *DASK, "run.replications=200", "run.workers=2",
+                                 "compare=[]", "output.progress=false", f"output.dir={out}"], cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    workers: list[int] = []
+    started = time.time()
+    while time.time() < started + 120 and proc.poll() is None:
+        workers = [c for c in children(proc.pid) if "spawn_main" in cmdline(c)]
+        if len(workers) == 2 and all(ignores_ctrl_c(w) for w in workers):
+            break
+        time.sleep(0.2)
+    assert len(workers) == 2 and all(ignores_ctrl_c(w) for w in workers), "the workers did not start"
+    time.sleep(2.0)                    # the workers simulate
+    os.killpg(proc.pid, signal.SIGINT)           # Ctrl-C reaches the whole process group
+    proc.wait(timeout=60)
+    left = gone_within(workers)
+    err = (tmp_path / "stderr.txt").read_text()
+    assert proc.returncode == 130, err
+    assert err.strip() == "interrupted: nothing was written", err
+    assert not left

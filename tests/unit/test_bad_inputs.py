@@ -1,0 +1,356 @@
+"""Bad input, by category (the audit of 112 bad inputs): every one is refused by ``plan``/``validate`` with one
+line naming the key (or file:line), the value and what is allowed - before anything runs.
+
+The categories are tested as categories where the schema allows it (every number of the default configuration
+is tried with true and with inf), and by examples elsewhere. CLI-level checks (exit 2, nothing written,
+Ctrl-C, killed workers) are in tests/pipeline/test_cli_faults.py.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import math
+import uuid
+from contextlib import contextmanager
+
+import pytest
+
+import sim
+from sim.api import calibrate, sensitivity, simulate, uncertainty
+from sim.config import CONF_DIR, SCENARIO_DIR, ConfigError, compose_tree, plan, validate
+from sim.config.compose import StrictLoader, suggest, yaml_problem
+from sim.config.schema import MAX_REPLICATIONS, bool_for_number, max_workers
+
+DEFAULT_TREE = compose_tree(["compare=[]"])
+plan_module = importlib.import_module("sim.config.plan")       # (sim.config.plan is also the function)
+
+
+def refused(overrides) -> str:
+    """The one-line message ``plan(overrides)`` refuses them with."""
+    with pytest.raises(ConfigError) as err:
+        plan(overrides)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.strip() == msg, msg
+    return msg
+
+
+def refused_tree(tree: dict) -> str:
+    """The one-line message ``validate(tree)`` refuses it with."""
+    with pytest.raises(ConfigError) as err:
+        validate(tree)
+    msg = str(err.value)
+    assert "\n" not in msg, msg
+    return msg
+
+
+# --------------------------------------------------------------------------- numbers: finite, never true/false
+
+def numeric_leaves(tree, path=""):
+    """(dotted path, value) of every number in a composed tree (list items as path[i])."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from numeric_leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from numeric_leaves(v, f"{path}[{i}]")
+    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+        yield path, tree
+
+
+def with_leaf(tree: dict, path: str, value) -> dict:
+    """A deep copy of ``tree`` with the leaf at ``path`` (as from numeric_leaves) set to ``value``."""
+    out = copy.deepcopy(tree)
+    parts = path.replace("[", ".[").split(".")
+    node = out
+    for part in parts[:-1]:
+        node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+    last = parts[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    else:
+        node[last] = value
+    return out
+
+
+LEAVES = list(numeric_leaves(DEFAULT_TREE))
+
+
+def test_the_default_configuration_has_many_numbers():
+    assert len(LEAVES) > 150          # the tests below cover every one of them
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_is_refused_for_every_number(flag):
+    """pydantic reads true as 1: every number of the configuration must refuse it, naming the key."""
+    accepted = []
+    for path, _ in LEAVES:
+        try:
+            validate(with_leaf(DEFAULT_TREE, path, flag))
+            accepted.append(path)
+        except ConfigError as err:
+            assert f"{path} = {str(flag).lower()}: allowed: a number" in str(err), str(err)
+    assert not accepted, f"true/false accepted as a number at: {accepted}"
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_inf_and_nan_are_refused_for_every_number(bad):
+    accepted = []
+    for path, _ in LEAVES:
+        try:
+            validate(with_leaf(DEFAULT_TREE, path, bad))
+            accepted.append(path)
+        except ConfigError as err:
+            key = path.replace("[", ".").replace("]", "")
+            assert key in str(err) or path in str(err), (path, str(err))
+    assert not accepted, f"{bad} accepted at: {accepted}"
+
+
+NUMBERS = [
+    # inf where a finite number is meant: a cost, a rate (dict), intervals, a tilt
+    (["staircase.steps.foster_care.cost_per_year_dkk=inf"],
+     "staircase.steps.foster_care.cost_per_year_dkk = inf: allowed: a finite number"),
+    (["need.recovery_rate_per_year.mild=inf"], "need.recovery_rate_per_year.mild = inf: allowed: a finite number"),
+    (["casework.followup_interval_days=inf"], "casework.followup_interval_days = inf: allowed: a finite number"),
+    (["staircase.steps.residential.followup_interval_days=inf"],
+     "staircase.steps.residential.followup_interval_days = inf: allowed: a finite number"),
+    (["staircase.steps.residential.max_duration_days=[100,inf]"], "staircase.steps.residential.max_duration_days"),
+    (["costs.caseworker_cost_per_year_dkk=nan"], "costs.caseworker_cost_per_year_dkk = nan: allowed: a finite number"),
+    # true/false for a number: plain, optional, in a mapping, in a pair
+    (["run.replications=true"], "run.replications = true: allowed: a number"),
+    (["costs.discount_rate_per_year=false"], "costs.discount_rate_per_year = false: allowed: a number"),
+    (["need.onset_rate_per_year.age_0_5=true"], "need.onset_rate_per_year.age_0_5 = true: allowed: a number"),
+    (["staircase.steps.foster_care.capacity=true"], "staircase.steps.foster_care.capacity = true: allowed: a number"),
+    (["staircase.steps.residential.max_duration_days=[true,100]"],
+     "staircase.steps.residential.max_duration_days[0] = true: allowed: a number"),
+    (["staircase.matching.mild.early.early_preventive=true"],
+     "staircase.matching.mild.early.early_preventive = true: allowed: a number"),
+    # a follow-up or a course shorter than a day (the run would never end)
+    (["casework.followup_interval_days=0.001"], "casework.followup_interval_days = 0.001"),
+    (["staircase.steps.residential.max_duration_days=[0.01,0.01]"], "staircase.steps.residential.max_duration_days"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", NUMBERS)
+def test_numbers_must_be_finite_numbers(overrides, message):
+    assert message in refused(overrides)
+
+
+def test_bool_for_number_finds_true_where_a_number_is_meant():
+    from typing import Optional
+    assert bool_for_number(True, int) == ("", True)
+    assert bool_for_number(True, bool) is None
+    assert bool_for_number(True, Optional[float]) == ("", True)
+    assert bool_for_number({"a": 1.0, "b": False}, dict[str, float]) == (".b", False)
+    assert bool_for_number([1.0, True], tuple[float, float]) == ("[1]", True)
+    assert bool_for_number({"x": {"y": True}}, dict[str, dict[str, float]]) == (".x.y", True)
+    assert bool_for_number(["a", True], list[str]) is None
+
+
+def test_legitimately_unbounded_settings_use_null_not_inf():
+    for path in sorted(CONF_DIR.rglob("*.yaml")) + sorted(SCENARIO_DIR.glob("*.yaml")):
+        text = path.read_text().lower()
+        assert ".inf" not in text and ": inf" not in text, f"{path}: use null for an unbounded setting"
+
+
+# --------------------------------------------------------------------------- facts across fields
+
+CROSS = [
+    (["municipality.children_0_17=100000"], "municipality.children_0_17 = 100000: children 0-17"),
+    (["municipality.young_18_22=60000"], "allowed: children_0_17 + young_18_22 <= population"),
+    (["staircase.steps.foster_care.order=17"], "staircase.steps.foster_care.order = 17: allowed: the 7 steps have "
+                                               "the orders 0, 1, ..., 6, each once"),
+    (["staircase.steps.foster_care.order=4"], "allowed: the 7 steps have the orders 0, 1, ..., 6, each once"),   # twice 4
+    (["staircase.steps.universal.order=7", "staircase.steps.residential.order=0"],
+     "staircase.steps.universal.order = 7: the ground step must have order 0"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", CROSS)
+def test_cross_field_facts(overrides, message):
+    assert message in refused(overrides)
+
+
+def test_steps_may_be_reordered_if_the_orders_stay_0_to_n_minus_1():
+    plan(["compare=[]", "staircase.steps.kinship_care.order=5", "staircase.steps.foster_care.order=4"])
+
+
+def test_a_staircase_without_steps_says_so():
+    tree = copy.deepcopy(DEFAULT_TREE)
+    tree["staircase"]["steps"] = {}
+    assert refused_tree(tree) == "staircase.steps = {}: needs at least one step besides the ground step"
+    tree["staircase"]["steps"] = {"universal": DEFAULT_TREE["staircase"]["steps"]["universal"]}
+    assert refused_tree(tree) == ("staircase.steps = {universal: ...}: needs at least one step besides the "
+                                  "ground step")
+
+
+def test_no_age_groups_is_an_error_not_a_crash():
+    tree = copy.deepcopy(DEFAULT_TREE)
+    tree["need"]["age_groups"] = {}
+    assert refused_tree(tree).startswith("need.age_groups = {}")
+
+
+# --------------------------------------------------------------------------- the size of the experiment
+
+CAPS = [
+    (["run.replications=1000000000"], "run.replications = 1000000000: allowed: at most 10,000 (the intervals"),
+    (["run.warmup_years=100000"], "run.warmup_years = 100000.0: allowed: at most 100 (after 23 years"),
+    (["run.horizon_years=51"], "run.horizon_years = 51: allowed: at most 50"),
+    (["run.workers=1000000"], f"run.workers = 1000000: allowed: at most {max_workers()} (4 worker processes per CPU"),
+    (["run.seed=9223372036854775808"], "run.seed = 9223372036854775808: allowed: at most 9,223,372,036,854,775,807"),
+    (["implementation.ramp_months=100000"], "implementation.ramp_months = 100000: allowed: at most 600"),
+    (["municipality.population=100000000"], "municipality.population = 100000000: allowed: at most 6,000,000"),
+    (["uncertainty.samples=100000000"], "uncertainty.samples = 100000000: allowed: at most 10,000"),
+    (["sensitivity.replications=100000000"], "sensitivity.replications = 100000000: allowed: at most 10,000"),
+    (["calibration.max_evaluations=100000000"], "calibration.max_evaluations = 100000000: allowed: at most 1,000"),
+    (["staircase.steps.residential.breakdown_rate_per_year=1e6"],
+     "staircase.steps.residential.breakdown_rate_per_year = 1000000.0: allowed: at most 365"),
+    (["detection.rate_per_year.mild=1e6"], "detection.rate_per_year.mild = 1000000.0: allowed: at most 365"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", CAPS)
+def test_the_size_of_a_run_is_bounded_with_a_reason(overrides, message):
+    msg = refused(overrides)
+    assert message in msg
+    assert msg.endswith(")")          # the reason, in brackets
+
+
+def test_the_bounds_themselves_are_allowed():
+    run = {"replications": MAX_REPLICATIONS, "warmup_years": 100, "horizon_years": 50, "workers": max_workers()}
+    validate({**DEFAULT_TREE, "run": {**DEFAULT_TREE["run"], **run}})
+
+
+def test_a_run_whose_tables_would_not_fit_in_memory_is_refused(monkeypatch):
+    monkeypatch.setattr(plan_module, "memory_gb", lambda: 0.5)
+    msg = refused(["run.replications=20"])         # 11 arms x 20 x 4 years x 0.5 MB = 0.44 GB > 0.25 GB
+    assert msg.startswith("run.replications = 20: 11 arm(s) x 20 replications x 4 years would hold about")
+    assert "allowed: at most half of this machine's memory" in msg
+    plan(["run.replications=20", "compare=[]"])    # one arm fits
+
+
+# --------------------------------------------------------------------------- messages
+
+def test_a_missing_option_names_the_group_not_the_overrides():
+    msg = refused(["run.seed=1", "output.figures=false", "municipality=xyz"])
+    assert msg == "municipality = 'xyz': unknown option; available: " + ", ".join(
+        sorted(p.stem for p in (CONF_DIR / "municipality").glob("*.yaml")))
+    msg = refused(["run.seed=1", "scenario=xyz"])
+    assert msg.startswith("scenario = 'xyz': unknown option; available: baseline, ")
+    assert "run.seed" not in msg
+
+
+@pytest.mark.parametrize("overrides,meant", [
+    (["casework.overload.min_work_shar=0.5"], "casework.overload.min_work_share"),       # Hydra: no such key
+    (["+casework.overload.min_work_shar=0.5"], "casework.overload.min_work_share"),      # added: the schema refuses
+    (["casework.overlod.min_work_share=0.5"], "casework.overload.min_work_share"),       # the group misspelled
+    (["need.onset_rate_per_year.age_0_6=0.1"], "need.onset_rate_per_year.age_0_5"),      # inside a mapping
+    (["+staircase.steps.residential.cost_per_yer_dkk=5"], "staircase.steps.residential.cost_per_year_dkk"),
+])
+def test_a_misspelled_key_suggests_its_sibling_not_its_parent(overrides, meant):
+    assert refused(overrides).endswith(f"did you mean {meant}?")
+
+
+def test_no_close_key_lists_the_keys_beside_it():
+    msg = refused(["need.onset_rate_per_year.child=0.1"])
+    assert msg.endswith("the keys under need.onset_rate_per_year are age_0_5, age_6_12, age_13_17")
+
+
+def test_suggest():
+    tree = {"a": {"bb": {"ccc": 1, "ddd": 2}}, "e": 1}
+    assert suggest("a.bb.ccd", tree) == "; did you mean a.bb.ccc?"
+    assert suggest("a.bbb.ccc", tree) == "; did you mean a.bb.ccc?"
+    assert suggest("e.f", tree) == "; e is a single value, not a group of keys"
+    assert suggest("a.bb.zzzzzz", tree) == "; the keys under a.bb are ccc, ddd"
+
+
+# --------------------------------------------------------------------------- YAML files
+
+INFO = ("scenario_info:\n  {name}:\n    description: test\n    sources: ['[001]']\n"
+        "    investment: {{one_off_dkk: 0, yearly_dkk: 0, notes: ''}}\n")
+
+
+@contextmanager
+def dropped(folder, text_of):
+    """A YAML file zz_test_<random>.yaml in ``folder`` with ``text_of(stem)``, removed afterwards."""
+    path = folder / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(text_of(path.stem))
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+SCENARIO_FILES = [
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n  decision_delay_days: 1\n"
+     "  decision_delay_days: 2\n", ":9:3: found duplicate key 'decision_delay_days' (first at line 8)"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n  decision_delay_days: [1, 2\n",
+     ":9:1: expected ',' or ']'"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n\tdecision_delay_days: 1\n",
+     ":8:1: found character '\\t' that cannot start any token"),
+    (lambda n: "# @package _global_\n" + INFO.format(name="other_name") + "casework:\n  decision_delay_days: 1\n",
+     ": scenario_info.other_name: not this file's name; allowed: scenario_info.{stem} only"),
+    (lambda n: "# @package _global_\ncasework:\n  decision_delay_days: 1\n", ": scenario_info.{stem}: missing"),
+]
+
+
+@pytest.mark.parametrize("text_of,problem", SCENARIO_FILES)
+def test_a_broken_scenario_file_is_one_line_with_its_file_and_line(text_of, problem):
+    with dropped(SCENARIO_DIR, text_of) as path:
+        where = f"scenarios/{path.name}"
+        for overrides in ([f"scenario={path.stem}"], [f"compare=[{path.stem}]"], [f"scenario=[baseline,{path.stem}]"]):
+            msg = refused(overrides)
+            assert msg.startswith(where + problem.format(stem=path.stem)), msg
+        plan(["compare=[]"])             # a broken file that is not used does not stop other runs
+
+
+@pytest.mark.parametrize("folder,base,edit,problem", [
+    ("municipality", "average.yaml", lambda t: t.replace("municipality:\n", "municipality:\n  population: 5\n", 1),
+     ":7:3: found duplicate key 'population' (first at line 4); a key may be given only once in a mapping"),
+    ("municipality", "average.yaml", lambda t: t.replace("name: average", "name: 'average"), ":"),
+    ("staircase", "default.yaml", lambda t: t + "  when_full: wait\n", "found duplicate key 'when_full'"),
+    ("staircase", "default.yaml", lambda t: t.replace("      order: 3 ", "      order: 3\n      order: 3 ", 1),
+     "found duplicate key 'order'"),
+])
+def test_a_broken_group_file_is_one_line_with_its_file_and_line(folder, base, edit, problem):
+    with dropped(CONF_DIR / folder, lambda n: edit((CONF_DIR / folder / base).read_text())) as path:
+        msg = refused([f"{folder}={path.stem}", "compare=[]"])
+        assert msg.startswith(f"conf/{folder}/{path.name}:") and problem in msg, msg
+
+
+def test_yaml_problem_is_one_line():
+    import yaml
+    with pytest.raises(yaml.YAMLError) as err:
+        yaml.load("a:\n  b: 1\n  b: 2\n", Loader=StrictLoader)
+    assert yaml_problem(err.value, "x.yaml") == ("x.yaml:3:3: found duplicate key 'b' (first at line 2); a key may "
+                                                  "be given only once in a mapping")
+
+
+# --------------------------------------------------------------------------- the API
+
+@pytest.mark.parametrize("entry", [sim.simulate, sim.plan, sim.calibrate, simulate, calibrate, sensitivity,
+                                   uncertainty, compose_tree])
+@pytest.mark.parametrize("given,message", [
+    ("run.seed=1", """overrides = 'run.seed=1': must be a list of 'key=value' strings, e.g. ["run.seed=1"]"""),
+    (None, """overrides = None: must be a list of 'key=value' strings, e.g. ["run.seed=1"]"""),
+    (3, "overrides = 3: must be a list of 'key=value' strings"),
+    (["run.seed=1", None], "overrides = ['run.seed=1', None]: every entry must be a 'key=value' string; None is not"),
+])
+def test_the_api_refuses_overrides_that_are_not_a_list_of_strings(entry, given, message):
+    with pytest.raises(ConfigError) as err:
+        entry(given)
+    assert str(err.value) == message if not message.endswith("strings") else str(err.value).startswith(message)
+
+
+def test_the_api_refuses_bad_arm_overrides():
+    with pytest.raises(ConfigError, match=r"arm_overrides\['baseline'\] = 'run.seed=1': must be a list"):
+        plan(["compare=[]"], {"baseline": "run.seed=1"})
+
+
+def test_the_api_checks_output_dir_before_simulating(tmp_path, monkeypatch):
+    import sim.api
+    monkeypatch.setattr(sim.api, "execute", lambda *a, **k: pytest.fail("simulated before output.dir was checked"))
+    taken = tmp_path / "a_file"
+    taken.write_text("not a folder")
+    with pytest.raises(ConfigError) as err:
+        simulate(["compare=[]", f"output.dir={taken}"])
+    assert str(err.value).startswith(f"output.dir = '{taken}': ") and "\n" not in str(err.value)
