@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,16 @@ setup: $(VENV)/.installed
 run: setup
 	$(PY) -m sim $(ARGS)
 
-test: setup
+# Debian's chromium for the report's browser test (tests/pipeline/test_report.py, driven by playwright from
+# pip; `playwright install` is never used: it downloads a browser of its own). Installed with apt-get as
+# root; where that is impossible the test skips with the reason - except under CI=true, where this fails.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the report's browser test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { \
+	    echo "could not install chromium (needs apt-get as root on Debian)" >&2; [ "$${CI:-}" != "true" ]; }; }
+
+test: setup browser
 	$(PY) -m pytest $(ARGS)
 
 bench: setup

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from .metrics.budget import budget, budget_difference
 from .metrics.payback import headroom, payback
+from .metrics.warmup import warmup_check          # warmup_check.csv (docs/model.md 4.2)
 from .report.danish import write_danish_csvs      # Danish output: *_da.csv
 from .report.excel import write_workbook          # Danish output: business_case.xlsx
 from .report.html import write_report
 from .report.tables import budget_text
-from .report.text import summary_text
+from .report.text import summary_text_full
 from .runner import Results
 from .store import (FolderTaken, base_dir, code_version, ensure_catalog, new_id, to_yaml, with_run_id, write_atomic,
                     write_row)
@@ -57,7 +58,8 @@ def fill_run_folder(res: Results, folder: Path) -> None:
     for name, df in finance.items():
         df.to_csv(folder / f"{name}.csv", index=False)
         with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
-    (folder / "summary.txt").write_text(summary_text(res) + "\n" + budget_text(res))
+    warmup_check(res).to_csv(folder / "warmup_check.csv", index=False)     # the warm-up check (sim.metrics.warmup)
+    (folder / "summary.txt").write_text(summary_text_full(res) + "\n" + budget_text(res))
     if ref_cfg.output.excel:                        # --- Danish output: workbook and *_da.csv for finance staff
         write_workbook(res, folder / "business_case.xlsx", language=ref_cfg.output.language)
         write_danish_csvs(res, folder, language=ref_cfg.output.language)    # --- end Danish output

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..config import ConfigError, calibration_pairs, calibration_target, config_value, plan
 from ..metrics.targets import calibration
+from ..metrics.warmup import warmup_check, warmup_text
 from ..publish import results_dir, write_run
 from ..report.format import fmt
 from ..runner import Results, execute
@@ -142,6 +143,11 @@ class Calibration:
     def check(self) -> pd.DataFrame:
         """Every key figure of the municipality at the fitted values (sim.report.calibration)."""
         return calibration(self.result)
+
+    def warmup(self) -> pd.DataFrame:
+        """The warm-up check of the run at the fitted values (sim.metrics.warmup): a baseline that still drifts
+        over the horizon means the calibration fitted a transient."""
+        return warmup_check(self.result)
 
 
 class _Converged(Exception):
@@ -491,6 +497,7 @@ def calibration_text(c: Calibration) -> str:
     for f, v, m, a, b in zip(c.fits, e.values, e.means, e.ci_lows, e.ci_highs):
         lines.append(f"{f.parameter}: start {f.start:g} -> fitted {v:g}; {f.kpi} {m:.4g} [{a:.4g}, {b:.4g}]")
     lines += [f"(tolerance +-{c.tolerance:.1%} of each target)"]
+    lines += warmup_text(c.warmup(), advice="the fit is to a transient: lengthen run.warmup_years and calibrate again")
     if not c.converged:
         lines += ["not met: " + u for u in unmet(c)]
     lines += [

@@ -260,3 +260,34 @@ def months_text(month: int | None, language: str = "en") -> str:
         return " og ".join(parts)
     parts = ([f"{y} year" + ("s" if y != 1 else "")] if y else []) + ([f"{m} month" + ("s" if m != 1 else "")] if m else [])
     return " ".join(parts)
+
+
+# --- report: scenarios by a title for people (sections of report.html, the executive summary); others by
+# their name in words. A composed arm ("a+b") joins its parts' titles.
+SCENARIO_TITLES: dict[str, tuple[str, str]] = {
+    "baseline": ("Nuværende praksis", "Current practice"),
+    "earlier_detection": ("Tidligere opsporing", "Earlier detection"),
+    "frequent_followup": ("Hyppigere opfølgning", "More frequent follow-up"),
+    "lower_caseload": ("Færre sager pr. sagsbehandler", "Lower caseload"),
+    "caseload_norm": ("Sagstalsnorm", "Caseload norm"),
+    "close_management": ("Tæt ledelse", "Close management"),
+    "early_help_unit": ("Enhed for tidlig hjælp", "Early help unit"),
+    "intensive_home_based": ("Intensiv hjemmebaseret indsats", "Intensive home-based programme"),
+    "kinship_first": ("Netværket først", "Kinship first"),
+    "short_intensive_stays": ("Korte, intensive ophold", "Short intensive stays"),
+    "full_shift": ("Hele omstillingen", "The full shift"),
+}
+
+
+def scenario_title(name: str, language: str = "en") -> str:
+    """A scenario (or a composed arm 'a+b') for people: its title in SCENARIO_TITLES, else its name in words
+    ('my_plan' -> 'My plan'); the parts of a composed arm joined by ' + '."""
+    parts = []
+    for part in name.split("+"):
+        if part in SCENARIO_TITLES:
+            da, en = SCENARIO_TITLES[part]
+            parts.append(da if language == "da" else en)
+        else:
+            words = part.replace("_", " ").strip()
+            parts.append(words[:1].upper() + words[1:])
+    return " + ".join(parts)

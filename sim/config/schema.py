@@ -162,6 +162,20 @@ def per_1000_children(value: float, children_0_17: int) -> float:
     return value * children_0_17 / PER_1000
 
 
+class FamilyPool(_Strict):
+    """staircase.steps.<name>.family_pool: the approved families a family-based placement step draws on (one
+    child each): the pool at the start (per 1,000 children 0-17), families approved per year (per 1,000
+    children 0-17, from recruitment_lag_months after the practice that recruits them), the cost of recruiting
+    one (DKK), the probability that a family leaves when its placement ends, and the share of free families
+    leaving per year."""
+    families_per_1000_children: float = Field(ge=0, le=PER_1000)
+    recruited_per_year_per_1000_children: float = Field(ge=0, le=PER_1000)
+    recruitment_lag_months: int = Field(ge=0, le=120)
+    cost_per_recruited_family_dkk: float = Field(ge=0)
+    leave_after_placement_prob: float = Field(ge=0, le=1)
+    free_leave_per_year: float = Field(ge=0, le=12)
+
+
 class Step(_Strict):
     """staircase.steps.<name>: one step of the staircase - order, labels, placement or not, cost (DKK per
     child-year and fixed per year, absolute and per 1,000 children 0-17), capacity (absolute or per 1,000
@@ -182,8 +196,15 @@ class Step(_Strict):
     min_age: float = Field(ge=0)
     max_age: float = Field(gt=0)
     recovery_multiplier: float = Field(ge=0)
+    # factor on recovery during a bounded stay (max_duration_days applies to it), e.g. an intensive short stay;
+    # None = recovery_multiplier
+    bounded_recovery_multiplier: Optional[float] = Field(default=None, ge=0)
     escalation_multiplier: float = Field(ge=0)
     breakdown_rate_per_year: float = Field(ge=0)
+    # probability that a network search finds a suitable family when the step is considered (kinship/network
+    # care); None = the step is always available
+    network_search_success: Optional[float] = Field(default=None, ge=0, le=1)
+    family_pool: Optional[FamilyPool] = None        # None = places are not limited by a pool of families
     max_duration_days: Optional[tuple[float, float]] = None
     max_duration_ages: Optional[tuple[float, float]] = None     # [from, to) years; None = every age
     on_max_duration: Literal["rematch", "step_down", "end"]
@@ -290,9 +311,47 @@ class Need(_Strict):
     initial_prevalence: dict[str, float]
     outcome_weights: dict[str, Annotated[float, Field(ge=0)]]    # weight of a need-day by level (outcome KPIs only)
 
+    class Process(_Strict):
+        """need.initial_reference: the need process (without measures) under which need.initial_prevalence is
+        the steady state - onset rates by age group and their scale, levels at onset, escalation and recovery
+        rates by level, age multipliers - keyed like need's own (docs/model.md 4.1)."""
+        onset_rate_per_year: dict[str, float]
+        onset_scale: float = Field(gt=0)
+        onset_level_probs: dict[str, float]
+        escalation_rate_per_year: dict[str, float]
+        recovery_rate_per_year: dict[str, float]
+        age_multipliers: dict[str, AgeRates]
+
+    # the initial state: configured = initial_prevalence as given; scaled = times this process's stationary stock
+    # relative to initial_reference's, by level (docs/model.md 4.1)
+    initial_state: Literal["configured", "scaled"]
+    initial_reference: Optional[Need.Process] = None        # required with initial_state scaled
+    drift_warning_per_year: float = Field(ge=0)             # the warm-up check's threshold (sim.metrics.warmup)
+
     @model_validator(mode="after")
     def _outcome_weights(self):
         _check_keys("need.outcome_weights", self.outcome_weights, list(self.levels[1:]))
+        return self
+
+    @model_validator(mode="after")
+    def _reference(self):
+        ref = self.initial_reference
+        if ref is None:
+            if self.initial_state == "scaled":
+                _fail("need.initial_reference", None, "required with need.initial_state = 'scaled' (the need "
+                      "process under which need.initial_prevalence was set); or set need.initial_state=configured")
+            return self
+        key, levels, groups = "need.initial_reference", list(self.levels[1:]), list(self.age_groups)
+        for name, mapping, allowed in (("onset_rate_per_year", ref.onset_rate_per_year, groups),
+                                       ("age_multipliers", ref.age_multipliers, groups),
+                                       ("onset_level_probs", ref.onset_level_probs, levels),
+                                       ("escalation_rate_per_year", ref.escalation_rate_per_year, levels[:-1]),
+                                       ("recovery_rate_per_year", ref.recovery_rate_per_year, levels)):
+            _check_keys(f"{key}.{name}", mapping, allowed)
+            if name != "age_multipliers":
+                _check_rates(f"{key}.{name}", mapping, prob=name == "onset_level_probs")
+        if abs(sum(ref.onset_level_probs.values()) - 1) > 1e-6:
+            _fail(f"{key}.onset_level_probs", dict(ref.onset_level_probs), "probabilities must sum to 1")
         return self
 
 
@@ -703,6 +762,10 @@ def _check_staircase(c: Config) -> None:
     ground = steps[c.staircase.ground_step]
     if ground.placement or ground.requires_case:
         _fail("staircase.ground_step", c.staircase.ground_step, "the ground step must have placement: false and requires_case: false")
+    for name, st in steps.items():
+        if st.family_pool is not None and (st.capacity is not None or st.capacity_per_1000_children is not None):
+            _fail(f"staircase.steps.{name}.family_pool", "set", "a step's places come from its family pool or from "
+                  "capacity / capacity_per_1000_children, not both; set those to null")
     # the model ranks the steps by order, and the matching tilt counts steps by it: 0, 1, ..., n-1
     if ground.order != 0:
         _fail(f"staircase.steps.{c.staircase.ground_step}.order", ground.order, "the ground step must have order 0")

@@ -47,6 +47,7 @@ class Child:
         "ub": "Draws for breakdowns and aftercare.",
         "uc": "Draws for decisions (matching, course lengths).",
         "uf": "Draws for whether a thin follow-up notices a change of need.",
+        "ux": "Draws for network searches and for whether a foster family leaves after the child's placement.",
         # --- the ledger (one row per child present in the horizon)
         "onset_t": "Time the need began.",
         "onset_level": "Need level at the onset.",
@@ -82,6 +83,7 @@ class Child:
         self.ub = streams["breakdown"].take(PER_CHILD)
         self.uc = streams["decision"].take(PER_CHILD)
         self.uf = streams["followup"].take(PER_CHILD)
+        self.ux = streams["network"].take(PER_CHILD)
         self.b_esc = -math.log(self.un.pop())
         self.b_rec = -math.log(self.un.pop())
         self.b_det = -math.log(self.ud.pop())

@@ -35,6 +35,7 @@ from ..common.units import DAYS_PER_MONTH, INF, MONTHS_PER_YEAR
 from . import population, rules
 from .child import Child
 from .params import Compiled
+from .families import Families
 from .practice import Practice
 from .recorder import Recorder, RepResult
 from .rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
@@ -46,7 +47,7 @@ from .team import Team
 REGISTRY_PRUNE_AT = 4096
 
 
-class Model(Staircase, Practice):
+class Model(Staircase, Practice, Families):
     """One replication of one arm: the children's lives and the casework as SimPy processes (the state
     changes they make are in Staircase, the changes of practice and staffing in Practice)."""
 
@@ -81,28 +82,9 @@ class Model(Staircase, Practice):
         self.growth = warm.population_growth_per_day
         self.registry: list = []
         self._prune_at = REGISTRY_PRUNE_AT
+        self.init_families()
 
     # ------------------------------------------------------------------ draws and helpers
-    def u_need(self, c: Child) -> float:
-        """The child's next uniform for its need clocks."""
-        return c.un.pop() if c.un else self.streams["need_extra"].u()
-
-    def u_det(self, c: Child) -> float:
-        """The child's next uniform for detection."""
-        return c.ud.pop() if c.ud else self.streams["detection_extra"].u()
-
-    def u_brk(self, c: Child) -> float:
-        """The child's next uniform for breakdowns and aftercare."""
-        return c.ub.pop() if c.ub else self.streams["breakdown_extra"].u()
-
-    def u_dec(self, c: Child) -> float:
-        """The child's next uniform for a decision."""
-        return c.uc.pop() if c.uc else self.streams["decision_extra"].u()
-
-    def u_fu(self, c: Child) -> float:
-        """The child's next uniform for whether a thin follow-up notices a change of need."""
-        return c.uf.pop() if c.uf else self.streams["followup_extra"].u()
-
     def interval(self, c: Child) -> float:
         """Days from now to the child's next follow-up (rules.followup_interval)."""
         return rules.followup_interval(self.practice, c.step, self.env.now, c.placement_start)
@@ -159,12 +141,14 @@ class Model(Staircase, Practice):
             self.start(c)
 
     def initial_population(self) -> None:
-        """Children with a need at t=0; the known share follows the detection mechanism."""
+        """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows
+        the detection mechanism."""
         P = self.practice
         st = self.streams["initial"]
         adult = P.aftercare_from_age_days
+        means = population.initial_means(P)
         for level in range(1, P.n_levels):
-            n = st.poisson(P.initial_prevalence[level] * P.children_0_17 * math.exp(-self.growth * self.t_horizon))
+            n = st.poisson(means[level] * math.exp(-self.growth * self.t_horizon))
             known = population.known_share(P, level)
             for _ in range(n):
                 age = st.u() * adult
@@ -408,6 +392,7 @@ class Model(Staircase, Practice):
             elif self.switch_month < m + 1 <= self.switch_month + len(self.arm.ramp):
                 self._change_practice(self._stage(m + 1 - self.switch_month), m + 1)
             self._staffing(m + 1)
+            self.families_month(m + 1)
 
     def _flush(self, m: int, now: float) -> None:
         self.recorder.flush(m, now, self.practice, len(self.team.get_queue), self.n_waiting, self.team_size)

@@ -28,6 +28,8 @@ class Compiled:
     min_age_days: list                     # days of age (min_age years)
     max_age_days: list                     # days of age (max_age years)
     breakdown_rate_per_day: list           # per day (breakdown_rate_per_year)
+    network_search_success: list           # probability a network search finds a family (None = always available)
+    family_pool: list                      # None, or the step's FamilyPool (approved families; config units)
     max_duration_days: list                # None or (lo, hi) days
     max_duration_ages_days: list           # None (every age) or [from, to) days of age at which the bound applies
     on_max_duration: list                  # "rematch" | "step_down" | "end"
@@ -56,6 +58,7 @@ class Compiled:
     unit_route: list                       # by level: True if the first tier has only no-case steps
     escalation_rate_table: list            # per day [age group][level][step]: rate x age multiplier x step multiplier
     recovery_rate_table: list              # per day [age group][level][step]: rate x age multiplier x step multiplier
+    bounded_recovery_rate_table: object    # the same during a bounded stay (bounded_recovery_multiplier); None = same
     when_full: str                         # "wait" | "next_up" | "next_down"
     # casework
     caseworkers: int                       # FTE: casework.caseworkers + hire_caseworkers (or hire_caseworkers_share x caseworkers, rounded)
@@ -102,6 +105,9 @@ class Compiled:
     young_18_22: int                       # young adults
     population_growth_per_day: float       # continuous rate per day (log1p of population_growth_per_year / days)
     initial_prevalence: list               # share of children, by level (0 at none)
+    initial_state: str                     # need.initial_state: "configured" | "scaled" (population.initial_means)
+    initial_reference: dict | None         # need.initial_reference in model units: the need-process fields above
+                                           # (population.NEED_PROCESS) under which initial_prevalence was set
     ramp: tuple = ()                       # stages on the way to these parameters, one a month from start_month (compile_arm)
 
 
@@ -149,6 +155,8 @@ def _step_fields(c: Config, S: list) -> dict:
         min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
         max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
         breakdown_rate_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
+        network_search_success=[s.network_search_success for s in S],
+        family_pool=[s.family_pool for s in S],
         max_duration_days=[tuple(s.max_duration_days) if s.max_duration_days else None for s in S],
         max_duration_ages_days=[None if s.max_duration_ages is None
                                 else tuple(a * DAYS_PER_YEAR for a in s.max_duration_ages) for s in S],
@@ -189,8 +197,25 @@ def _need_fields(c: Config) -> dict:
         age_multipliers_escalation=[c.need.age_multipliers[g].escalation for g in group_names],
         age_multipliers_recovery=[c.need.age_multipliers[g].recovery for g in group_names],
         initial_prevalence=[0.0] + [c.need.initial_prevalence[lv] for lv in levels[1:]],
+        initial_state=c.need.initial_state,
+        initial_reference=_initial_reference(c),
         outcome_weights=[0.0] + [c.need.outcome_weights[lv] for lv in levels[1:]],
     )
+
+
+# the need-process fields of _need_fields (population.NEED_PROCESS): what need.initial_reference compiles to
+_PROCESS_FIELDS = ("onset_rate_per_day", "onset_level_probs_cum", "escalation_rate_per_day", "recovery_rate_per_day",
+                   "age_multipliers_escalation", "age_multipliers_recovery")
+
+
+def _initial_reference(c: Config) -> dict | None:
+    """need.initial_reference compiled as _need_fields compiles need's own process (None if there is none)."""
+    ref = c.need.initial_reference
+    if ref is None:
+        return None
+    need = c.need.model_copy(update={**{k: getattr(ref, k) for k in type(ref).model_fields}, "initial_reference": None})
+    compiled = _need_fields(c.model_copy(update={"need": need}))
+    return {k: compiled[k] for k in _PROCESS_FIELDS}
 
 
 def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
@@ -214,6 +239,12 @@ def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
                for g in range(len(group_names))]
     rec_tab = [[[rec[lv] * rec_age[g] * rec_f[lv][s] for s in range(n_steps)] for lv in range(L)]
                for g in range(len(group_names))]
+    bounded_tab = None
+    if any(st.bounded_recovery_multiplier is not None and st.bounded_recovery_multiplier != st.recovery_multiplier
+           for st in S):
+        _, rec_b = _step_multipliers(c, S, ground, band_lo, band_hi, L, bounded=True)
+        bounded_tab = [[[rec[lv] * rec_age[g] * rec_b[lv][s] for s in range(n_steps)] for lv in range(L)]
+                       for g in range(len(group_names))]
     return dict(
         ground_step=ground,
         matching_tiers=tiers_g,
@@ -226,6 +257,7 @@ def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
         unit_route=unit_route,
         escalation_rate_table=esc_tab,
         recovery_rate_table=rec_tab,
+        bounded_recovery_rate_table=bounded_tab,
         when_full=c.staircase.when_full,
     )
 
@@ -254,9 +286,11 @@ def _tiers(c: Config, names: list, S: list, levels: list, group_names: list) -> 
     return tiers_g, band_lo, band_hi
 
 
-def _step_multipliers(c: Config, S: list, ground: int, band_lo: list, band_hi: list, L: int) -> tuple:
+def _step_multipliers(c: Config, S: list, ground: int, band_lo: list, band_hi: list, L: int,
+                      bounded: bool = False) -> tuple:
     """Escalation and recovery factors [level][step]: a step's multipliers, scaled by the mismatch efficacy
-    where the step is below or above the level's band (1 on the ground step and at level 0)."""
+    where the step is below or above the level's band (1 on the ground step and at level 0); with ``bounded``,
+    recovery during a bounded stay (bounded_recovery_multiplier where a step sets one)."""
     lo_eff, hi_eff = c.staircase.mismatch.too_low_efficacy, c.staircase.mismatch.too_high_efficacy
     esc_f = [[1.0] * len(S) for _ in range(L)]
     rec_f = [[1.0] * len(S) for _ in range(L)]
@@ -271,7 +305,10 @@ def _step_multipliers(c: Config, S: list, ground: int, band_lo: list, band_hi: l
             else:
                 eff = hi_eff
             esc_f[lv][s] = 1.0 + (st.escalation_multiplier - 1.0) * eff
-            rec_f[lv][s] = 1.0 + (st.recovery_multiplier - 1.0) * eff
+            mult = st.recovery_multiplier
+            if bounded and st.bounded_recovery_multiplier is not None:
+                mult = st.bounded_recovery_multiplier
+            rec_f[lv][s] = 1.0 + (mult - 1.0) * eff
     return esc_f, rec_f
 
 

@@ -1,12 +1,15 @@
 """The bulk population as pure functions: onset rates by age group, the wait between onsets in a growing
-population, the age and level of a new need, the share of the initial population already known, and
-the population's size by month. No SimPy, no Model: the model draws the uniforms and passes them in.
+population, the age and level of a new need, the initial population (its expected size by level, and the
+share already known), and the population's size by month. No SimPy, no Model: the model draws the uniforms
+and passes them in.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
+from scipy.linalg import expm
 
 from ..common.units import DAYS_PER_MONTH, INF
 from .params import Compiled
@@ -65,6 +68,71 @@ def known_share(P: Compiled, level: int) -> float:
     chance that detection comes before a change of the need."""
     det, esc, rec = P.detection_rate_per_day[level], P.escalation_rate_per_day[level], P.recovery_rate_per_day[level]
     return det / (det + esc + rec) if det > 0 else 0.0
+
+
+# the fields of Compiled (and of Compiled.initial_reference) that describe the need process without measures
+NEED_PROCESS = ("onset_rate_per_day", "onset_level_probs_cum", "escalation_rate_per_day", "recovery_rate_per_day",
+                "age_multipliers_escalation", "age_multipliers_recovery")
+
+
+def need_process(P: Compiled) -> dict:
+    """The need process of ``P`` (its NEED_PROCESS fields), in the form of ``Compiled.initial_reference``."""
+    return {k: getattr(P, k) for k in NEED_PROCESS}
+
+
+def stationary_stock(rates: Mapping, age_groups_days: list, adult: float) -> np.ndarray:
+    """Expected children at each need level (index = level, 0 at none) aged under ``adult`` days in the
+    stationary state of the need process without measures, per child per day of age of the population.
+
+    A need begins at the onset rate of the child's age group, at a level drawn by the onset probabilities;
+    it then escalates and recovers at the level's rates times the age group's multipliers, and ends at
+    recovery from the lowest level or at ``adult``. In the stationary state the expected number of children
+    per day of age at each level, m(a), solves dm/da = onset(a) + Q(a)' m(a) with m(0) = 0 (age and time
+    advance together), Q being the rates between the levels; the rates are constant within an age group, so
+    m and its integral over the group follow from one matrix exponential each (exact, also where a rate is 0).
+    """
+    n = len(rates["escalation_rate_per_day"]) - 1            # the need levels 1 .. n
+    cum = [0.0] + list(rates["onset_level_probs_cum"])
+    p = np.diff(cum)
+    m = np.zeros(n)
+    total = np.zeros(n)
+    for g, (lo, hi) in enumerate(age_groups_days):
+        width = min(hi, adult) - lo
+        if width <= 0:
+            continue
+        q = np.zeros((n, n))                                  # q[to, from]: the transpose of the generator
+        for i in range(n):
+            esc = rates["escalation_rate_per_day"][i + 1] * rates["age_multipliers_escalation"][g]
+            rec = rates["recovery_rate_per_day"][i + 1] * rates["age_multipliers_recovery"][g]
+            q[i, i] -= esc + rec
+            if i + 1 < n:
+                q[i + 1, i] += esc
+            if i > 0:
+                q[i - 1, i] += rec
+        # the state (m, 1, integral of m) moves linearly: d/da (m, c, J) = (q m + onset c, 0, m)
+        block = np.zeros((2 * n + 1, 2 * n + 1))
+        block[:n, :n] = q
+        block[:n, n] = rates["onset_rate_per_day"][g] * p
+        block[n + 1:, :n] = np.eye(n)
+        state = expm(block * width) @ np.concatenate([m, [1.0], np.zeros(n)])
+        m, total = state[:n], total + state[n + 1:]
+    return np.concatenate([[0.0], total])
+
+
+def initial_means(P: Compiled) -> list:
+    """Expected children at each need level (index = level, 0 at none) at the start of the warm-up, before the
+    population's growth up to the horizon start is taken back: ``need.initial_prevalence`` x children 0-17, and
+    with ``need.initial_state`` scaled, times each level's ratio of the stationary stock of the need process
+    without measures (``stationary_stock``) under these parameters to that under ``need.initial_reference``
+    (the process under which the prevalences were set; a level the reference never reaches keeps its
+    prevalence)."""
+    means = [prev * P.children_0_17 for prev in P.initial_prevalence]
+    if P.initial_state == "configured":
+        return means
+    adult = P.aftercare_from_age_days
+    own = stationary_stock(need_process(P), P.age_groups_days, adult)
+    ref = stationary_stock(P.initial_reference, P.age_groups_days, adult)
+    return [mean * (float(o / r) if r > 0 else 1.0) for mean, o, r in zip(means, own, ref)]
 
 
 def population_factor(growth: float, months: int, horizon_start: float) -> np.ndarray:

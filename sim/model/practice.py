@@ -67,6 +67,7 @@ class Practice:
         re-examined under it."""
         old = self.practice
         self.practice = new
+        self.update_room()
         # the arm's hires (or cuts) change the team as it is (under a caseload norm it may differ from the
         # configured size); recruitment of a scenario's hires is in its own investment, not cost_per_hire
         self._resize_team(self.team_size + new.caseworkers - old.caseworkers, k, book=False)

@@ -101,6 +101,7 @@ class Recorder:
         self.step_out = [[0.0] * M for _ in range(n)]
         self.cost_step = np.zeros((n, M))
         self.cost_fixed = np.zeros((n, M))
+        self.recruitment = np.zeros((n, M))      # DKK of families recruited for step s in month m (fixed cost)
         self.cost_cw = np.zeros(M)
         self.cost_assess = np.zeros(M)
         self.cost_inv = np.zeros(M)
@@ -190,6 +191,10 @@ class Recorder:
         self.ctr[C["followup_slip_sum"]][m] += slip
         if on_time:
             self.ctr[C["followups_on_time"]][m] += 1
+
+    def family_recruitment(self, m: int, s: int, amount: float) -> None:
+        """Book ``amount`` DKK of recruiting families for step s in month m (part of the step's fixed cost)."""
+        self.recruitment[s, m] += amount
 
     def assessment_cost(self, now: float, cost: float) -> None:
         """Book the cost of an assessment finished at ``now``."""
@@ -291,7 +296,7 @@ class Recorder:
             self.adult_days[s, m] = ad
             self.occ_end[s, m] = self.occ[s] + self.occ_a[s]
             self.cost_step[s, m] = (cd + ad) * P.cost_per_day_dkk[s]
-            self.cost_fixed[s, m] = P.fixed_cost_per_day_dkk[s] * days
+            self.cost_fixed[s, m] = P.fixed_cost_per_day_dkk[s] * days + self.recruitment[s, m]
         self._case_update(now)
         self.case_days[m] = self.area_case - self._case_prev
         self._case_prev = self.area_case

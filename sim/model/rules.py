@@ -41,14 +41,15 @@ def pick(options: list, total: float, u: float):
 
 
 def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: float, mode: str, exclude: int,
-          has_room) -> tuple[int, int]:
+          has_room, available=None) -> tuple[int, int]:
     """The matching rule: the step for a child with a need (``level`` > 0) on ``step`` (waiting for step
     ``waiting_for``, -1 = none) at ``age`` days, with the decision draw ``u``. Returns (target, wait_for):
     (step, -1) to move to or stay on a step; (-1, step) to wait for a full step; (-1, -1) to stay as is.
 
     ``mode``: "rematch" keeps a measure that still matches the need, "step_down" looks only below the current
     step; ``exclude`` is a step not to choose (-1 = none); ``has_room(step)`` says whether a step has room for
-    the child. Tiers are tried in order; within the first tier with an eligible step that has room, a step is
+    the child; ``available(step)`` (None: every step) whether it can be had at all for this child now (a network
+    search that found no family makes kinship care unavailable, not full: nobody waits for it). Tiers are tried in order; within the first tier with an eligible step that has room, a step is
     picked by weight. Without room anywhere, when_full decides: the nearest step with room above or below
     the one picked ignoring room, or waiting for it."""
     n_steps = len(P.step_names)
@@ -63,7 +64,7 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
         tw = 0.0
         for s, w in zip(steps, weights):
             if (w > 0 and s != exclude and s < limit and P.capacity[s] > 0
-                    and P.min_age_days[s] <= age < P.max_age_days[s]):
+                    and P.min_age_days[s] <= age < P.max_age_days[s] and (available is None or available(s))):
                 elig.append((s, w))
                 tw += w
         if not elig:
@@ -75,7 +76,8 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
             return pick(room, sum(w for _, w in room), u), -1
     if mode == "step_down":
         for s in range(limit - 1, P.ground_step, -1):
-            if P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and has_room(s):
+            if (P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and has_room(s)
+                    and (available is None or available(s))):
                 return s, -1
         return P.ground_step, -1
     if first < 0:
@@ -87,7 +89,8 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
     else:
         rng = ()
     for s in rng:
-        if s != exclude and P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and has_room(s):
+        if (s != exclude and P.capacity[s] > 0 and P.min_age_days[s] <= age < P.max_age_days[s] and has_room(s)
+                and (available is None or available(s))):
             return s, -1
     return -1, first
 
@@ -159,7 +162,10 @@ def next_clock(P: Compiled, c: Child, now: float) -> tuple:
     while g < last_g and age + TIME_EPS >= edges[g][1]:
         g += 1
     esc = P.escalation_rate_table[g][L][s]
-    rec = P.recovery_rate_table[g][L][s]
+    if c.step_end < INF and P.bounded_recovery_rate_table is not None:
+        rec = P.bounded_recovery_rate_table[g][L][s]       # a bounded (intensive) stay
+    else:
+        rec = P.recovery_rate_table[g][L][s]
     det = 0.0
     if not c.in_process and not c.task and c.waiting_for < 0 and s < P.matching_band_lo[L]:
         det = P.detection_rate_per_day[L]

@@ -27,13 +27,13 @@ class Staircase:
         P = self.practice
         if c.level == 0 or mode == "end":
             return P.ground_step, -1
-        occ, occ_a, cap, here = self.recorder.occ, self.recorder.occ_a, P.capacity, c.step
+        occ, occ_a, cap, here = self.recorder.occ, self.recorder.occ_a, self.room_cap, c.step
 
         def has_room(s: int) -> bool:
             return cap[s] == INF or here == s or occ[s] + occ_a[s] < cap[s]
 
         return rules.match(P, c.level, here, c.waiting_for, self.env.now - c.birth, self.u_dec(c), mode, exclude,
-                           has_room)
+                           has_room, self.network_available(c))
 
     def apply(self, c: Child, target: int, wait_for: int) -> None:
         """Carry out a decision: move to ``target`` (or stay), or wait for step ``wait_for``."""
@@ -136,7 +136,9 @@ class Staircase:
         elif c.case:
             self._close_case(c)
         c.last_fu = now if P.placement[target] else c.last_fu
-        if P.capacity[old] != INF:
+        if self.pool[old] is not None:
+            self.family_freed(c, old)
+        if self.room_cap[old] != INF:
             self.free_slot(old)
         self.poke(c)
 
@@ -158,13 +160,16 @@ class Staircase:
         now = self.env.now
         c.placement_start = now
         c.last_fu = now
+        if self.pool[c.step] is not None:
+            self.family_freed(c, c.step)        # the family the placement broke down with may leave the pool
         self.placement_move(c, now)
 
     def free_slot(self, s: int) -> None:
         """Children on step s's waiting list take the room it has, in order of arrival."""
         wl = self.waitlists[s]
         occ, occ_a = self.recorder.occ, self.recorder.occ_a
-        while wl and (self.practice.capacity[s] == INF or occ[s] + occ_a[s] < self.practice.capacity[s]):
+        cap = self.room_cap
+        while wl and (cap[s] == INF or occ[s] + occ_a[s] < cap[s]):
             c = wl.pop(0)
             if c.exited or c.waiting_for != s:
                 continue
@@ -207,6 +212,8 @@ class Staircase:
         self.recorder.count("exits_recovered" if reason == "recovered" else "exits_aged_out", now)
         if now >= self.t_horizon:
             self.recorder.child(c, now, self.practice)
-        if self.practice.capacity[old] != INF:
+        if self.pool[old] is not None:
+            self.family_freed(c, old)
+        if self.room_cap[old] != INF:
             self.free_slot(old)
 

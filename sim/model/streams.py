@@ -25,6 +25,8 @@ PURPOSES = (
     "decision_extra",
     "followup",         # per-child: whether a thin follow-up of an overloaded team notices a change of need
     "followup_extra",   # (purposes are only ever appended: earlier streams stay the same)
+    "network",          # per-child: whether a network search finds a kinship/network family; whether a foster
+    "network_extra",    # family leaves the pool when its placement ends
 )
 
 BLOCK = 8192          # uniforms drawn at a time (speed); it shifts only the 'initial' stream, which also draws Poisson counts

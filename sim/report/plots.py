@@ -3,25 +3,102 @@
 Each function takes the Results and an optional path: with a path the figure is saved (PNG)
 and closed; without one the matplotlib Figure is returned, to show inline in a notebook.
 The backend is left to matplotlib (headless machines fall back to Agg; the CLI sets Agg).
+
+Words follow ``language`` (default: the reference arm's ``output.language``): Danish or English titles and
+axes, scenarios by their titles, steps by their labels, KPIs by their names, Danish tick labels with a
+decimal comma. Colours come from seaborn's colour-blind-safe palette. ``staircase_flows`` and
+``break_even`` are the report's own pictures (the flow of children on the staircase, the break-even chart).
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import FuncFormatter
 
+from ..common.i18n import kpi_label, months_text, scenario_title
 from ..metrics.budget import budget_difference as _budget_difference
+from ..metrics.payback_monthly import payback_months
+from .danish import item_label, step_labels
+from .flows import step_flows
+from .summary import cumulative_difference
 
 HEADLINE = ["placed_per_1000_0_22", "new_placements", "cost_total_dkk", "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "breakdowns", "assessment_wait_days"]
 CI = ("se", 1.96)
+PALETTE = "colorblind"      # seaborn's colour-blind-safe palette (Okabe-Ito-like) for every categorical colour
 
 
-def _order(res) -> list[str]:
-    return list(res.arms)
+# English -> Danish for the figures' words (titles, axes, legends); other text stays as it is
+DA: dict[str, str] = {
+    "years into the horizon": "år inde i perioden",
+    "children on the step": "børn på trinnet",
+    "Children on each step of the staircase (month end, mean and 95 % band)":
+        "Børn på hvert trin af trappen (månedens udgang, middel og 95 %-bånd)",
+    "horizon year": "år i perioden",
+    "placed per 1,000": "anbragte pr. 1.000",
+    "key figure [003]": "nøgletal [003]",
+    "Placements per 1,000 (time-averaged stock, 95 % CI over replications)":
+        "Anbragte pr. 1.000 (gennemsnitlig bestand, 95 %-interval over replikationerne)",
+    "M DKK per year": "mio. kr. pr. år",
+    "Cost by step and year (mean over replications, DKK {y} prices)":
+        "Udgifter pr. trin og år (middel over replikationerne, kr. i {y}-priser)",
+    "Open cases per caseworker (month end)": "Åbne sager pr. sagsbehandler (månedens udgang)",
+    "cases per FTE": "sager pr. årsværk",
+    "Follow-ups on time": "Opfølgninger til tiden",
+    "share on time": "andel til tiden",
+    "Wait from notification to assessment": "Ventetid fra underretning til undersøgelse",
+    "days": "dage",
+    "Follow-ups: share of their standard hours": "Opfølgninger: andel af normeret tid",
+    "share (1 = full)": "andel (1 = fuld)",
+    "% vs {ref}": "% i forhold til {ref}",
+    "Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)":
+        "Parret forskel fra referencen over perioden (middel og 95 %-interval, fælles tilfældige tal)",
+    "open cases": "åbne sager",
+    "placed (all ages)": "anbragte (alle aldre)",
+    "years (0 = end of warm-up)": "år (0 = indkøringens slut)",
+    "count": "antal",
+    "Warm-up check for {ref}: stocks should be level before year 0":
+        "Tjek af indkøringen for {ref}: bestandene bør være stabile før år 0",
+    "{arm}: total {v}": "{arm}: i alt {v}",
+    "M DKK vs {ref}": "mio. kr. i forhold til {ref}",
+    "Where the difference comes from: paired cost difference by budget item over the horizon "
+    "(blue = saving, orange = extra cost; 95 % intervals)":
+        "Hvor forskellen kommer fra: parret forskel i udgifter pr. budgetpost over perioden "
+        "(blå = besparelse, orange = merudgift; 95 %-intervaller)",
+}
+
+
+def _tr(text: str, language: str, **kw) -> str:
+    """A figure's words in the language (DA for Danish), with {fields} filled in."""
+    return (DA.get(text, text) if language == "da" else text).format(**kw)
+
+
+def _language(res, language: str | None) -> str:
+    """The figures' language: the one asked for, else the reference arm's output.language."""
+    return language or res.plan.arms[res.reference].output.language
+
+
+def _order(res, language: str | None = None) -> list[str]:
+    """The arms in the run's order, by their titles in the language (by name without one)."""
+    return list(res.arms) if language is None else [scenario_title(a, language) for a in res.arms]
+
+
+def _people(res, d: pd.DataFrame, language: str) -> pd.DataFrame:
+    """A figure's data with scenarios by their titles, steps by their labels and KPIs by their names."""
+    d = d.copy()
+    if "scenario" in d:
+        d["scenario"] = d["scenario"].map(lambda a: scenario_title(a, language))
+    if "step" in d:
+        labels = step_labels(res, language)
+        d["step"] = d["step"].map(lambda s: labels.get(s, s))
+    if "kpi" in d:
+        d["kpi"] = d["kpi"].map(lambda k: kpi_label(k, language))
+    return d
 
 
 def _dodge(res) -> float | bool:
@@ -38,42 +115,56 @@ def save_figure(fig, path: Path | None):
     return path
 
 
-def occupancy_by_step(res, path: Path | None = None):
+def occupancy_by_step(res, path: Path | None = None, language: str | None = None):
     """Children on each step (ground step left out) at month end over the horizon, one panel per arm."""
+    L = _language(res, language)
     ts = res.timeseries
     d = ts[(ts.metric == "occupancy") & (ts.month >= 0)].copy()
     steps = res.plan.arms[res.reference].staircase.steps
     d = d[d.step != res.plan.arms[res.reference].staircase.ground_step]
     d["year"] = d["month"] / 12
     order = sorted(steps, key=lambda s: steps[s].order)
-    order = [s for s in order if s in set(d.step)]
-    g = sns.relplot(data=d, x="year", y="value", hue="step", hue_order=order, col="scenario",
-                    col_order=_order(res), col_wrap=min(4, len(res.arms)), kind="line", errorbar=CI,
-                    height=2.6, aspect=1.3, palette="viridis")
-    g.set_axis_labels("years into the horizon", "children on the step")
+    labels = step_labels(res, L)
+    order = [labels.get(s, s) for s in order if s in set(d.step)]
+    g = sns.relplot(data=_people(res, d, L), x="year", y="value", hue="step", hue_order=order, col="scenario",
+                    col_order=_order(res, L), col_wrap=min(4, len(res.arms)), kind="line", errorbar=CI,
+                    height=2.6, aspect=1.3, palette=PALETTE)
+    g.set_axis_labels(_tr("years into the horizon", L), _tr("children on the step", L))
     g.set_titles("{col_name}")
-    g.figure.suptitle("Children on each step of the staircase (month end, mean and 95 % band)", y=1.02)
+    g.legend.set_title("")
+    for ax in g.axes.flat:
+        _axis_numbers(ax, L)
+        _axis_numbers(ax, L, "x")
+    g.figure.suptitle(_tr("Children on each step of the staircase (month end, mean and 95 % band)", L), y=1.02)
     return save_figure(g.figure, path)
 
 
-def placements_per_1000(res, path: Path | None = None):
+def placements_per_1000(res, path: Path | None = None, language: str | None = None):
     """Placed per 1,000 aged 0-17 and 0-22 by horizon year and arm (95 % CI), the 0-22 key figure dashed."""
+    L = _language(res, language)
     k = res.kpis
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
-    g = sns.catplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), col="kpi", kind="point",
-                    errorbar=("ci", 95), dodge=_dodge(res), height=3.2, aspect=1.4, sharey=False)
-    g.set_axis_labels("horizon year", "placed per 1,000")
+    g = sns.catplot(data=_people(res, d, L), x="year", y="value", hue="scenario", hue_order=_order(res, L), col="kpi",
+                    col_order=[kpi_label(x, L) for x in ("placed_per_1000_0_17", "placed_per_1000_0_22")],
+                    kind="point", errorbar=("ci", 95), dodge=_dodge(res), height=3.2, aspect=1.4, sharey=False,
+                    palette=PALETTE)
+    g.set_axis_labels(_tr("horizon year", L), _tr("placed per 1,000", L))
     g.set_titles("{col_name}")
+    g.legend.set_title("")
     target = res.plan.arms[res.reference].municipality.targets.placed_per_1000_0_22
     g.axes.flat[-1].axhline(target, color="grey", ls="--", lw=1)
-    g.axes.flat[-1].annotate("key figure [003]", (0, target), xytext=(2, 3), textcoords="offset points", fontsize=8, color="grey")
-    g.figure.suptitle("Placements per 1,000 (time-averaged stock, 95 % CI over replications)", y=1.03)
+    g.axes.flat[-1].annotate(_tr("key figure [003]", L), (0, target), xytext=(2, 3), textcoords="offset points",
+                             fontsize=8, color="grey")
+    for ax in g.axes.flat:
+        _axis_numbers(ax, L)
+    g.figure.suptitle(_tr("Placements per 1,000 (time-averaged stock, 95 % CI over replications)", L), y=1.03)
     return save_figure(g.figure, path)
 
 
-def cost_by_step(res, path: Path | None = None):
+def cost_by_step(res, path: Path | None = None, language: str | None = None):
     """Cost by horizon year stacked by step, caseworkers and investment (million DKK per year, mean over
     replications), one panel per arm."""
+    L = _language(res, language)
     k = res.kpis
     d = k[(k.period == "year") & (k.kpi.str.startswith("cost_dkk__") | k.kpi.isin(["cost_caseworkers_dkk", "cost_investment_dkk"]))]
     d = d.groupby(["scenario", "year", "kpi"], as_index=False)["value"].mean()
@@ -81,143 +172,318 @@ def cost_by_step(res, path: Path | None = None):
     d["value"] = d["value"] / 1e6
     comps = [c for c in d.groupby("component")["value"].sum().sort_values(ascending=False).index
              if d[d.component == c]["value"].abs().sum() > 0]
-    arms = _order(res)
+    arms = list(res.arms)
     n = len(arms)
     cols = min(4, n)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows), sharey=True, squeeze=False)
-    palette = dict(zip(comps, sns.color_palette("tab10", len(comps))))
+    palette = dict(zip(comps, sns.color_palette(PALETTE, len(comps))))
     for ax, arm in zip(axes.flat, arms):
         w = d[d.scenario == arm].pivot(index="year", columns="component", values="value").reindex(columns=comps).fillna(0)
         bottom = np.zeros(len(w))
         for c in comps:
             ax.bar(w.index, w[c], bottom=bottom, color=palette[c], label=c)
             bottom += w[c].to_numpy()
-        ax.set_title(arm, fontsize=9)
-        ax.set_xlabel("horizon year")
+        ax.set_title(textwrap.fill(scenario_title(arm, L), 34), fontsize=9)
+        ax.set_xlabel(_tr("horizon year", L))
+        ax.set_xticks(sorted(set(d["year"])))
+        _axis_numbers(ax, L)
     for ax in axes.flat[n:]:
         ax.axis("off")
-    axes[0, 0].set_ylabel("M DKK per year")
+    axes[0, 0].set_ylabel(_tr("M DKK per year", L))
     handles = [plt.Rectangle((0, 0), 1, 1, color=palette[c]) for c in comps]
-    fig.legend(handles, comps, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-    fig.suptitle(f"Cost by step and year (mean over replications, DKK {res.plan.arms[res.reference].costs.price_year} prices)")
+    names = [item_label(res, c.replace("cost_", ""), L) for c in comps]
+    fig.legend(handles, [textwrap.fill(x, 30) for x in names], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.suptitle(_tr("Cost by step and year (mean over replications, DKK {y} prices)", L,
+                     y=res.plan.arms[res.reference].costs.price_year))
     fig.tight_layout()
     return save_figure(fig, path)
 
 
-def caseload(res, path: Path | None = None):
+def caseload(res, path: Path | None = None, language: str | None = None):
     """Open cases per caseworker by month; follow-ups on time, wait for assessment (days) and follow-ups'
     share of their standard hours by horizon year; one line per arm."""
+    L = _language(res, language)
     ts = res.timeseries
     d = ts[(ts.metric == "cases_per_caseworker") & (ts.month >= 0)].copy()
     d["year"] = d["month"] / 12
-    k = res.kpis
-    f = k[(k.period == "year") & (k.kpi == "followup_on_time_share")]
-    w = k[(k.period == "year") & (k.kpi == "assessment_wait_days")]
-    ws = k[(k.period == "year") & (k.kpi == "followup_work_share")]
+    k = _people(res, res.kpis[res.kpis.period == "year"], L)
+    panels = [(kpi_label("followup_on_time_share", L), "Follow-ups on time", "share on time", (0, 1.05)),
+              (kpi_label("assessment_wait_days", L), "Wait from notification to assessment", "days", None),
+              (kpi_label("followup_work_share", L), "Follow-ups: share of their standard hours", "share (1 = full)",
+               (0, 1.05))]
     fig, axes = plt.subplots(1, 4, figsize=(19, 3.6))
-    sns.lineplot(data=d, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=CI, ax=axes[0])
-    axes[0].set(title="Open cases per caseworker (month end)", xlabel="years into the horizon", ylabel="cases per FTE")
-    sns.pointplot(data=f, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[1], legend=False)
-    axes[1].set(title="Follow-ups on time", xlabel="horizon year", ylabel="share on time", ylim=(0, 1.05))
-    sns.pointplot(data=w, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[2], legend=False)
-    axes[2].set(title="Wait from notification to assessment", xlabel="horizon year", ylabel="days")
-    sns.pointplot(data=ws, x="year", y="value", hue="scenario", hue_order=_order(res), errorbar=("ci", 95), dodge=_dodge(res), ax=axes[3], legend=False)
-    axes[3].set(title="Follow-ups: share of their standard hours", xlabel="horizon year", ylabel="share (1 = full)", ylim=(0, 1.05))
+    sns.lineplot(data=_people(res, d, L), x="year", y="value", hue="scenario", hue_order=_order(res, L), errorbar=CI,
+                 ax=axes[0], palette=PALETTE)
+    axes[0].set(title=_tr("Open cases per caseworker (month end)", L), xlabel=_tr("years into the horizon", L),
+                ylabel=_tr("cases per FTE", L))
+    for ax, (kpi, title, ylabel, ylim) in zip(axes[1:], panels):
+        sns.pointplot(data=k[k.kpi == kpi], x="year", y="value", hue="scenario", hue_order=_order(res, L),
+                      errorbar=("ci", 95), dodge=_dodge(res), ax=ax, legend=False, palette=PALETTE)
+        ax.set(title=_tr(title, L), xlabel=_tr("horizon year", L), ylabel=_tr(ylabel, L))
+        if ylim:
+            ax.set_ylim(*ylim)
+    for ax in axes:
+        _axis_numbers(ax, L)
     axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=3)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
-def forest(res, path: Path | None = None, kpis: list[str] | None = None):
+def forest(res, path: Path | None = None, kpis: list[str] | None = None, language: str | None = None):
     """Paired difference from the reference over the horizon in % of the reference mean (95 % CI), one panel
     per KPI (default HEADLINE); None when no scenario is compared."""
     c = res.comparison
     if c.empty:
         return
+    L = _language(res, language)
     kpis = kpis or HEADLINE
     d = c[(c.period == "horizon") & c.kpi.isin(kpis)].copy()
     d["pct"] = 100 * d["diff_mean"] / d["reference_mean"].abs()
     d["lo"] = 100 * d["diff_ci_low"] / d["reference_mean"].abs()
     d["hi"] = 100 * d["diff_ci_high"] / d["reference_mean"].abs()
-    arms = [a for a in _order(res) if a != res.reference]
+    arms = [a for a in res.arms if a != res.reference]
     kpis = [k for k in kpis if k in set(d.kpi)]
     cols = 4
     rows = int(np.ceil(len(kpis) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 0.35 * len(arms) * rows + 1.6 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 0.35 * len(arms) * rows + 1.9 * rows), squeeze=False, sharey=True)
     y = np.arange(len(arms))
+    colour = sns.color_palette(PALETTE)[0]
     for ax, kpi in zip(axes.flat, kpis):
         e = d[d.kpi == kpi].set_index("scenario").reindex(arms)
-        ax.errorbar(e["pct"], y, xerr=[e["pct"] - e["lo"], e["hi"] - e["pct"]], fmt="o", color="tab:blue", capsize=3)
+        ax.errorbar(e["pct"], y, xerr=[e["pct"] - e["lo"], e["hi"] - e["pct"]], fmt="o", color=colour, capsize=3)
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(kpi, fontsize=9)
-        ax.set_yticks(y, arms, fontsize=8)
-        ax.set_xlabel("% vs " + res.reference, fontsize=8)
+        ax.set_title(textwrap.fill(kpi_label(kpi, L), 34), fontsize=9)
+        ax.set_yticks(y, [textwrap.fill(scenario_title(a, L), 24) for a in arms], fontsize=8)
+        ax.set_xlabel(_tr("% vs {ref}", L, ref=scenario_title(res.reference, L).lower()), fontsize=8)
+        _axis_numbers(ax, L, "x")
     axes.flat[0].invert_yaxis()          # first scenario on top; the y axis is shared
     for ax in axes.flat[len(kpis):]:
         ax.axis("off")
-    fig.suptitle("Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)")
+    fig.suptitle(_tr("Paired difference from the reference over the horizon (mean and 95 % CI, common random numbers)", L))
     fig.tight_layout()
     return save_figure(fig, path)
 
 
-def warmup(res, path: Path | None = None):
+def warmup(res, path: Path | None = None, language: str | None = None):
     """The reference arm's open cases and placed children (all ages) by month through warm-up and horizon
     (year 0 = end of warm-up): stocks should be level before year 0."""
+    L = _language(res, language)
     ts = res.timeseries
     d = ts[(ts.scenario == res.reference) & ts.metric.isin(["open_cases"])].copy()
+    d["metric"] = _tr("open cases", L)
     occ = ts[(ts.scenario == res.reference) & (ts.metric == "occupancy")].copy()
     steps = res.plan.arms[res.reference].staircase.steps
     placed = [s for s, v in steps.items() if v.placement]
     p = occ[occ.step.isin(placed)].groupby(["replication", "month"], as_index=False)["value"].sum()
-    p["metric"] = "placed (all ages)"
+    p["metric"] = _tr("placed (all ages)", L)
     d = pd.concat([d[["replication", "month", "metric", "value"]], p], ignore_index=True)
     d["year"] = d["month"] / 12
     g = sns.relplot(data=d, x="year", y="value", col="metric", kind="line", errorbar=CI, height=3, aspect=1.5,
-                    facet_kws={"sharey": False})
+                    facet_kws={"sharey": False}, color=sns.color_palette(PALETTE)[0])
     for ax in g.axes.flat:
         ax.axvline(0, color="grey", ls="--", lw=1)
+        _axis_numbers(ax, L)
+        _axis_numbers(ax, L, "x")
     g.set_titles("{col_name}")
-    g.set_axis_labels("years (0 = end of warm-up)", "count")
-    g.figure.suptitle(f"Warm-up check for {res.reference}: stocks should be level before year 0", y=1.04)
+    g.set_axis_labels(_tr("years (0 = end of warm-up)", L), _tr("count", L))
+    g.figure.suptitle(_tr("Warm-up check for {ref}: stocks should be level before year 0", L,
+                          ref=scenario_title(res.reference, L).lower()), y=1.04)
     return save_figure(g.figure, path)
 
 
-def budget_difference(res, path: Path | None = None):
+def budget_difference(res, path: Path | None = None, language: str | None = None):
     """Where each scenario's cost difference comes from: paired difference by budget item over the horizon
     (mean and 95 % interval, million DKK), one panel per scenario."""
-
     d = _budget_difference(res)
     if d.empty:
         return
-    d = d[d.year == 0]
-    arms = [a for a in _order(res) if a != res.reference]
+    L = _language(res, language)
+    d = d[d.year == 0].copy()
+    d["label"] = [item_label(res, i, L, s) for s, i in zip(d["scenario"], d["item"])]
+    arms = [a for a in res.arms if a != res.reference]
     labels = list(dict.fromkeys(d["label"]))
     cols = min(3, len(arms))
     rows = int(np.ceil(len(arms) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 0.32 * len(labels) * rows + 1.3 * rows),
                              squeeze=False, sharey=True)
     y = np.arange(len(labels))
+    cb = sns.color_palette(PALETTE)
     for ax, arm in zip(axes.flat, arms):
         e = d[d.scenario == arm].set_index("label").reindex(labels)
         mean, lo, hi = (e[c].to_numpy() / 1e6 for c in ("cost_dkk", "cost_ci_low", "cost_ci_high"))
-        ax.barh(y, mean, color=np.where(mean < 0, "tab:green", "tab:red"), alpha=0.7)
+        ax.barh(y, mean, color=[cb[0] if v < 0 else cb[1] for v in np.nan_to_num(mean)], alpha=0.85)
         ax.errorbar(mean, y, xerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], fmt="none", color="black",
                     capsize=2, lw=0.8)
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(f"{arm}: total {np.nansum(mean):+,.1f}M", fontsize=9)
-        ax.set_yticks(y, labels, fontsize=7)
-        ax.set_xlabel(f"M DKK vs {res.reference}", fontsize=8)
+        total = f"{np.nansum(mean):+,.1f}" + (" mio." if L == "da" else "M")
+        total = total.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if L == "da" else total
+        ax.set_title(textwrap.fill(_tr("{arm}: total {v}", L, arm=scenario_title(arm, L), v=total), 40), fontsize=9)
+        ax.set_yticks(y, [textwrap.fill(x, 30) for x in labels], fontsize=7)
+        ax.set_xlabel(_tr("M DKK vs {ref}", L, ref=scenario_title(res.reference, L).lower()), fontsize=8)
+        _axis_numbers(ax, L, "x")
     axes.flat[0].invert_yaxis()
     for ax in axes.flat[len(arms):]:
         ax.axis("off")
-    fig.suptitle("Where the difference comes from: paired cost difference by budget item over the horizon "
-                 "(green = saving; 95 % intervals)", fontsize=10)
+    fig.suptitle(_tr("Where the difference comes from: paired cost difference by budget item over the horizon "
+                     "(blue = saving, orange = extra cost; 95 % intervals)", L), fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+# ------------------------------------------------------------------ the report's own pictures (either language)
+def _rows_of_panels(res) -> list[list[str]]:
+    """The flow picture's rows: the reference first in every row, then up to two scenarios beside it."""
+    others = [a for a in res.arms if a != res.reference]
+    if not others:
+        return [[res.reference]]
+    return [[res.reference] + others[i:i + 2] for i in range(0, len(others), 2)]
+
+
+FLOW_WORDS = {  # key -> (da, en)
+    "stock": ("børn på trinnet (gennemsnit over perioden)", "children on the step (average over the horizon)"),
+    "in": ("ind pr. år", "in per year"), "out": ("ud pr. år", "out per year"),
+    "placements": ("anbringelser", "placements"),
+    "title": ("Trappen: børn på hvert trin og strømme ind og ud pr. år (middel over replikationerne)",
+              "The staircase: children on each step, and flows in and out per year (mean over replications)"),
+}
+
+
+def _n(v: float, language: str, signed: bool = False) -> str:
+    """A whole number on a figure: 1,234 (en), 1.234 (da); signed with + or a minus sign, ±0 for zero."""
+    text = f"{abs(v):,.0f}".replace(",", "." if language == "da" else ",")
+    if not signed:
+        return ("\u2212" if round(v) < 0 else "") + text
+    return "\u00b10" if round(v) == 0 else ("+" if v > 0 else "\u2212") + text
+
+
+def _axis_numbers(ax, language: str, axis: str = "y") -> None:
+    """Danish tick labels (decimal comma, thousands point) on an axis of a figure in Danish."""
+    if language != "da":
+        return
+    def tick(v, _):
+        text = f"{abs(v):,.0f}" if float(v).is_integer() else f"{abs(v):,.1f}"
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return ("\u2212" if v < 0 else "") + text
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(tick))
+
+
+def _w(key: str, language: str) -> str:
+    da, en = FLOW_WORDS[key]
+    return da if language == "da" else en
+
+
+def _flow_panel(ax, f: pd.DataFrame, ref: pd.DataFrame | None, colour, scale: dict, language: str) -> None:
+    """One arm's staircase: a bar per step (children on it), an arrow in (above) and out (below) on its left,
+    their width by the flow; with ``ref`` the stock's difference from the reference in brackets."""
+    cb = sns.color_palette(PALETTE)
+    y = np.arange(len(f))
+    L, top = scale["arrow"], scale["flow"]
+    ax.barh(y, f["stock"], height=0.56, color=colour, alpha=0.9, zorder=2)
+    for i, r in enumerate(f.itertuples()):
+        for dy, val, start, end, col, sign in ((0.2, r.entries_per_year, -L, -0.04 * L, cb[2], "+"),
+                                               (-0.2, r.exits_per_year, -0.04 * L, -L, cb[3], "\u2212")):
+            if val > 0:
+                ax.annotate("", xy=(end, i + dy), xytext=(start, i + dy),
+                            arrowprops=dict(arrowstyle="-|>", color=col, lw=0.8 + 4.5 * val / top, mutation_scale=10))
+            ax.text(-1.08 * L, i + dy, sign + _n(val, language), ha="right", va="center", fontsize=7, color=col)
+        text = _n(r.stock, language)
+        if ref is not None:
+            text += f" ({_n(r.stock - ref.iloc[i]['stock'], language, signed=True)})"
+        ax.text(r.stock + 0.02 * scale["stock"], i, text, va="center", fontsize=7.5)
+    placed = np.flatnonzero(f["placement"].to_numpy())
+    if len(placed) and placed[0] > 0:
+        ax.axhline(placed[0] - 0.5, color="grey", ls=":", lw=1)
+        ax.text(scale["stock"] * 1.3, placed[0] - 0.45, _w("placements", language) + " \u2191", ha="right",
+                va="bottom", fontsize=7, color="grey")
+    ax.set_xlim(-1.75 * L, scale["stock"] * 1.32)
+    ax.set_xticks([v for v in ax.get_xticks() if 0 <= v <= scale["stock"] * 1.32])
+    ax.set_xlabel(_w("stock", language), fontsize=8)
+    _axis_numbers(ax, language, "x")
+    ax.set_yticks(y, [textwrap.fill(x, 24) for x in f["label"]], fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
+def staircase_flows(res, path: Path | None = None, language: str | None = None):
+    """The staircase flow picture: per step (ground step left out, least intrusive at the bottom) the children
+    on it over the horizon (bars) and those arriving and leaving per year (arrows in and out, widths by the
+    flow), each scenario beside the reference (which starts every row); labels in the report's language."""
+    language = _language(res, language)
+    flows = step_flows(res, language)
+    rows = _rows_of_panels(res)
+    ncols = max(len(r) for r in rows)
+    nsteps = flows.groupby("scenario").size().max()
+    top_stock = max(float(flows["stock"].max()), 1.0)
+    scale = {"stock": top_stock, "arrow": 0.32 * top_stock,
+             "flow": max(float(flows[["entries_per_year", "exits_per_year"]].max().max()), 1.0)}
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(4.3 * ncols, (0.5 * nsteps + 1.3) * len(rows)),
+                             squeeze=False, sharey=True)
+    cb = sns.color_palette(PALETTE)
+    ref = flows[flows.scenario == res.reference].reset_index(drop=True)
+    for r, arms in enumerate(rows):
+        for c in range(ncols):
+            ax = axes[r, c]
+            if c >= len(arms):
+                ax.axis("off")
+                continue
+            f = flows[flows.scenario == arms[c]].reset_index(drop=True)
+            _flow_panel(ax, f, None if c == 0 else ref, cb[7] if c == 0 else cb[c - 1 + 0], scale, language)
+            ax.set_title(textwrap.fill(scenario_title(arms[c], language), 40), fontsize=9)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cb[7]), plt.Line2D([], [], color=cb[2], marker=">", lw=2),
+               plt.Line2D([], [], color=cb[3], marker="<", lw=2)]
+    fig.legend(handles, [_w("stock", language), _w("in", language), _w("out", language)], loc="lower center",
+               ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.04), frameon=False)
+    fig.suptitle(_w("title", language), fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def break_even(res, path: Path | None = None, language: str | None = None):
+    """The break-even chart: per scenario the cumulative paired cost difference from the reference month by
+    month, investments included (mean and 95 % band, million DKK), the zero line, and the month it pays back
+    (on average); None without scenarios to compare."""
+    if res.comparison.empty:
+        return None
+    language = _language(res, language)
+    da = language == "da"
+    d = cumulative_difference(res)
+    pm = payback_months(res).set_index("scenario")["paid_back_month"]
+    arms = [a for a in res.arms if a != res.reference]
+    cols = min(3, len(arms))
+    rows = int(np.ceil(len(arms) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.0 * rows), squeeze=False, sharey=True)
+    cb = sns.color_palette(PALETTE)
+    for ax, arm in zip(axes.flat, arms):
+        e = d[d.scenario == arm]
+        ax.fill_between(e["month"], e["ci_low"] / 1e6, e["ci_high"] / 1e6, color=cb[0], alpha=0.25, lw=0)
+        ax.plot(e["month"], e["cum_diff_dkk"] / 1e6, color=cb[0], lw=1.8)
+        ax.axhline(0, color="black", lw=0.9)
+        m = pm.get(arm, pd.NA)
+        if not pd.isna(m):
+            ax.axvline(int(m), color=cb[1], ls="--", lw=1.2)
+            ax.annotate(("tjent hjem: " if da else "paid back: ") + months_text(int(m), language), (int(m), 0),
+                        xytext=(4, 6), textcoords="offset points", fontsize=7.5, color=cb[1])
+        ax.set_title(textwrap.fill(scenario_title(arm, language), 38), fontsize=9)
+        ax.set_xlabel("måned i perioden" if da else "horizon month", fontsize=8)
+        ax.set_xticks(range(0, int(e["month"].max()) + 1, 6))
+        _axis_numbers(ax, language)
+        for yr in range(12, int(e["month"].max()), 12):
+            ax.axvline(yr, color="grey", lw=0.5, alpha=0.5)
+    for ax in axes.flat[len(arms):]:
+        ax.axis("off")
+    axes[0, 0].set_ylabel("mio. kr." if da else "million DKK", fontsize=8)
+    fig.suptitle("Akkumuleret forskel i udgifter fra referencen, investeringer medregnet (middel og 95 %-bånd; "
+                 "under nul = tjent hjem)" if da else "Cumulative cost difference from the reference, investments "
+                 "included (mean and 95 % band; below zero = paid back)", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 
 
 FIGURES = {
+    "staircase_flows.png": staircase_flows,
+    "break_even.png": break_even,
     "occupancy_by_step.png": occupancy_by_step,
     "placements_per_1000.png": placements_per_1000,
     "cost_by_step.png": cost_by_step,
@@ -227,16 +493,18 @@ FIGURES = {
     "warmup_check.png": warmup,
 }
 
+COMPARISON_ONLY = ("forest_differences.png", "budget_difference.png", "break_even.png")   # need scenarios to compare
 
-def make_figures(res, folder: Path) -> list[Path]:
+
+def make_figures(res, folder: Path, language: str | None = None) -> list[Path]:
     """Draw every figure of FIGURES into folder as PNG (the difference figures only when scenarios are
-    compared); returns their paths."""
+    compared), in ``language`` (default: the reference arm's output.language); returns their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for name, fn in FIGURES.items():
-        if name in ("forest_differences.png", "budget_difference.png") and res.comparison.empty:
+        if name in COMPARISON_ONLY and res.comparison.empty:
             continue
-        fn(res, folder / name)
+        fn(res, folder / name, language=language)
         out.append(folder / name)
     return out

@@ -61,13 +61,18 @@ def test_a_run_on_dask_gives_the_tables_of_the_local_backend():
     assert set(local.kpis.scenario) == {"baseline", "earlier_detection"}
 
 
+ONE_PARAMETER = ["sensitivity.replications=2", "sensitivity.parameters=[{key:staircase.steps.residential."
+                                               "cost_per_year_dkk,low:1000000,high:1500000}]"]
+
+
 def test_an_analysis_on_dask_gives_the_tables_of_the_local_backend():
-    ov = TWO_ARMS + ["sensitivity.replications=2",
-                     "sensitivity.parameters=[{key:staircase.steps.residential.cost_per_year_dkk,"
-                     "low:1000000,high:1500000}]"]
+    ov = TWO_ARMS + ONE_PARAMETER
     local = sensitivity(ov, progress=False, echo=lambda line: None)
-    on_dask = sensitivity(ov + DASK, progress=False, echo=lambda line: None)
-    assert len(local.table) == 3                  # the defaults, low and high
+    client = dask_client(plan(ov + DASK).arms["baseline"].run)
+    with distributed.get_task_stream(client=client) as ran:
+        on_dask = sensitivity(ov + DASK, progress=False, echo=lambda line: None)
+    assert len(ran.data) == 3 * 2 * 2             # 3 runs (the defaults, low, high) x 2 arms x 2 replications
+    assert len(local.table) == 3
     pd.testing.assert_frame_equal(on_dask.table, local.table, check_exact=True)
     pd.testing.assert_frame_equal(on_dask.tornado(), local.tornado(), check_exact=True)
 
@@ -93,15 +98,11 @@ def test_an_unreachable_scheduler_is_a_config_error_within_seconds():
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("mode", [
-    "--sensitivity",
-    pytest.param("", marks=pytest.mark.xfail(
-        strict=True, reason="sim/cli.py runs run_plan without catching ConfigError (only the analyses do); "
-                            "remove this mark once it does")),
-])
+@pytest.mark.parametrize("mode", ["", "--sensitivity"])
 def test_an_unreachable_scheduler_is_one_line_and_exit_2_on_the_command_line(tmp_path, mode):
     address = unused_address()
-    assert_cli_input_error(tmp_path, [a for a in [mode] if a] + RUN + DASK + [f"run.dask_scheduler={address}"],
+    assert_cli_input_error(tmp_path, [a for a in [mode] if a] + RUN + ONE_PARAMETER + DASK
+                           + [f"run.dask_scheduler={address}"],
                            f"error: run.dask_scheduler = '{address}': cannot connect (")
 
 

@@ -31,7 +31,7 @@ def _runs(results):
 
 
 def test_simulate_api_writes_a_complete_run(tmp_results):
-    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[earlier_detection]"])
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[earlier_detection]", "output.language=en"])
     d = res.run_dir
     assert d.parent == tmp_results
     for f in ["config.yaml", "overrides.txt", "kpis.parquet", "timeseries.parquet", "summary.parquet",
@@ -68,9 +68,9 @@ def test_simulate_api_writes_a_complete_run(tmp_results):
 
 
 def test_a_single_scenario_run_has_its_figures_and_report(tmp_results):
-    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"])
+    res = sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.language=en"])
     for f in plots.FIGURES:
-        if f not in ("forest_differences.png", "budget_difference.png"):    # nothing to compare
+        if f not in plots.COMPARISON_ONLY:    # nothing to compare
             assert (res.run_dir / "figures" / f).is_file(), f
     assert "Does it pay back?" not in (res.run_dir / "report.html").read_text()
     assert not (res.run_dir / "figures" / "budget_difference.png").exists()
@@ -124,7 +124,7 @@ def test_cli_runs_and_prints_a_summary(tmp_path):
     out = tmp_path / "results"
     proc = _cli(SMALL + [f"output.dir={out}", "compare=[lower_caseload]", "output.figures=false"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "placed_per_1000_0_22" in proc.stdout and "Paired difference" in proc.stdout
+    assert "Placed per 1,000 aged 0-22" in proc.stdout and "Paired difference" in proc.stdout
     # money is printed for people (12.3M), never in scientific notation; payback years are whole or '-'
     payback = proc.stdout[proc.stdout.index("Payback"):]
     assert "lower_caseload" in payback and "e+0" not in proc.stdout and "<NA>" not in payback
