@@ -1,34 +1,57 @@
-"""Command line: ``python -m sim [-m] [--cfg] [key=value ...]``.
+"""Command line: ``python -m sim [-m] [--cfg] [key=value ...]``, and the Hydra application behind it.
 
 Overrides use Hydra's syntax and are composed with Hydra's compose API on ``conf/``.
 ``-m``/``--multirun`` expands sweeps (``key=a,b``, ``range(...)``, ``choice(...)``, ``glob(...)``) into one run
 per combination, like Hydra's basic sweeper; each run gets its own folder and catalog entry.
 Every combination is validated before the first one runs; after the last, the sweep's summary
 across its jobs is written to results/sweeps/<sweep id>/ (see ``sim.sweep``).
+
+A command line that asks for Hydra itself - a ``hydra/...`` or ``hydra.…`` override (e.g. ``hydra/launcher=joblib``)
+or one of Hydra's flags (``--cfg job|hydra|all``, ``--info``, ``--shell-completion``, ``--hydra-help``) - is handed,
+after the same validation of every job, to ``hydra_app``: a ``@hydra.main`` application on ``conf/`` whose task
+builds the job's plan from its overrides and stores it with ``run_plan`` (atomic run folder, catalog), so a
+launcher plugin really distributes the jobs. What this CLI cannot honour (another sweeper, another config
+path or name, a launcher without ``-m``, ...) is refused with one line and exit 2, never silently ignored.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
+import json
+import logging
 import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
+import hydra
+from hydra import compose, initialize_config_dir
+import pandas as pd
 import yaml
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import MissingConfigException
 
 from .analyses.calibrate import calibrate, calibration_text, unmet, write_calibration
+from .analyses.profiles import make_profiles
 from .analyses.sensitivity import sensitivity, sensitivity_text, write_sensitivity
 from .analyses.sweep import Sweep, new_sweep_id, sweep_text, swept_keys, write_sweep
 from .analyses.uncertainty import parameter_ranges, uncertainty, uncertainty_text, write_uncertainty
 from .api import run_plan
-from .config import CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan
-from .config.compose import SCENARIO_GROUP
+from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan,
+                     register_scenarios)
+from .config.compose import SCENARIO_GROUP, override_key
 from .publish import results_dir
 from .report.text import summary_text
-from .store import OutputDirError, base_dir, check_output_dir, rebuild_catalog
+from .runner import Results
+from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
+       python -m sim [-m] [--cfg job|hydra|all [--package P] [--resolve]] [hydra/launcher=...] [hydra.….=...] [key=value ...]
+       python -m sim --info [all|config|defaults|defaults-tree|plugins|searchpath] | --shell-completion ... | --hydra-help
        python -m sim catalog rebuild [output.dir=...]
 
 Runs the staircase simulation. By default the reference scenario (scenario=baseline) is compared
@@ -48,8 +71,24 @@ with the scenarios in `compare` under common random numbers; compare=[] runs one
   --uncertainty    joint uncertainty of the comparison: uncertainty.samples parameter sets with every parameter
                    in its range at once (Latin hypercube); the spread of each scenario's difference, the
                    probability of payback by year and what drives it; writes results/uncertainty/<id>/
-  --cfg            print the composed configuration of the reference arm and exit
+  --cfg            print the composed configuration of the reference arm (resolved) and exit
   --list-scenarios print the scenarios in scenarios/ and exit
+
+Hydra (the jobs run through the Hydra application, after every job has been validated):
+  -m hydra/launcher=joblib|submitit_slurm|submitit_local|ray   run the sweep's jobs through a launcher plugin
+                   (installed separately, e.g. pip install hydra-joblib-launcher); hydra.launcher.<key>=...
+                   sets its options, e.g. hydra.launcher.n_jobs=2 or hydra.launcher.partition=...
+  hydra.sweep.dir=... / hydra.sweep.subdir=... (with -m), hydra.run.dir=... (without): Hydra's own folder
+                   (.hydra/, the job's log); by default output.dir/hydra/<sweep or run id>/
+  hydra.job.*=..., hydra/job_logging=..., hydra/hydra_logging=..., hydra.verbose=..., hydra.output_subdir=...,
+  hydra.callbacks.*=...   as in Hydra
+  --cfg job|hydra|all [--package P] [--resolve]   Hydra prints the job's, its own or both configurations
+  --info [...], --shell-completion (-sc) install=bash|zsh|fish, --hydra-help, --version   Hydra's, as in Hydra
+  Not honoured (refused with one line, exit 2): another sweeper (hydra/sweeper: this CLI expands and validates
+  the sweep), hydra.mode, Hydra's help templates, hydra.searchpath, --config-path/-cp, --config-name/-cn,
+  --config-dir/-cd, --experimental-rerun, --run/-r; a launcher or hydra.sweep.* without -m; hydra.run.dir
+  with -m; hydra overrides with --calibrate, --sensitivity, --uncertainty or this CLI's bare --cfg; a sweep
+  over a hydra key. Hydra overrides never reach a run's overrides.txt.
 
 Results go to results/<run id>/ and the catalog results/results.duckdb; a sweep's summary
 across its jobs goes to results/sweeps/<sweep id>/. output.dir is checked before anything runs.
@@ -107,6 +146,187 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
+# --- the command line, parsed: this CLI's flags, Hydra's flags (handed to Hydra), and the overrides
+HYDRA_CFG = ("job", "hydra", "all")              # --cfg job|hydra|all: Hydra prints that configuration
+HYDRA_ONLY = ("--info", "-i", "--shell-completion", "-sc", "--hydra-help", "--version")    # Hydra's, nothing runs
+SWITCHES = {"-m": "multirun", "--multirun": "multirun", "--calibrate": "calibrate", "--sensitivity": "sensitivity",
+            "--uncertainty": "uncertainty", "--resolve": "resolve"}
+REFUSED_FLAGS = {
+    "--config-path": "the configuration is conf/ with scenarios/ as the scenario group; put a group option in "
+                     "conf/<group>/ or a scenario in scenarios/, or set keys with key=value",
+    "--config-name": "the root configuration is conf/config.yaml; choose options with group=option",
+    "--config-dir": "every job is validated against conf/ and scenarios/ before any runs; put a group option in "
+                    "conf/<group>/ or a scenario in scenarios/",
+    "--experimental-rerun": "rerun a stored run with its overrides: python -m sim $(cat results/<run id>/overrides.txt)",
+    "--run": "a single run is what python -m sim does without -m; drop --run",
+}
+REFUSED_FLAGS |= {"-cp": REFUSED_FLAGS["--config-path"], "-cn": REFUSED_FLAGS["--config-name"],
+                  "-cd": REFUSED_FLAGS["--config-dir"], "-r": REFUSED_FLAGS["--run"]}
+# Hydra's configuration keys and groups a job honours, and those it refuses with the reason (what to do instead)
+HONOURED = ("hydra/launcher", "hydra.launcher", "hydra.sweep.dir", "hydra.sweep.subdir", "hydra.run.dir", "hydra.job",
+            "hydra/job_logging", "hydra.job_logging", "hydra/hydra_logging", "hydra.hydra_logging", "hydra.verbose",
+            "hydra.output_subdir", "hydra/callbacks", "hydra.callbacks")
+SWEEP_ONLY = ("hydra/launcher", "hydra.launcher", "hydra.sweep.dir", "hydra.sweep.subdir")
+REFUSED_HYDRA = (
+    (("hydra/sweeper", "hydra.sweeper"), "this CLI expands the sweep itself (a,b, range(), choice(), glob()) and "
+                                         "validates every job before any runs; another sweeper would run jobs never "
+                                         "validated. Sweep with -m key=a,b"),
+    (("hydra.mode",), "use -m for a sweep, nothing for a single run"),
+    (("hydra/help", "hydra.help", "hydra/hydra_help", "hydra.hydra_help"),
+     "python -m sim --help is this CLI's own, --hydra-help Hydra's"),
+    (("hydra.searchpath",), "the configuration is conf/ with scenarios/ as the scenario group; put a group option "
+                            "in conf/<group>/ or a scenario in scenarios/"),
+)
+
+
+def _is(key: str, name: str) -> bool:
+    """Whether a key (or group) is ``name`` or below it."""
+    return key == name or key.startswith(name + ".") or key.startswith(name + "/")
+
+
+@dataclass
+class Args:
+    """The command line, parsed: this CLI's own flags, Hydra's flags it hands to Hydra, and the overrides
+    (the simulation's, and Hydra's own ``hydra/...``/``hydra.…`` ones, kept apart: those never reach a run)."""
+
+    multirun: bool = False
+    show_cfg: bool = False                 # this CLI's --cfg: the reference arm's composed tree, resolved
+    hydra_cfg: str | None = None           # --cfg job|hydra|all: Hydra prints it
+    package: str | None = None             # --package, with --cfg job|hydra|all
+    resolve: bool = False
+    calibrate: bool = False
+    sensitivity: bool = False
+    uncertainty: bool = False
+    hydra_only: bool = False               # --info, --shell-completion, --hydra-help, --version: Hydra answers
+    overrides: list = field(default_factory=list)
+    hydra_overrides: list = field(default_factory=list)
+
+    @property
+    def via_hydra(self) -> bool:
+        """Whether the jobs are handed to the Hydra application (a Hydra override or --cfg job|hydra|all)."""
+        return bool(self.hydra_overrides) or self.hydra_cfg is not None
+
+    @property
+    def analysis(self) -> str | None:
+        """The analysis flag given (--calibrate, --sensitivity, --uncertainty), if any."""
+        return next((f"--{n}" for n in ("calibrate", "sensitivity", "uncertainty") if getattr(self, n)), None)
+
+
+def _flag_value(argv: list[str], i: int, name: str, given: str | None, choices=None) -> tuple[str | None, int]:
+    """The value of a flag at argv[i] (``--flag=v`` or ``--flag v``; with ``choices`` only one of them) and
+    how many tokens it took."""
+    if given is not None:
+        return given, 1
+    nxt = argv[i + 1] if i + 1 < len(argv) else None
+    if nxt is not None and (nxt in choices if choices else not nxt.startswith("-") and "=" not in nxt):
+        return nxt, 2
+    return None, 1
+
+
+def parse_argv(argv: list[str]) -> Args:
+    """Parse the command line; ConfigError (one line) for an unknown option or one of Hydra's this CLI does
+    not honour (``REFUSED_FLAGS``), and for a Hydra override it does not honour (``hydra_problem``)."""
+    a, i = Args(), 0
+    while i < len(argv):
+        tok = argv[i]
+        name, eq, val = tok.partition("=")
+        given = val if eq else None
+        step = 1
+        if not tok.startswith("-"):
+            (a.hydra_overrides if _is(override_key(tok), "hydra") else a.overrides).append(tok)
+        elif name in SWITCHES and given is None:
+            setattr(a, SWITCHES[name], True)
+        elif name in ("--cfg", "-c"):
+            value, step = _flag_value(argv, i, name, given, HYDRA_CFG)
+            if (value is None and (name == "-c" or given is not None)) or (value and value not in HYDRA_CFG) \
+                    or a.show_cfg or a.hydra_cfg:
+                raise ConfigError(f"{tok}: --cfg takes job, hydra or all (Hydra prints that configuration), or "
+                                  f"nothing (this CLI prints the reference arm's), once")
+            a.hydra_cfg, a.show_cfg = value, value is None
+        elif name in ("--package", "-p"):
+            a.package, step = _flag_value(argv, i, name, given)
+            if a.package is None:
+                raise ConfigError(f"{tok}: --package takes the package to show, e.g. --cfg job --package run")
+        elif name in HYDRA_ONLY:
+            a.hydra_only = True
+        elif name in REFUSED_FLAGS:
+            raise ConfigError(f"{tok}: not honoured by this CLI ({REFUSED_FLAGS[name]})")
+        else:
+            raise ConfigError(f"unknown option {tok!r}; see python -m sim --help")
+        i += step
+    if not a.hydra_only:
+        check_hydra(a)
+    return a
+
+
+def check_hydra(a: Args) -> None:
+    """ConfigError (one line) for Hydra's flags and overrides that this command line would not honour."""
+    if a.package and not a.hydra_cfg:
+        raise ConfigError(f"--package {a.package}: not honoured without --cfg job|hydra|all (it selects what Hydra "
+                          f"prints); add --cfg job")
+    if a.resolve and not (a.hydra_cfg or a.show_cfg):
+        raise ConfigError("--resolve: not honoured without --cfg (it resolves what --cfg prints); add --cfg job")
+    if a.hydra_cfg and a.analysis:
+        raise ConfigError(f"--cfg {a.hydra_cfg}: not honoured with {a.analysis} (an analysis is not a Hydra job); "
+                          f"--cfg alone prints its reference arm's configuration")
+    for o in a.hydra_overrides:
+        why = hydra_problem(o, a.multirun)
+        if why is None and a.analysis:
+            why = (f"not honoured with {a.analysis} (an analysis runs its runs in this process, not as Hydra jobs; "
+                   f"spread its replications with run.workers or run.backend=dask)")
+        if why is None and a.show_cfg:
+            why = "not honoured with --cfg (it prints the simulation's configuration; --cfg hydra prints Hydra's)"
+        if why is not None:
+            raise ConfigError(f"{o}: {why}")
+
+
+def hydra_problem(override: str, multirun: bool) -> str | None:
+    """Why a ``hydra/...`` or ``hydra.…`` override cannot be honoured (None if it can)."""
+    key = override_key(override)
+    try:
+        swept = OverridesParser.create().parse_overrides([override])[0].is_sweep_override()
+    except Exception as err:  # hydra raises OverrideParseException
+        return f"not an override Hydra can read ({str(err).splitlines()[0]})"
+    if swept:
+        return "a sweep over Hydra's own configuration is not honoured; sweep the simulation's keys (-m key=a,b)"
+    for names, why in REFUSED_HYDRA:
+        if any(_is(key, n) for n in names):
+            return f"not honoured by this CLI ({why})"
+    if not any(_is(key, n) for n in HONOURED):
+        return (f"not honoured by this CLI (it honours {', '.join(HONOURED)} and what is below them; the "
+                f"simulation's keys are set without 'hydra.')")
+    if not multirun and any(_is(key, n) for n in SWEEP_ONLY):
+        return "not honoured without -m (a launcher and hydra.sweep.* are for the jobs of a sweep); add -m"
+    if multirun and _is(key, "hydra.run.dir"):
+        return "not honoured with -m (Hydra uses it for a single run); set hydra.sweep.dir instead"
+    return None
+
+
+def check_hydra_config(hydra_overrides: list[str]) -> None:
+    """ConfigError (one line) unless Hydra can compose its own configuration with these overrides: a launcher
+    (or logging) option that is not installed, or a key a launcher does not have, is found before any job runs."""
+    register_scenarios()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            compose("config", overrides=hydra_overrides, return_hydra_config=True)
+    except MissingConfigException as err:
+        group, _, option = (err.missing_cfg_file or "").rpartition("/")
+        text = str(err)
+        options = [ln.strip() for ln in text.split("Available options in", 1)[-1].splitlines()[1:]
+                   if ln.startswith("\t") and "=" not in ln] if "Available options in" in text else []
+        plugin = f" (a launcher is a plugin: pip install hydra-{option.split('_')[0]}-launcher)" \
+            if group == "hydra/launcher" else ""
+        raise ConfigError(f"{group} = {option!r}: unknown option; available: {', '.join(options) or 'none'}{plugin}") \
+            from None
+    except Exception as err:                      # Hydra's and OmegaConf's errors: the first line, with the override
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        culprit = next((o for o in hydra_overrides if override_key(o) in first), " ".join(hydra_overrides))
+        if first.startswith("Could not override"):
+            first = "unknown key of Hydra's configuration; python -m sim --cfg hydra [-m hydra/launcher=...] shows its keys"
+        raise ConfigError(f"{culprit}: {first}") from None
+# --- end command line
+
+
 # --- interrupts: Ctrl-C (SIGINT) and SIGTERM end a run with one line, exit 130 or 143; the atomic writes leave
 # nothing half-written, and what was stored before is named
 _KEPT: list = []          # the folders stored by this command so far
@@ -147,47 +367,55 @@ def _main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")       # figures are files here, never windows
     if argv[:1] == ["catalog"]:
         return _catalog(argv[1:])
+    if argv[:1] == ["profiles"]:
+        return _profiles(argv[1:])
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return 0
     if "--list-scenarios" in argv:
         print("\n".join(available_scenarios()))
         return 0
-    multirun = any(a in ("-m", "--multirun") for a in argv)
-    show_cfg = "--cfg" in argv
-    calibrating = "--calibrate" in argv
-    sensitivity = "--sensitivity" in argv
-    uncertain = "--uncertainty" in argv
-    overrides = [a for a in argv if a not in ("-m", "--multirun", "--cfg", "--calibrate", "--sensitivity",
-                                              "--uncertainty")]
-    unknown = [a for a in overrides if a.startswith("-")]
-    if unknown:
-        print(f"error: unknown option {unknown[0]!r}; see python -m sim --help", file=sys.stderr)
-        return 2
-    for flag, on in (("--sensitivity", sensitivity), ("--uncertainty", uncertain)):
-        if on and (multirun or calibrating or (sensitivity and uncertain)):
+    try:
+        a = parse_argv(argv)
+    except ConfigError as err:
+        return _input_error(err)
+    if a.hydra_only:                   # --info, --shell-completion, --hydra-help, --version: Hydra answers
+        return run_hydra(argv)
+    for flag, on in (("--sensitivity", a.sensitivity), ("--uncertainty", a.uncertainty)):
+        if on and (a.multirun or a.calibrate or (a.sensitivity and a.uncertainty)):
             print(f"error: {flag} runs its own set of runs; it cannot be combined with -m, --calibrate, "
                   f"--sensitivity or --uncertainty", file=sys.stderr)
             return 2
-    if sensitivity and not show_cfg:
-        return _sensitivity(overrides)
-    if uncertain and not show_cfg:
-        return _uncertainty(overrides)
+    if a.sensitivity and not a.show_cfg:
+        return _sensitivity(a.overrides)
+    if a.uncertainty and not a.show_cfg:
+        return _uncertainty(a.overrides)
     try:
-        jobs = expand_sweeps(overrides) if multirun else [overrides]
+        jobs = expand_sweeps(a.overrides) if a.multirun else [a.overrides]
         plans = [plan(job) for job in jobs]          # validate everything before running anything
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if show_cfg:
+    if a.via_hydra:
+        try:
+            check_hydra_config(a.hydra_overrides)
+        except ConfigError as err:
+            return _input_error(err)
+        return _via_hydra(a, jobs, plans)
+    if a.show_cfg:
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
     checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs
     if checked:
         return checked
-    if calibrating:
+    if a.calibrate:
         return _calibrate(jobs, plans)
+    return _run_jobs(jobs, plans)
+
+
+def _run_jobs(jobs: list[list[str]], plans) -> int:
+    """Run the validated jobs one after another in this process, then the sweep's summary across them."""
     sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
     for i, p in enumerate(plans):
         if sweep is not None:
@@ -204,13 +432,19 @@ def _main(argv: list[str] | None = None) -> int:
             if i == 0:
                 sweep_base = results_dir(res)        # the sweep's folder sits beside its first job's run
     if sweep is not None:
-        print(sweep_text(sweep))
-        first = plans[0].arms[plans[0].reference]
-        if first.output.write:
-            d = _stored(lambda: write_sweep(sweep, sweep_base, figures=first.output.figures), first.output.dir)
-            if isinstance(d, int):
-                return d
-            print(f"sweep: {d}")
+        return _write_sweep(sweep, plans, sweep_base)
+    return 0
+
+
+def _write_sweep(sweep: Sweep, plans, sweep_base: Path) -> int:
+    """Print the sweep's summary and (unless output.write=false) store it beside its first job's run."""
+    print(sweep_text(sweep))
+    first = plans[0].arms[plans[0].reference]
+    if first.output.write:
+        d = _stored(lambda: write_sweep(sweep, sweep_base, figures=first.output.figures), first.output.dir)
+        if isinstance(d, int):
+            return d
+        print(f"sweep: {d}")
     return 0
 
 
@@ -350,3 +584,171 @@ def _store_error(where: str, err: Exception) -> int:
 def _echo(line: str) -> None:
     """Progress lines of a long analysis, flushed at once so a log file shows them as they happen."""
     print(line, flush=True)
+
+
+# --- the Hydra application: what a command line that asks for Hydra runs, after every job has been validated here
+SWEEP_ENV = "SIM_SWEEP_ID"          # a sweep's id, set in each job's process by Hydra (hydra.job.env_set)
+JOBS_ENV = "SIM_HYDRA_JOBS"         # the folder where each job leaves job-<n>.json: its pid, code, run
+_log = logging.getLogger(__name__)
+
+
+def _hydra_task(cfg) -> int:
+    """One Hydra job, in whatever process the launcher gives it: the plan from the job's own overrides
+    (Hydra's, minus its ``hydra`` ones), run and stored by ``run_plan`` (atomic run folder, catalog); its
+    outcome is left in $SIM_HYDRA_JOBS/job-<n>.json for the command that launched it. Returns the exit code."""
+    hc = HydraConfig.get()
+    overrides = [str(o) for o in hc.overrides.task]
+    num = hc.job.get("num", 0) if hc.mode.name == "MULTIRUN" else 0
+    status = {"job": num, "pid": os.getpid(), "overrides": overrides, "output_dir": hc.runtime.output_dir,
+              "code": 0, "run_id": None, "run_dir": None}
+    _log.info("job %s in process %d: %s", num, os.getpid(), " ".join(overrides) or "(no overrides)")
+    try:
+        p = plan(overrides)
+    except ConfigError as err:
+        status["code"] = _input_error(err)
+    else:
+        where = p.arms[p.reference].output.dir
+        res = _stored(lambda: run_plan(p, sweep_id=os.environ.get(SWEEP_ENV) or None), where)
+        if isinstance(res, int):
+            status["code"] = res
+        else:
+            print(summary_text(res))
+            if res.run_dir is not None:
+                print(f"results: {res.run_dir}", flush=True)
+                status.update(run_id=res.run_id, run_dir=str(res.run_dir))
+    _log.info("job %s: exit %d%s", num, status["code"], f", run {status['run_dir']}" if status["run_dir"] else "")
+    jobs_dir = os.environ.get(JOBS_ENV)
+    if jobs_dir:
+        tmp = Path(jobs_dir) / f".job-{num}.json.{os.getpid()}"
+        tmp.write_text(json.dumps(status))
+        tmp.replace(Path(jobs_dir) / f"job-{num}.json")
+    return status["code"]
+
+
+hydra_app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_hydra_task)
+hydra_app.__doc__ = """The Hydra application (``@hydra.main`` on conf/, config ``config``): called without arguments it
+parses ``sys.argv`` as Hydra does and runs ``_hydra_task`` once, or once per job through the launcher with -m."""
+
+
+def run_hydra(args: list[str]) -> int:
+    """Hand a command line to ``hydra_app`` (the scenario group registered first); its exit code."""
+    register_scenarios()
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "sim", *args]
+    try:
+        hydra_app()
+    except SystemExit as done:                       # Hydra's errors, argparse's, --version
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _quoted(path: Path) -> str:
+    """A path as a quoted value of a Hydra override."""
+    return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
+    """Run the validated jobs through the Hydra application (its launcher with -m), or let Hydra print a
+    configuration (--cfg job|hydra|all). Hydra's own folder goes under output.dir/hydra/ unless given."""
+    first = plans[0].arms[plans[0].reference]
+    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
+    name = sweep.sweep_id if sweep else new_id("hydra", jobs, _dt.datetime.now())
+    jobs_dir = base_dir(first.output.dir) / "hydra" / name
+    given = {override_key(o) for o in a.hydra_overrides}
+    dirs = [f"hydra.{m}.dir={_quoted(jobs_dir)}" for m in ("run", "sweep") if f"hydra.{m}.dir" not in given]
+    if a.hydra_cfg:                 # Hydra prints a configuration (it takes no -m with --cfg): one per job
+        flags = [f"--cfg={a.hydra_cfg}"] + (["--resolve"] if a.resolve else []) + \
+            ([f"--package={a.package}"] if a.package else [])
+        for i, job in enumerate(jobs):
+            if len(jobs) > 1:
+                print(f"# [{i + 1}/{len(jobs)}] {' '.join(job)}", flush=True)
+            code = run_hydra(flags + job + a.hydra_overrides + dirs)
+            if code:
+                return code
+        return 0
+    checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs
+    if checked:
+        return checked
+    extra = dirs + [f"+hydra.job.env_set.{JOBS_ENV}={_quoted(jobs_dir)}"]
+    extra += [f"+hydra.job.env_set.{SWEEP_ENV}={sweep.sweep_id}"] if sweep else []
+    try:
+        jobs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return _store_error(first.output.dir, err)
+    try:
+        code = run_hydra((["-m"] if a.multirun else []) + a.overrides + a.hydra_overrides + extra)
+    except KeyboardInterrupt:
+        _KEPT.extend(s["run_dir"] for s in _job_statuses(jobs_dir) if s["run_dir"])
+        raise
+    return _after_hydra(code, jobs, plans, sweep, jobs_dir)
+
+
+def _job_statuses(jobs_dir: Path) -> list[dict]:
+    """What the jobs left in ``jobs_dir`` (job-<n>.json), by job number."""
+    out = []
+    for f in jobs_dir.glob("job-*.json"):
+        try:
+            out.append(json.loads(f.read_text()))
+        except (OSError, ValueError):
+            continue
+    return sorted(out, key=lambda s: s["job"])
+
+
+def _after_hydra(code: int, jobs, plans, sweep: Sweep | None, jobs_dir: Path) -> int:
+    """The command's exit code once Hydra has returned: Hydra's if it failed, 1 if a job did not leave a run
+    (or its own exit code), else 0 after the sweep's summary across the jobs (read from their run folders)."""
+    statuses = _job_statuses(jobs_dir)
+    _KEPT.extend(s["run_dir"] for s in statuses if s["run_dir"] and s["run_dir"] not in map(str, _KEPT))
+    if code:
+        return code
+    failed = [s for s in statuses if s["code"]]
+    missing = len(jobs) - len(statuses)
+    if failed or missing > 0:
+        what = [f"job {s['job']} ({' '.join(s['overrides'])}) exit {s['code']}" for s in failed]
+        what += [f"{missing} job(s) left no outcome in {jobs_dir}"] if missing > 0 else []
+        print(f"error: {len(failed) + max(missing, 0)} of {len(jobs)} job(s) did not finish: {'; '.join(what)}",
+              file=sys.stderr)
+        return max([s["code"] for s in failed] + [1])
+    if sweep is None or not all(s["run_dir"] for s in statuses):
+        return 0
+    by_job = {frozenset(job): p for job, p in zip(jobs, plans)}
+    for s in statuses:
+        p = by_job.get(frozenset(s["overrides"])) or plan(s["overrides"])
+        sweep.add(s["overrides"], stored_results(p, Path(s["run_dir"]), s["run_id"]))
+    return _write_sweep(sweep, plans, base_dir(plans[0].arms[plans[0].reference].output.dir))
+
+
+def stored_results(p, run_dir: Path, run_id: str) -> Results:
+    """A job's Results as its run folder stored them (the tables the sweep's summary reads; no per-child
+    ledger): how the sweep's summary gets the runs of jobs that ran in other processes."""
+    tables = {t: pd.read_parquet(run_dir / f"{t}.parquet").drop(columns="run_id", errors="ignore")
+              for t in ("kpis", "timeseries", "summary", "comparison")}
+    return Results(reference=p.reference, arms=list(p.arms), children=pd.DataFrame(), plan=p, run_id=run_id,
+                   run_dir=run_dir, **tables)
+# --- end the Hydra application
+
+
+# --- profiles: python -m sim profiles <file.csv> [--calibrate] [--force] [key=value ...] (sim.analyses.profiles)
+def _profiles(args: list[str]) -> int:
+    """``python -m sim profiles <file.csv> [--calibrate] [--force] [key=value ...]``: one municipality profile
+    (conf/municipality/<name>.yaml) per row of a CSV of key figures, each calibrated with --calibrate (the
+    overrides apply to the calibration); a bad CSV is every bad row on stderr, exit 2, nothing written."""
+    if any(a in ("-h", "--help") for a in args):
+        print("usage: python -m sim profiles <file.csv> [--calibrate] [--force] [key=value ...]\n\n"
+              "One municipality profile conf/municipality/<name>.yaml per row of the CSV (columns: see the README,\n"
+              "'Profiles from a CSV of key figures'); --calibrate fits each as python -m sim --calibrate does, with the\n"
+              "overrides, and writes the fitted value into the profile; --force replaces existing profiles.")
+        return 0
+    files = [a for a in args if not a.startswith("-") and ("=" not in a or a.lower().endswith(".csv"))]
+    unknown = [a for a in args if a.startswith("-") and a not in ("--calibrate", "--force")]
+    if unknown or len(files) != 1:
+        print(f"error: python -m sim profiles takes one CSV file and --calibrate, --force or key=value overrides "
+              f"(got {' '.join(unknown) or ', '.join(files) or 'no file'}); see python -m sim profiles --help",
+              file=sys.stderr)
+        return 2
+    overrides = [a for a in args if a not in files and not a.startswith("-")]
+    return make_profiles(files[0], calibrating="--calibrate" in args, force="--force" in args, overrides=overrides,
+                         echo=_echo, warn=lambda line: print(line, file=sys.stderr, flush=True))
+# --- end profiles

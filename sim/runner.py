@@ -143,10 +143,12 @@ def dask_client(run):
         _DASK["atexit"] = True
     cluster = None
     if run.dask_scheduler is None:
-        # no dashboard (no port to collide on a shared machine); the nanny's warnings (e.g. a busy worker
-        # killed when the run is interrupted) are not the user's business
-        cluster = LocalCluster(n_workers=run.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR, preload=[_WORKER_PRELOAD])
+        # the scheduler's HTTP server (and dashboard, if bokeh is installed) on a free local port: the default
+        # 8787 collides with any other cluster on the machine, with a warning; the nanny's warnings (e.g. a busy
+        # worker killed when the run is interrupted) are not the user's business
+        cluster = LocalCluster(n_workers=run.workers, threads_per_worker=1, processes=True,
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                               preload=[_WORKER_PRELOAD])
         client = Client(cluster, set_as_default=False)
     else:
         try:

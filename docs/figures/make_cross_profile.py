@@ -38,6 +38,14 @@ HERE = Path(__file__).resolve().parent
 KPIS = {"cost_total_dkk": "cost", "placed_per_1000_0_17": "placed_per_1000_0_17",
         "placed_per_1000_0_22": "placed_per_1000_0_22", "new_placements": "new_placements"}
 SIZED_STEPS = ("early_preventive", "intensive_home_based")     # the steps standard scenarios give places to
+ORDER = ["earlier_detection", "frequent_followup", "lower_caseload", "caseload_norm", "close_management", "early_help_unit",
+         "intensive_home_based", "kinship_first", "short_intensive_stays", "full_shift"]   # as in the README's table
+
+
+def standard_scenarios() -> list[str]:
+    """Every scenario in scenarios/ but the baseline, in the README's order (any others after them)."""
+    found = [s for s in available_scenarios() if s != BASELINE]
+    return [s for s in ORDER if s in found] + [s for s in found if s not in ORDER]
 
 
 def profiles() -> list[str]:
@@ -126,21 +134,48 @@ def _cell(mean: float, low: float, high: float, scale: float = 1e6) -> str:
     return f"{f(mean)} [{f(low)}, {f(high)}]".replace("-", "−")
 
 
-def markdown(df: pd.DataFrame) -> str:
-    """The table for docs/model.md: scenarios x municipalities, cost difference over 4 years (M DKK) with its
-    95 % interval and the year it has paid back in the mean (– = not within the horizon)."""
+def _matrix(df: pd.DataFrame, cell) -> list[str]:
+    """A markdown table, scenarios x municipalities, with ``cell(row)`` in each cell."""
     munis = list(dict.fromkeys(df.municipality))
     lines = ["| scenario | " + " | ".join(munis) + " |", "|---|" + "---|" * len(munis)]
     for sc, g in df.groupby("scenario", sort=False):
         g = g.set_index("municipality")
-        cells = []
-        for m in munis:
-            r = g.loc[m]
-            yr = r.paid_back_by_year_mean
-            cells.append(_cell(r.cost_diff, r.cost_diff_low, r.cost_diff_high)
-                         + f"; {'–' if pd.isna(yr) else f'yr {int(yr)}'}")
-        lines.append(f"| `{sc}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| `{sc}` | " + " | ".join(cell(g.loc[m]) for m in munis) + " |")
+    return lines
+
+
+def _signs(df: pd.DataFrame, col: str) -> list[str]:
+    """Per scenario: the sign of the mean difference in every profile, and in how many the interval excludes 0."""
+    out = []
+    for sc, g in df.groupby("scenario", sort=False):
+        signs = "".join("-" if v < 0 else "+" for v in g[col])
+        sure = int(((g[f"{col}_high"] < 0) | (g[f"{col}_low"] > 0)).sum())
+        out.append(f"- `{sc}`: signs {signs} ({'same sign everywhere' if len(set(signs)) == 1 else 'sign differs'}); "
+                   f"interval excludes 0 in {sure} of {len(g)}")
+    return out
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """The tables for docs/model.md: the cost difference over 4 years (M DKK, 95 % interval; the year it has paid
+    back in the mean, - = not within the horizon), the same per 1,000 children, and the difference in placed per
+    1,000 aged 0-22 and in new placements; then the signs across profiles."""
+    def cost(r):
+        yr = r.paid_back_by_year_mean
+        return _cell(r.cost_diff, r.cost_diff_low, r.cost_diff_high) + f"; {'–' if pd.isna(yr) else f'yr {int(yr)}'}"
+
+    def per_1000(r):
+        return _cell(r.cost_diff_per_1000_children, r.cost_diff_per_1000_children_low, r.cost_diff_per_1000_children_high)
+
+    def placed(r):
+        return (f"{r.placed_per_1000_0_22_diff:+.2f} [{r.placed_per_1000_0_22_diff_low:+.2f}, "
+                f"{r.placed_per_1000_0_22_diff_high:+.2f}]; {r.new_placements_diff:+.0f}").replace("-", "−")
+    parts = ["Cost difference over the 4 horizon years, M DKK [95 % interval]; year paid back in the mean:", "",
+             *_matrix(df, cost), "", "The same per 1,000 children aged 0-17, M DKK [95 % interval]:", "",
+             *_matrix(df, per_1000), "", "Placed per 1,000 aged 0-22 (mean per year) [95 % interval]; new placements "
+             "over 4 years:", "", *_matrix(df, placed), "", "Signs of the cost difference:", "",
+             *_signs(df, "cost_diff"), "", "Signs of the difference in placed per 1,000 aged 0-22:", "",
+             *_signs(df, "placed_per_1000_0_22_diff")]
+    return "\n".join(parts) + "\n"
 
 
 def provenance() -> str:
@@ -161,7 +196,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE)
     a = ap.parse_args()
     munis = a.municipalities or profiles()
-    scenarios = [s for s in available_scenarios() if s != BASELINE]
+    scenarios = standard_scenarios()
     a.out.mkdir(parents=True, exist_ok=True)
     stamp = provenance()
     (a.out / "cross_profile_run.txt").write_text(stamp + f"profiles: {', '.join(munis)}\nscenarios: "

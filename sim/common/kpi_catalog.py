@@ -13,9 +13,11 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "new_placements": ("children", "sum", "Moves from a non-placement step into a placement step."),
     "cost_total_dkk": ("DKK", "sum", "All costs: per-child step costs, fixed step costs, caseworkers, assessments and scenario investments."),
     "cost_total_discounted_dkk": ("DKK (discounted to the horizon start)", "sum", "cost_total_dkk discounted monthly at costs.discount_rate_per_year."),
-    "cost_per_child_0_22_dkk": ("DKK per 0-22-year-old per year", "mean", "cost_total_dkk per inhabitant aged 0-22; comparable with spending per 0-22-year-old [003 Table 1.1]."),
+    "cost_per_child_0_22_dkk": ("DKK per 0-22-year-old per year", "mean", "cost_total_dkk per inhabitant aged 0-22 per year: the whole modelled cost, caseworkers included; NOT comparable with the key figure of [003 Table 1.1] (see spending_per_child_0_22_dkk)."),
+    "spending_per_child_0_22_dkk": ("DKK per 0-22-year-old per year", "mean", "Spending comparable with the key figure 'spending per 0-22-year-old' of [003 Table 1.1]: per-child and fixed step costs and assessments, per inhabitant aged 0-22 per year, plus costs.other_spending_per_child_0_22_dkk (special day care and disability benefits, outside the model). Not in it: caseworkers' salaries (administration, main account 6) and scenario investments."),
     "cost_placements_dkk": ("DKK", "sum", "Costs of placement steps (per-child and fixed)."),
     "placement_cost_share": ("share", "pooled", "cost_placements_dkk / cost_total_dkk."),
+    "placement_spending_share": ("share", "pooled", "cost_placements_dkk / the spending of spending_per_child_0_22_dkk (over the same population-years): placements' share of the key figure's spending."),
     "cost_caseworkers_dkk": ("DKK", "sum", "Caseworker team (FTE x cost per year)."),
     "cost_investment_dkk": ("DKK", "sum", "Scenario investments (one-off at the horizon start, yearly from implementation.start_month) and recruitment of caseworkers added under a caseload norm."),
     "open_cases": ("cases", "mean", "Open cases (time-averaged)."),
@@ -55,13 +57,14 @@ AGE_GROUP_KPIS = {
 # KPIs with a key figure in municipality.targets: KPI name -> target field
 TARGET_KPIS = {
     "placed_per_1000_0_22": "placed_per_1000_0_22",
-    "cost_per_child_0_22_dkk": "spending_per_child_0_22_dkk",
-    "placement_cost_share": "placement_share_of_spending",
+    "spending_per_child_0_22_dkk": "spending_per_child_0_22_dkk",
+    "placement_spending_share": "placement_share_of_spending",
     "caseworker_utilisation": "caseworker_utilisation",
 }
 
 # the KPIs a person reads first (printed tables, the report)
 HEADLINE = ["placed_per_1000_0_17", "placed_per_1000_0_22", "new_placements", "cost_total_dkk",
-            "cost_total_discounted_dkk", "cost_per_child_0_22_dkk", "placement_cost_share", "open_cases",
+            "cost_total_discounted_dkk", "cost_per_child_0_22_dkk", "spending_per_child_0_22_dkk", "placement_spending_share",
+            "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "followup_work_share", "assessment_wait_days", "step_ups", "step_downs",
             "breakdowns", "returns_home", "need_days_weighted", "unmet_need_share", "placement_moves"]

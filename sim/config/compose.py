@@ -6,6 +6,7 @@ one line in a :class:`ConfigError`, never a traceback of Hydra's.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
@@ -14,6 +15,7 @@ from pathlib import Path
 import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf, open_dict
 from omegaconf._utils import get_yaml_loader
 from pydantic import ValidationError
@@ -161,11 +163,24 @@ def register_scenarios() -> None:
         cs.store(group=SCENARIO_GROUP, name=path.stem, node=node, package="_global_")
 
 
+@contextlib.contextmanager
+def _hydra_aside():
+    """Inside a running Hydra application (a job of ``python -m sim -m hydra/launcher=...``, see sim.cli) the
+    application's GlobalHydra is set aside while the compose API runs, and put back after."""
+    running = GlobalHydra.instance().hydra
+    GlobalHydra.instance().clear()
+    try:
+        yield
+    finally:
+        if running is not None:
+            GlobalHydra.instance().hydra = running
+
+
 def _compose(overrides: list[str]) -> dict:
     """Hydra's composition as a plain dict, after reading every file of conf/ it used with StrictLoader (the
     scenario files are read so by register_scenarios)."""
     register_scenarios()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    with _hydra_aside(), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("config", overrides=overrides, return_hydra_config=True)
     choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
     load_yaml(CONF_DIR / "config.yaml")
@@ -181,6 +196,10 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
     """Compose conf/ (and the scenario group from scenarios/) with Hydra overrides into a plain, resolved dict;
     ConfigError (one line) for any problem, a file of conf/ or scenarios/ that cannot be read included."""
     overrides = check_overrides(overrides)
+    own = [o for o in overrides if re.split(r"[./]", override_key(o))[0] == "hydra"]
+    if own:         # Hydra's compose API would take them and the tree would drop them: silently ignored
+        raise ConfigError(f"{own[0]}: Hydra's own configuration, not the simulation's; it is honoured only by the "
+                          f"command line's runs (python -m sim [-m] hydra/...=...; see python -m sim --help)")
     try:
         return _compose(overrides)
     except ConfigError:

@@ -127,11 +127,15 @@ def size_bounds() -> list[tuple[str, float, str]]:
 
 class Targets(_Strict):
     """municipality.targets: the key figures the baseline is calibrated against (reported, not imposed)
-    [003 Table 1.1]: placed per 1,000 aged 0-22, DKK per 0-22-year-old per year, placements' share of spending."""
+    [003 Table 1.1]: placed per 1,000 aged 0-22, DKK per 0-22-year-old per year (spending on services,
+    caseworkers' salaries not included: KPI spending_per_child_0_22_dkk), placements' share of that spending,
+    caseworker utilisation; and the expected spending need per 0-22-year-old, a check that no KPI is matched
+    against (docs/model.md 3.3)."""
     placed_per_1000_0_22: float = Field(ge=0)
     spending_per_child_0_22_dkk: float = Field(ge=0)
     placement_share_of_spending: float = Field(ge=0, le=1)
     caseworker_utilisation: float = Field(gt=0, le=2)      # work done / standard hours (a team working harder: > 1)
+    expected_spending_need_per_child_0_22_dkk: float = Field(gt=0)   # DKK per 0-22-year-old per year [003 Table 1.1]
 
 
 class Municipality(_Strict):
@@ -459,11 +463,17 @@ class Casework(_Strict):
 
 class Costs(_Strict):
     """costs: costs not tied to a step - price year of every DKK figure, caseworker cost (DKK per FTE-year),
-    assessment cost (DKK each) and the discount rate per year."""
+    assessment cost (DKK each), the discount rate per year, and the municipality's spending outside the
+    modelled staircase that its key figure includes (DKK per 0-22-year-old per year, net: special day care and
+    clubs and cash benefits to families of children with disabilities, less what the key figure nets out and
+    the model's gross prices do not; it may be negative, and then says the default prices overstate the
+    staircase's spending; docs/model.md 3.3). It enters only spending_per_child_0_22_dkk and
+    placement_spending_share, never cost_total_dkk."""
     price_year: int = Field(ge=1900, le=2100)
     caseworker_cost_per_year_dkk: float = Field(ge=0)
     assessment_cost_dkk: float = Field(ge=0)
     discount_rate_per_year: float = Field(ge=0, le=1)
+    other_spending_per_child_0_22_dkk: float = Field(ge=-100_000, le=100_000)   # beyond 10x the key figures: a typo
     # --- prices of a later year (report/excel): price and wage index by year, and the year to report in
     price_index: dict[int, float] = Field(default_factory=dict)     # year -> index (price_year = 100)
     report_year: Optional[int] = None       # None = price_year (no conversion)

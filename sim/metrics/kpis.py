@@ -24,6 +24,8 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
     open_cases = float(r.case_days[sl].sum() / days)
     team = float(r.team[sl].mean())
     placements_cost = float(cost_step[pl].sum() + cost_fixed[pl].sum())
+    pop_years = pop_0_22 * person_days / DAYS_PER_YEAR
+    spending = _spending(r, sl, pop_years)
     due = ctr[C["followups_due"]]
     out = {
         "placed_per_1000_0_17": float(child[pl].sum() / person_days / r.children_0_17 * 1000),
@@ -34,6 +36,8 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
         "cost_per_child_0_22_dkk": total / pop_0_22 / (person_days / DAYS_PER_YEAR),
         "cost_placements_dkk": placements_cost,
         "placement_cost_share": placements_cost / total if total > 0 else np.nan,
+        "spending_per_child_0_22_dkk": spending / pop_years,
+        "placement_spending_share": placements_cost / spending if spending > 0 else np.nan,
         "cost_caseworkers_dkk": float(r.cost_caseworkers[sl].sum()),
         "cost_investment_dkk": float(r.cost_investment[sl].sum()),
         "open_cases": open_cases,
@@ -57,6 +61,16 @@ def _period_values(r: RepResult, sl: slice, years: float, t_mid_years: np.ndarra
         out[f"child_days__{name}"] = float(child[i].sum() + adult[i].sum())
     out.update(_outcome_values(r, sl, days, person_days))
     return out
+
+
+def _spending(r: RepResult, sl: slice, pop_years: float) -> float:
+    """DKK in the months ``sl`` comparable with the key figure 'spending per 0-22-year-old' [003 Table 1.1]
+    (accounts 5.28, 5.25.17 and 5.57.72, operating): the staircase's services - per-child and fixed step
+    costs, assessments - and the spending outside the staircase (``pop_years`` population-years of 0-22-year-
+    olds x costs.other_spending_per_child_0_22_dkk). Caseworkers' salaries are administration (main account 6)
+    and scenario investments are mostly management, training and recruitment, so neither is in it."""
+    services = float(r.cost_step[:, sl].sum() + r.cost_fixed[:, sl].sum() + r.cost_assessments[sl].sum())
+    return services + r.other_spending_per_child_0_22_dkk * pop_years
 
 
 def _outcome_values(r: RepResult, sl: slice, days: float, person_days: float) -> dict[str, float]:

@@ -33,7 +33,7 @@ from .stats import t_interval
 
 SERIES = {"placed": "placed children", "open_cases": "open cases", "cost": "monthly cost"}
 COLUMNS = ["series", "label", "scenario", "level", "drift_per_year", "relative_drift_per_year", "ci_low", "ci_high",
-           "threshold", "mser_truncation_month", "warning", "n"]
+           "threshold", "mser_truncation_month", "mser_at_limit", "warning", "n"]
 MSER_BATCH = 5                 # months per batch in MSER-5
 COST_METRICS = ("cost_caseworkers_dkk", "cost_assessments_dkk")     # with the steps' cost_dkk: the month's cost
 
@@ -92,17 +92,21 @@ def _check_one(name: str, table: pd.DataFrame, growth: float, threshold: float) 
     mean, lo, hi, n = t_interval(slopes)
     rel = [v / level - growth if level else math.nan for v in (mean, lo, hi)]
     significant = bool(np.isfinite(rel[1]) and np.isfinite(rel[2]) and (rel[1] > 0 or rel[2] < 0))
-    cut = mser(np.nanmean(table.to_numpy(dtype=float), axis=0))
+    mean_series = np.nanmean(table.to_numpy(dtype=float), axis=0)
+    cut = mser(mean_series)
     return {"series": name, "label": SERIES[name], "level": level, "drift_per_year": mean,
             "relative_drift_per_year": rel[0], "ci_low": rel[1], "ci_high": rel[2], "threshold": threshold,
             "mser_truncation_month": int(months[cut]) if len(months) else 0,
+            "mser_at_limit": cut > 0 and cut == len(mean_series) // MSER_BATCH // 2 * MSER_BATCH,
             "warning": significant and abs(rel[0]) > threshold, "n": n}
 
 
 def warmup_check(res) -> pd.DataFrame:
     """One row per series (SERIES): its mean level over the horizon, the drift a year (units, and relative to the
     level less population growth, with the 95 % interval of the relative drift), the threshold, the month
-    MSER-5 truncates at (relative to the horizon start; negative = in the warm-up) and whether to warn."""
+    MSER-5 truncates at (relative to the horizon start; negative = in the warm-up) and whether that is the most
+    it may cut (half the series: the transient may not have ended there; a slow drift does this too), whether
+    to warn, and the number of replications."""
     arm = checked_arm(res)
     cfg = res.plan.arms[arm]
     growth = math.log1p(cfg.municipality.population_growth_per_year)

@@ -97,6 +97,7 @@ class Compiled:
     caseworker_cost_per_day_dkk: float     # DKK per FTE-day
     assessment_cost_dkk: float             # DKK per assessment
     discount_rate_per_year: float          # per year
+    other_spending_per_child_0_22_dkk: float   # DKK per 0-22-year-old per year outside the staircase (KPIs only)
     investment_one_off_dkk: float          # DKK, sum over the scenarios (investment.one_off_dkk + one_off_dkk_per_1000_children x children / 1,000)
     investment_per_day_dkk: float          # DKK per day (the same sum of yearly_dkk and yearly_dkk_per_1000_children, / days per year)
     start_month: int                       # month of the horizon from which these parameters replace the warm-up's
@@ -362,6 +363,7 @@ def _cost_fields(c: Config) -> dict:
         caseworker_cost_per_day_dkk=c.costs.caseworker_cost_per_year_dkk / DAYS_PER_YEAR,
         assessment_cost_dkk=c.costs.assessment_cost_dkk,
         discount_rate_per_year=c.costs.discount_rate_per_year,
+        other_spending_per_child_0_22_dkk=c.costs.other_spending_per_child_0_22_dkk,
         investment_one_off_dkk=invest_one,
         investment_per_day_dkk=invest_year / DAYS_PER_YEAR,
     )

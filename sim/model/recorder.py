@@ -63,6 +63,7 @@ class RepResult:
     population_factor: np.ndarray    # [month] mean population relative to the horizon start (1 = stationary)
     horizon_months: int
     discount_rate: float             # per year
+    other_spending_per_child_0_22_dkk: float   # DKK per 0-22-year-old per year outside the staircase (costs.*)
     need_days: np.ndarray            # [month] child-days with a need (level > 0), horizon months only
     need_days_weighted: np.ndarray   # [month] the same, each day weighted by its level's need.outcome_weights
     unmet_need_days: np.ndarray      # [month] child-days with the need above the step (below its matching band)
@@ -324,6 +325,7 @@ class Recorder:
             events=events, children_0_17=P.children_0_17, young_18_22=P.young_18_22,
             population_factor=population_factor,
             horizon_months=self.n_months - self.warm_months, discount_rate=P.discount_rate_per_year,
+            other_spending_per_child_0_22_dkk=P.other_spending_per_child_0_22_dkk,
             need_days=np.array(self.need_d), need_days_weighted=np.array(self.need_w),
             unmet_need_days=np.array(self.unmet_d), age_group_names=list(P.age_group_names),
             new_placements_age=self._by_group(self.new_pl_age, P), placed_days_age=self._by_group(self.placed_age, P),

@@ -56,8 +56,8 @@ figcaption{font-size:.92em;color:#333;margin-top:.4em} figcaption b{color:#000}
   body{max-width:none;margin:0;padding:0;font-size:10pt}
   nav.toc{display:none}
   section.chapter{break-before:page} section.chapter.first{break-before:auto}
-  h2,h3{break-after:avoid} figure,.exec-scenario,.scenario{break-inside:avoid}
-  table.t{font-size:8pt} tr{break-inside:avoid} thead{display:table-header-group}
+  h2,h3,p:has(+ table.t),p:has(+ figure){break-after:avoid} figure,.exec-scenario,.scenario{break-inside:avoid}
+  table.t{font-size:8pt;break-inside:avoid} tr{break-inside:avoid} thead{display:table-header-group}
   figure img{max-height:235mm;width:auto;max-width:100%} a{color:inherit;text-decoration:none}
 }
 """

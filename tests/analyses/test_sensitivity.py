@@ -74,8 +74,9 @@ def test_an_offset_range_is_added_to_each_municipalitys_own_value_and_to_an_arms
     from sim.analyses.sensitivity import _jobs
 
     ranges = "sensitivity.parameters=[{key:staircase.matching_tilt,offset:true,low:-0.5,high:0.5}]"
-    for municipality, own in (("average", 0.0), ("kolding", -1.0727)):     # conf/staircase, conf/municipality/kolding
-        _, jobs = _jobs(QUICK + [f"municipality={municipality}", "compare=[kinship_first]", ranges])
+    for municipality, own in (("average", 0.0), ("kolding", -1.0727)):     # conf/staircase; a municipality's own tilt
+        mix = [f"staircase.matching_tilt={own}"] if own else []             # (no profile fits one since the spending fix)
+        _, jobs = _jobs(QUICK + [f"municipality={municipality}", "compare=[kinship_first]", ranges] + mix)
         low, high = jobs[1][4], jobs[2][4]
         assert low.arms["baseline"].staircase.matching_tilt == pytest.approx(own - 0.5)
         assert high.arms["kinship_first"].staircase.matching_tilt == pytest.approx(own + 0.5) == high.warmup.staircase.matching_tilt

@@ -114,8 +114,8 @@ def test_baseline_is_calibrated_to_the_key_figures(res):
     from sim.report import calibration
     cal = calibration(res).set_index("kpi")
     assert abs(cal.loc["placed_per_1000_0_22", "relative_gap"]) < 0.15
-    assert abs(cal.loc["cost_per_child_0_22_dkk", "relative_gap"]) < 0.15
-    assert abs(cal.loc["placement_cost_share", "relative_gap"]) < 0.15
+    assert abs(cal.loc["spending_per_child_0_22_dkk", "relative_gap"]) < 0.15
+    assert abs(cal.loc["placement_spending_share", "relative_gap"]) < 0.15
     k = res.kpis
     cpc = k[(k.scenario == "baseline") & (k.period == "horizon") & (k.kpi == "cases_per_caseworker")]["value"].mean()
     assert 25 <= cpc <= 40            # average 32, range 23-50 [002]

@@ -11,17 +11,17 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
+import distributed
 import pandas as pd
 import pytest
 
 from sim.analyses.sensitivity import sensitivity
 from sim.config import ConfigError, plan
-from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute
+from sim import runner
+from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute, run_replication
 from tests.conftest import assert_cli_input_error
-from tests.pipeline.test_cli_faults import alive, children, cmdline, ignores_ctrl_c
-
-distributed = pytest.importorskip("distributed")
 
 RUN = ["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "run.workers=2", "output.progress=false"]
 SMALL = RUN + ["output.write=false", "output.figures=false", "output.report=false"]       # in memory
@@ -36,6 +36,43 @@ def _cluster_closed_afterwards():
     """The module's runs share one local cluster (as an analysis does); it is closed when they are done."""
     yield
     close_dask()
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cmdline(pid: int) -> str:
+    """The command line of ``pid`` ('' once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    """True once ``pid`` ignores SIGINT (a local cluster's worker whose preload has run)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(int(ln.split()[1], 16) for ln in status.splitlines() if ln.startswith("SigIgn:"))
+    return bool(mask & (1 << (signal.SIGINT - 1)))
 
 
 def unused_address() -> str:
@@ -59,6 +96,15 @@ def test_a_run_on_dask_gives_the_tables_of_the_local_backend():
         pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(local, name), check_exact=True, obj=name)
     assert (on_dask.arms, on_dask.events, on_dask.info) == (local.arms, local.events, local.info)
     assert set(local.kpis.scenario) == {"baseline", "earlier_detection"}
+
+
+def test_the_tables_do_not_depend_on_the_order_the_tasks_finish_in(monkeypatch):
+    """On a cluster the tasks finish in any order; execute sorts them. Here they arrive last first."""
+    local = execute(plan(TWO_ARMS))
+    monkeypatch.setattr(runner, "_on_dask", lambda calls, client: reversed([run_replication(*c) for c in calls]))
+    backwards = execute(plan(TWO_ARMS + DASK))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(backwards, name), getattr(local, name), check_exact=True, obj=name)
 
 
 ONE_PARAMETER = ["sensitivity.replications=2", "sensitivity.parameters=[{key:staircase.steps.residential."
@@ -197,3 +243,15 @@ def test_ctrl_c_ends_a_run_on_dask_with_one_line_and_no_worker_left(tmp_path):
     assert proc.returncode == 130, err
     assert err.strip() == "interrupted: nothing was written", err
     assert not left
+
+
+def test_the_parallel_benchmark_runs_and_finds_the_three_tables_identical(tmp_path):
+    """A smoke run of benchmarks/bench_parallel.py (its timings are its output, never asserted here)."""
+    bench = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_parallel.py"
+    proc = subprocess.run([sys.executable, bench, "--quick"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for label in ("T1 (1 process)", "T2 joblib (2 processes)", "T2 dask (LocalCluster, 2 workers)"):
+        assert label in proc.stdout
+    assert proc.stdout.count("(target >= 0.9)") == 2 and "busy share" in proc.stdout
+    assert "tables identical across the three: yes" in proc.stdout, proc.stdout

@@ -1,0 +1,165 @@
+"""The command line as a Hydra application (issue: runs that scale out to a cluster): a launcher plugin really
+runs the sweep's jobs (here hydra-joblib-launcher, in separate processes), every job is validated before any
+runs, each job stores an atomic run folder in the catalog, Hydra's flags work, and whatever the CLI cannot
+honour is refused with one line and exit 2 - never silently ignored, never written to overrides.txt."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from sim.cli import hydra_problem, main, parse_argv
+from sim.config import ConfigError
+from sim.store import query
+
+SMALL = ["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "compare=[]", "output.figures=false",
+         "output.report=false", "output.excel=false"]
+
+
+def _cli(args, tmp_path, env=None):
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", *args, f"output.dir={out}"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env)
+    return proc, out
+
+
+def _one_line_refusal(proc, out, message):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not out.exists()             # nothing ran, nothing written
+
+
+def test_joblib_launcher_runs_the_sweep_in_separate_processes_into_the_catalog(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    proc, out = _cli(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "run.seed=1,2", *SMALL], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    assert "Joblib.Parallel(n_jobs=2" in text and "is launching 2 jobs" in text          # the launcher's own log
+    runs = query("SELECT run_id, seed, sweep_id, overrides FROM runs ORDER BY seed", out)
+    assert list(runs.seed) == [1, 2] and runs.sweep_id.nunique() == 1 and runs.sweep_id.notna().all()
+    assert all("hydra" not in o for o in runs.overrides)
+    for run_id in runs.run_id:                           # Hydra's overrides never reach the run's files
+        assert "hydra" not in (out / run_id / "overrides.txt").read_text()
+    sweep_id = runs.sweep_id.iloc[0]
+    hydra_dir = out / "hydra" / sweep_id                 # Hydra's folder under output.dir, not the working directory
+    jobs = [json.loads(p.read_text()) for p in sorted(hydra_dir.glob("job-*.json"))]
+    assert [j["code"] for j in jobs] == [0, 0] and {j["run_id"] for j in jobs} == set(runs.run_id)
+    pids = {j["pid"] for j in jobs}
+    assert len(pids) == 2                                # two worker processes
+    for j in jobs:
+        assert (Path(j["output_dir"]) / ".hydra" / "overrides.yaml").exists()
+        assert f"in process {j['pid']}" in (Path(j["output_dir"]) / "cli.log").read_text()
+    assert query("SELECT count(*) AS n FROM sweeps", out).n.iloc[0] == 1           # the sweep's summary too
+    assert (out / "sweeps" / sweep_id / "summary.txt").exists()
+    assert not (tmp_path / "outputs").exists() and not (tmp_path / "multirun").exists()
+
+
+def test_hydra_run_dir_is_honoured_for_a_single_run(tmp_path):
+    where = tmp_path / "hydra_here"
+    proc, out = _cli([f"hydra.run.dir={where}", *SMALL], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (where / ".hydra" / "config.yaml").exists()
+    assert query("SELECT count(*) AS n FROM runs", out).n.iloc[0] == 1
+
+
+def test_an_invalid_job_among_several_stops_everything_before_any_runs(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    proc, out = _cli(["-m", "hydra/launcher=joblib", "run.seed=1,x", *SMALL], tmp_path)
+    _one_line_refusal(proc, out, "error: run.seed = 'x': ")
+
+
+def test_cfg_job_prints_the_composed_job_config(tmp_path):
+    proc, out = _cli(["--cfg", "job", "run.seed=7", "municipality=kolding"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "seed: 7" in proc.stdout and "municipality:" in proc.stdout and "hydra:" not in proc.stdout
+    proc, _ = _cli(["--cfg", "hydra", "--package", "hydra.run", "run.seed=7"], tmp_path)
+    assert proc.returncode == 0 and "# @package hydra.run" in proc.stdout and str(out / "hydra") in proc.stdout
+    proc, _ = _cli(["-m", "--cfg=job", "--package=run", "run.seed=3,4"], tmp_path)      # one per job
+    assert proc.returncode == 0 and "seed: 3" in proc.stdout and "seed: 4" in proc.stdout
+    assert not out.exists()
+
+
+def test_info_and_shell_completion_are_hydras(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "sim", "--info"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and "Config search path" in proc.stdout and "Defaults List" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "sim", "-sc", "install=bash"], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0 and "hydra_bash_completion" in proc.stdout
+    env = {**os.environ, "COMP_LINE": "staircase-sim municipality=", "COMP_POINT": "27"}
+    proc = subprocess.run([sys.executable, "-m", "sim", "-sc", "query=bash"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and "municipality=kolding" in proc.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["hydra/launcher=joblib", "run.seed=1"], "error: hydra/launcher=joblib: not honoured without -m"),
+    (["hydra.sweep.dir=x"], "error: hydra.sweep.dir=x: not honoured without -m"),
+    (["-m", "hydra.run.dir=x", "run.seed=1,2"], "error: hydra.run.dir=x: not honoured with -m"),
+    (["-m", "hydra/sweeper=basic", "run.seed=1,2"], "error: hydra/sweeper=basic: not honoured by this CLI"),
+    (["-m", "hydra.launcher.n_jobs=1,2"], "a sweep over Hydra's own configuration is not honoured"),
+    (["hydra.mode=MULTIRUN"], "error: hydra.mode=MULTIRUN: not honoured by this CLI"),
+    (["hydra.searchpath=[file://x]"], "not honoured by this CLI"),
+    (["hydra.foo=1"], "error: hydra.foo=1: not honoured by this CLI"),
+    (["-m", "hydra/launcher=submitit_slurm", "hydra.launcher.partition=foo", "run.seed=1,2"],
+     "error: hydra/launcher = 'submitit_slurm': unknown option; available: basic"),
+    (["-m", "hydra/launcher=basic", "hydra.launcher.nope=1", "run.seed=1,2"],
+     "error: hydra.launcher.nope=1: unknown key of Hydra's configuration"),
+    (["--calibrate", "hydra.run.dir=x"], "error: hydra.run.dir=x: not honoured with --calibrate"),
+    (["--sensitivity", "hydra.run.dir=x"], "error: hydra.run.dir=x: not honoured with --sensitivity"),
+    (["--cfg", "hydra.run.dir=x"], "error: hydra.run.dir=x: not honoured with --cfg"),
+    (["--cfg", "job", "--uncertainty"], "error: --cfg job: not honoured with --uncertainty"),
+    (["--cfg=foo"], "error: --cfg=foo: --cfg takes job, hydra or all"),
+    (["--package", "run"], "error: --package run: not honoured without --cfg"),
+    (["--resolve"], "error: --resolve: not honoured without --cfg"),
+    (["--config-path", "x"], "error: --config-path: not honoured by this CLI"),
+    (["-cp", "x"], "error: -cp: not honoured by this CLI"),
+    (["--config-name", "x"], "error: --config-name: not honoured by this CLI"),
+    (["-cn", "x"], "error: -cn: not honoured by this CLI"),
+    (["--config-dir", "x"], "error: --config-dir: not honoured by this CLI"),
+    (["-cd", "x"], "error: -cd: not honoured by this CLI"),
+    (["--experimental-rerun", "x"], "error: --experimental-rerun: not honoured by this CLI"),
+    (["--run"], "error: --run: not honoured by this CLI"),
+    (["-r"], "error: -r: not honoured by this CLI"),
+    (["--info", "-cn", "x"], "error: -cn: not honoured by this CLI"),
+    (["--nope"], "error: unknown option '--nope'"),
+])
+def test_what_cannot_be_honoured_is_refused_with_one_line(tmp_path, capsys, args, message):
+    out = tmp_path / "results"
+    code = main([*args, "compare=[]", f"output.dir={out}"])           # in this process: one import for all cases
+    err = capsys.readouterr().err
+    _one_line_refusal(SimpleNamespace(returncode=code, stderr=err, stdout=""), out, message)
+
+
+def test_a_launcher_without_m_is_refused_by_the_command_itself(tmp_path):
+    proc, out = _cli(["hydra/launcher=joblib", "run.seed=1"], tmp_path)
+    _one_line_refusal(proc, out, "error: hydra/launcher=joblib: not honoured without -m")
+
+
+def test_parse_argv_keeps_hydra_overrides_apart():
+    a = parse_argv(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "run.seed=1,2", "+hydra.job.name=x"])
+    assert a.multirun and a.via_hydra
+    assert a.overrides == ["run.seed=1,2"]
+    assert a.hydra_overrides == ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "+hydra.job.name=x"]
+    plain = parse_argv(["--cfg", "scenario=full_shift"])
+    assert plain.show_cfg and plain.hydra_cfg is None and not plain.via_hydra
+    assert parse_argv(["--cfg", "all", "--resolve"]).hydra_cfg == "all"
+    assert parse_argv(["--info", "plugins"]).hydra_only
+    assert hydra_problem("hydra.job.chdir=true", multirun=True) is None
+    assert hydra_problem("hydra/launcher=joblib", multirun=True) is None
+    with pytest.raises(ConfigError):
+        parse_argv(["--cfg", "--cfg"])
+
+
+def test_hydra_overrides_outside_the_command_lines_runs_are_refused_not_dropped(tmp_path, capsys):
+    import sim
+
+    with pytest.raises(ConfigError, match="Hydra's own configuration, not the simulation's"):
+        sim.plan(["hydra/launcher=joblib"])          # the compose API would take it and drop it
+    out = tmp_path / "results"
+    assert main(["catalog", "rebuild", "hydra.run.dir=x", f"output.dir={out}"]) == 2
+    assert "hydra.run.dir=x: Hydra's own configuration" in capsys.readouterr().err

@@ -1,0 +1,199 @@
+"""The national view of a sweep over municipalities, and municipality profiles from a CSV of key figures.
+
+Small runs throughout (2 replications, 1 warm-up year, a 1-year horizon). The profile tests that write profiles
+run in this process on a copy of conf/ (``tmp_conf``), so the checkout's conf/municipality/ is never touched;
+the bad-CSV test runs the real command line and checks that nothing appears in conf/municipality/.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pandas as pd
+import pytest
+import yaml
+
+import sim.analyses.profiles as profiles
+import sim.config.compose as compose
+from sim.analyses import sweep
+from sim.cli import main
+from sim.config import CONF_DIR, ROOT, plan
+from sim.metrics.payback import payback_years
+from sim.runner import execute
+
+TINY = ["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "run.workers=1", "output.progress=false"]
+QUIET = ["output.figures=false", "output.report=false", "output.excel=false"]
+# the provenance tags of conf/ (tests/unit/test_config.py) and the profiles' own [user CSV <file>, row N]
+TAG = re.compile(r"\[(\d{3}[^\]]*|public: [^\]]+|assumption[^\]]*|calibrated[^\]]*|user CSV [^\]]+, row \d+)\]")
+NUMERIC = re.compile(r"^\s*[\w\"']+:\s*(-?[\d.]+)\s*(#.*)?$")
+HEADER = ("name,label,population,children_0_17,young_18_22,population_growth_per_year,placed_per_1000_0_22,"
+          "spending_per_child_0_22_dkk,expected_spending_need_per_child_0_22_dkk,caseworkers,cases_per_caseworker")
+
+
+def _name(stem: str) -> str:
+    """A profile name no one else uses."""
+    return f"zz_{stem}_{uuid.uuid4().hex[:8]}"
+
+
+def _csv(path, rows: list[str], header: str = HEADER):
+    path.write_text("\n".join([header] + rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def tmp_conf(tmp_path, monkeypatch):
+    """A copy of conf/ that composition and the profiles use instead of the checkout's, for this test only."""
+    conf = tmp_path / "conf"
+    shutil.copytree(CONF_DIR, conf)
+    monkeypatch.setattr(compose, "CONF_DIR", conf)
+    monkeypatch.setattr(profiles, "CONF_DIR", conf)
+    return conf
+
+
+# --------------------------------------------------------------------------- the national view
+
+@pytest.fixture(scope="module")
+def national_sweep(tmp_path_factory):
+    """``python -m sim -m municipality=average,kolding compare=[kinship_first]``, small: its output folder."""
+    out = tmp_path_factory.mktemp("national") / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", "-m", "municipality=average,kolding", "compare=[kinship_first]",
+                           *TINY, *QUIET, f"output.dir={out}"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+def test_a_sweep_over_municipalities_gets_a_national_view(national_sweep):
+    out, stdout = national_sweep
+    (d,) = list((out / "sweeps").iterdir())
+    nat = pd.read_csv(d / "national.csv")
+    jobs = pd.read_csv(d / "jobs.csv")
+    # a row per municipality x scenario
+    assert sorted(zip(nat.municipality, nat.scenario)) == [("average", "kinship_first"), ("kolding", "kinship_first")]
+    for _, r in nat.iterrows():
+        run = out / jobs.set_index("municipality").at[r.municipality, "run_id"]
+        children = yaml.safe_load((run / "config.yaml").read_text())["municipality"]["children_0_17"]
+        assert r.children_0_17 == children
+        comp = pd.read_parquet(run / "comparison.parquet")
+        comp = comp[(comp.period == "horizon") & (comp.scenario == "kinship_first")].set_index("kpi")
+        # the paired differences are the run's own, and the cost per 1,000 children is the difference / children x 1,000
+        for kpi in sweep.NATIONAL_KPIS:
+            assert r[f"{kpi}_diff"] == pytest.approx(comp.at[kpi, "diff_mean"], rel=1e-9, abs=1e-12), kpi
+            assert r[f"{kpi}_diff_ci_low"] == pytest.approx(comp.at[kpi, "diff_ci_low"], rel=1e-9, abs=1e-12), kpi
+        for mine, theirs in (("", "diff_mean"), ("_ci_low", "diff_ci_low"), ("_ci_high", "diff_ci_high")):
+            assert r[f"cost_total_dkk_per_1000_children_diff{mine}"] == \
+                pytest.approx(comp.at["cost_total_dkk", theirs] / children * 1000)
+        # the payback year as the run's payback table gives it
+        pay = pd.read_parquet(run / "payback.parquet").sort_values("year")
+        sure = pay[pay.ci_high < 0].year
+        assert (pd.isna(r.paid_back_by_year_95pct) and sure.empty) or r.paid_back_by_year_95pct == sure.iloc[0]
+    text = (d / "national.txt").read_text()
+    assert "average" in text and "kolding" in text
+    assert "cost per 1,000 children 0-17" in text and "National view" in stdout
+    assert not (d / "national.png").exists()          # output.figures=false
+
+
+@pytest.fixture(scope="module")
+def seed_runs():
+    """Small runs of average and kolding with seeds 1 and 2, comparing kinship_first, in memory."""
+    jobs = [[f"municipality={m}", f"run.seed={s}", "compare=[kinship_first]", *TINY, "output.write=false"]
+            for m in ("average", "kolding") for s in (1, 2)]
+    return jobs, [execute(plan(job), progress=False) for job in jobs]
+
+
+def test_the_national_view_groups_by_the_other_swept_keys_and_has_its_figure(seed_runs, tmp_path):
+    jobs, runs = seed_runs
+    sw = sweep.Sweep("test-national", sweep.swept_keys(jobs))
+    assert sw.keys == ["municipality", "run.seed"]
+    for job, res in zip(jobs, runs):
+        sw.add(job, res)
+    t = sweep.national_table(sw)
+    assert len(t) == 4 and len(t.drop_duplicates(["municipality", "run.seed", "scenario"])) == 4
+    for (job, res), (_, r) in zip(zip(jobs, runs), t.iterrows()):
+        assert (r.municipality, r["run.seed"]) == (job[0].split("=")[1], job[1].split("=")[1])
+        paid = payback_years(res).set_index("scenario").loc["kinship_first"]
+        assert pd.isna(r.paid_back_by_year_mean) == pd.isna(paid.paid_back_by_year_mean)
+        if not pd.isna(paid.paid_back_by_year_mean):
+            assert r.paid_back_by_year_mean == paid.paid_back_by_year_mean
+        children = res.plan.arms[res.reference].municipality.children_0_17
+        assert r.cost_total_dkk_per_1000_children_diff == pytest.approx(r.cost_total_dkk_diff / children * 1000)
+    d = sweep.write_sweep(sw, tmp_path, figures=True)
+    for f in ("national.csv", "national.txt", "national.png"):
+        assert (d / f).is_file(), f
+    assert "run.seed" in pd.read_csv(d / "national.csv").columns
+    # a sweep that does not vary the municipality gets no national view
+    other = sweep.Sweep("test-seeds", ["run.seed"])
+    for job, res in zip(jobs[:2], runs[:2]):
+        other.add(job, res)
+    d = sweep.write_sweep(other, tmp_path, figures=False)
+    assert not (d / "national.csv").exists() and "National view" not in sweep.sweep_text(other)
+
+
+# --------------------------------------------------------------------------- profiles from a CSV
+
+def test_a_good_csv_gives_profiles_that_compose_and_run(tmp_conf, tmp_path, capsys):
+    a, b = _name("team"), _name("load")
+    f = _csv(tmp_path / "figures.csv", [f'{a},"Team, given (2015)",40000,8000,2500,0.01,8.5,9000,9500,11,',
+                                        f"{b},Load given,25000,,,,12,10500,9800,,25"])
+    assert main(["profiles", str(f)]) == 0, capsys.readouterr().err
+    default = plan(["compare=[]"]).arms["baseline"]           # the team per child the derived team follows
+    for name, row in ((a, 2), (b, 3)):
+        path = tmp_conf / "municipality" / f"{name}.yaml"
+        text = path.read_text()
+        assert f"[user CSV {f}, row {row}]" in text and "[calibrated" not in text
+        untagged = [ln for ln in text.splitlines() if NUMERIC.match(ln) and not TAG.search(ln)]
+        assert not untagged, untagged
+        res = execute(plan([f"municipality={name}", "compare=[]", *TINY, "output.write=false"]), progress=False)
+        m = res.plan.arms[res.reference].municipality
+        assert m.name == name and not res.kpis.empty
+        if name == a:       # as given
+            assert (m.label, m.population, m.children_0_17, m.young_18_22) == ("Team, given (2015)", 40000, 8000, 2500)
+            assert m.population_growth_per_year == 0.01 and m.targets.placed_per_1000_0_22 == 8.5
+            assert res.plan.arms[res.reference].casework.caseworkers == 11
+        else:               # derived, and said so: 20.8 % and 6.3 % of inhabitants, a team for 25 cases each
+            assert (m.children_0_17, m.young_18_22) == (5200, 1600)
+            team = round(5200 * default.casework.caseworkers / default.municipality.children_0_17 * 32 / 25)
+            assert res.plan.arms[res.reference].casework.caseworkers == team
+            for key in ("children_0_17", "young_18_22", "population_growth_per_year", "caseworkers"):
+                line = next(ln for ln in text.splitlines() if ln.strip().startswith(key + ":"))
+                assert "[assumption" in line, line
+    # written again only with --force
+    assert main(["profiles", str(f)]) == 2
+    assert f"{f}:2: name = {a}: " in capsys.readouterr().err
+    assert main(["profiles", str(f), "--force"]) == 0
+
+
+def test_a_csv_with_bad_rows_is_refused_whole_with_every_row_named(tmp_path):
+    names = [_name("good"), _name("pop"), _name("kids")]
+    f = _csv(tmp_path / "bad.csv", [f"{names[0]},Good,40000,,,,9,9000,9500,,",
+                                    "Not-A-Name,Bad name,40000,,,,9,9000,9500,,",
+                                    f"{names[1]},Bad population,forty,,,,9,9000,9500,,",
+                                    f"{names[2]},Too many children,40000,39000,5000,,9,9000,9500,,"])
+    proc = subprocess.run([sys.executable, "-m", "sim", "profiles", str(f)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    rows = [ln for ln in proc.stderr.splitlines() if ln.startswith(f"{f}:")]
+    assert [int(ln[len(str(f)) + 1:].split(":")[0]) for ln in rows] == [3, 4, 5], proc.stderr
+    assert "name = Not-A-Name: allowed: a lower-case identifier" in rows[0]
+    assert "population = forty: allowed: a whole number" in rows[1]
+    assert "children_0_17 = 39000: " in rows[2] and "children_0_17 + young_18_22 <= population" in rows[2]
+    # nothing written, not even the good row's profile (other engineers' files may come and go meanwhile)
+    assert not [p for p in (CONF_DIR / "municipality").iterdir() if any(n in p.name for n in names + ["Not-A-Name"])]
+
+
+def test_calibrate_writes_the_fitted_value_into_the_profile(tmp_conf, tmp_path, capsys):
+    name = _name("cal")
+    f = _csv(tmp_path / "one.csv", [f"{name},Many placements,40000,,,,14.5,10800,10900,,"])
+    default = plan(["compare=[]"]).arms["baseline"].need.onset_scale
+    code = main(["profiles", str(f), "--calibrate", *TINY, "output.write=false", "calibration.max_evaluations=4",
+                 "calibration.relative_tolerance=0.15"])
+    out = capsys.readouterr()
+    assert code in (0, 1), out.err
+    text = (tmp_conf / "municipality" / f"{name}.yaml").read_text()
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("onset_scale:"))
+    assert "[calibrated: python -m sim profiles" in line and "fitted to placed_per_1000_0_22 = 14.5" in line
+    written = yaml.safe_load(text)["need"]["onset_scale"]
+    said = float(re.search(rf"{name}\.yaml: need\.onset_scale = ([\d.eE+-]+)", out.out).group(1))
+    assert written == pytest.approx(said, rel=1e-5) and written != default
+    assert plan([f"municipality={name}", "compare=[]"]).arms["baseline"].need.onset_scale == written
