@@ -279,7 +279,7 @@ def test_a_joint_calibration_recovers_both_values_that_produced_the_targets():
      "calibration.joint[0].kpi = 'placed_per_1000_0_22': is matched twice"),
     ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_total_dkk, bounds: [-3, 3]}]",
      "calibration.joint[0].target"),
-    ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [3, -3]}]",
+    ("calibration.joint=[{parameter: staircase.matching_tilt, kpi: spending_per_child_0_22_dkk, bounds: [3, -3]}]",
      "calibration.joint[0].bounds"),
     ("calibration.joint=[{parametr: staircase.matching_tilt, kpi: cost_per_child_0_22_dkk, bounds: [-3, 3]}]",
      "parametr"),

@@ -50,7 +50,7 @@ def test_scenarios_compose():
     both = validate(compose_tree(["scenario=[earlier_detection,lower_caseload]"]))
     base = validate(compose_tree([]))
     assert both.detection.rate_per_year["mild"] > base.detection.rate_per_year["mild"]
-    assert both.casework.hire_caseworkers > base.casework.hire_caseworkers
+    assert both.casework.hire_caseworkers_share > base.casework.hire_caseworkers_share     # a share of the team
     assert set(both.scenario_info) == {"earlier_detection", "lower_caseload"}
 
 
@@ -59,7 +59,7 @@ def test_full_shift_combines_its_parts():
     for part in ["earlier_detection", "frequent_followup", "lower_caseload", "intensive_home_based", "kinship_first"]:
         assert part in full.scenario_info
     assert full.casework.followup_interval_days == 91                    # Herning [001]
-    assert full.staircase.steps["intensive_home_based"].capacity > 0
+    assert full.staircase.steps["intensive_home_based"].capacity_per_1000_children > 0   # places per 1,000 children
 
 
 def test_herning_and_favrskov_figures_from_sources():
