@@ -23,7 +23,7 @@ import pandas as pd
 from ..common.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
 from .stats import t_interval
 
-MEASURES = ["count", "entries", "exits", "cost_dkk"]
+MEASURES = ["count", "entries", "exits", "fixed_cost_dkk", "cost_dkk"]
 TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
     "caseworkers": ("caseworkers", "cost_caseworkers_dkk", "FTE-years", "Caseworkers (salary and overhead)"),
     "assessments": ("assessments", "cost_assessments_dkk", "assessments", "Assessments, beyond caseworker time"),
@@ -47,7 +47,7 @@ def _budget_replications(res) -> pd.DataFrame:
     ts = res.timeseries
     h = ts[ts["month"] >= 0].assign(year=lambda d: d["month"] // MONTHS_PER_YEAR + 1)
     ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
-    steps = h[(h["step"] != "all") & h["metric"].isin(["child_days", "entries", "exits", "cost_dkk"])]
+    steps = h[(h["step"] != "all") & h["metric"].isin(["child_days", "entries", "exits", "cost_dkk", "fixed_cost_dkk"])]
     steps = steps[steps["step"] != steps["scenario"].map(ground)]
     s = (steps.pivot_table(index=["scenario", "replication", "year", "step"], columns="metric", values="value",
                            aggfunc="sum", sort=False)
@@ -63,7 +63,7 @@ def _budget_replications(res) -> pd.DataFrame:
             w["count"] = w[count_metric] / MONTHS_PER_YEAR
         else:
             w["count"] = w[count_metric] if count_metric else np.nan
-        w = w.assign(item=item, entries=np.nan, exits=np.nan, cost_dkk=w[cost_metric])
+        w = w.assign(item=item, entries=np.nan, exits=np.nan, cost_dkk=w[cost_metric], fixed_cost_dkk=0.0)
         frames.append(w[KEYS + MEASURES])
     by_year = pd.concat(frames, ignore_index=True)
     horizon = (by_year.groupby(["scenario", "replication", "item"], sort=False)[MEASURES]
@@ -108,7 +108,8 @@ def budget(res) -> pd.DataFrame:
     b.insert(3, "label", [i[0] for i in info])
     b.insert(4, "count_unit", [i[1] for i in info])
     b["unit_cost_dkk"] = [i[2] for i in info]
-    b["fixed_cost_dkk"] = [i[3] for i in info]
+    # fixed_cost_dkk is what was booked (the step's fixed cost, per 1,000 children included, and the recruitment
+    # of families for a family pool), the mean over replications
     return b[["scenario", "year", "item", "label", "count_unit", "count", "entries", "exits", "unit_cost_dkk",
               "fixed_cost_dkk", "cost_dkk", "cost_ci_low", "cost_ci_high", "n"]]
 

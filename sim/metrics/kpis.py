@@ -123,7 +123,8 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
     steps = np.repeat(np.array(r.step_names, dtype=object), M)
     mon = np.tile(months, n_steps)
     for metric, arr in (("occupancy", r.occupancy_end), ("child_days", r.child_days + r.adult_days),
-                        ("cost_dkk", r.cost_step + r.cost_fixed), ("entries", r.step_entries),
+                        ("cost_dkk", r.cost_step + r.cost_fixed), ("fixed_cost_dkk", r.cost_fixed),
+                        ("entries", r.step_entries),
                         ("exits", r.step_exits)):
         frames.append(pd.DataFrame({"month": mon, "step": steps, "metric": metric, "value": arr.ravel()}))
     team_metrics = {

@@ -107,13 +107,15 @@ def _budget_da(res, language: str, factor: float, year: int) -> pd.DataFrame:
 
 
 def _budget_difference_da(res, language: str, factor: float, year: int) -> pd.DataFrame:
-    d = _money(budget_difference(res), ["cost_dkk", "cost_ci_low", "cost_ci_high"], factor)
+    d = _money(budget_difference(res), ["fixed_cost_dkk", "cost_dkk", "cost_ci_low", "cost_ci_high"], factor)
     diff = f" ({t('difference', language)})"
     return pd.DataFrame({
         t("scenario", language): d["scenario"], t("year_or_horizon", language): d["year"],
         t("item", language): [item_label(res, it, language, sc) for sc, it in zip(d["scenario"], d["item"])],
         t("count", language) + diff: d["count"], t("entries", language) + diff: d["entries"],
-        t("exits", language) + diff: d["exits"], kr_header("cost", language, year, f", {t('difference', language)}"): d["cost_dkk"],
+        t("exits", language) + diff: d["exits"],
+        kr_header("fixed_cost", language, year, f", {t('difference', language)}"): d["fixed_cost_dkk"],
+        kr_header("cost", language, year, f", {t('difference', language)}"): d["cost_dkk"],
         kr_header("ci_low", language, year): d["cost_ci_low"], kr_header("ci_high", language, year): d["cost_ci_high"],
         t("n", language): d["n"]})
 

@@ -91,9 +91,10 @@ def test_an_offset_range_is_added_to_each_municipalitys_own_value_and_to_an_arms
 
 def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
     with pytest.raises(ConfigError, match=r"sensitivity.parameters\[0\].key = 'staircase.steps.intensive_home_based"
-                                          r".fixed_cost_per_year_dkk': the arm\(s\) intensive_home_based set their own"):
+                                          r".fixed_cost_per_year_dkk_per_1000_children': the arm\(s\) "
+                                          r"intensive_home_based set their own"):
         sensitivity(QUICK + ["compare=[intensive_home_based]", "sensitivity.parameters=[{key:staircase.steps."
-                             "intensive_home_based.fixed_cost_per_year_dkk,low:1000000,high:5000000}]"],
+                             "intensive_home_based.fixed_cost_per_year_dkk_per_1000_children,low:100000,high:500000}]"],
                     progress=False, echo=lambda line: None)
 
 

@@ -82,9 +82,13 @@ def test_investment_headroom_is_the_operating_saving_and_what_is_left_after_the_
     # headroom - planned investment = minus the cumulative difference with investments (payback)
     np.testing.assert_allclose(h["margin_dkk"], -p["cum_cost_diff_dkk"], rtol=1e-9, atol=1e-3)
     # the planned investment is what the scenario file says: kinship_first 400,000 a year, nothing one-off
-    info = res.plan.arms["kinship_first"].scenario_info["kinship_first"].investment
+    cfg = res.plan.arms["kinship_first"]
+    info = cfg.scenario_info["kinship_first"].investment
+    per_1000 = cfg.municipality.children_0_17 / 1000                  # investments are given per 1,000 children too
+    yearly = info.yearly_dkk + info.yearly_dkk_per_1000_children * per_1000
+    one_off = info.one_off_dkk + info.one_off_dkk_per_1000_children * per_1000
     for year in (1, 2):
-        assert h.loc[("kinship_first", year), "investment_dkk"] == pytest.approx(info.one_off_dkk + info.yearly_dkk * year)
+        assert h.loc[("kinship_first", year), "investment_dkk"] == pytest.approx(one_off + yearly * year)
     # kinship care instead of institutions saves to run, more each year; earlier detection costs more to run
     k = h.loc["kinship_first"]
     assert k.loc[1, "ci_low"] > 0 and k.loc[2, "headroom_dkk"] > k.loc[1, "headroom_dkk"]
