@@ -27,7 +27,7 @@ KPI_DEFS: dict[str, tuple[str, str, str]] = {
     "followup_work_share": ("share", "pooled", "Mean share of its standard hours a follow-up got: 1 unless the team was heavily backlogged (casework.overload); a thinner follow-up catches a change of need only with that probability."),
     "assessment_wait_days": ("days", "pooled", "Mean days from notification to the start of the assessment (triage included)."),
     "assessment_overdue_share": ("share", "pooled", "Assessments completed more than casework.assessment_deadline_days (4 months, Service Act s. 50(7)) after the notification."),
-    "caseworker_utilisation": ("share", "pooled", "Work done, in standard hours (assessments, follow-ups and reviews, after compression), / the team's standard productive hours; a team putting in extra effort (casework.overload.max_extra_effort) exceeds 1."),
+    "caseworker_utilisation": ("ratio", "pooled", "Work done, in standard hours (assessments, follow-ups and reviews, after compression), / the team's standard productive hours; a team putting in extra effort (casework.overload.max_extra_effort) exceeds 1."),
     "notifications": ("notifications", "sum", "Detections by universal services (new cases and reviews of open cases)."),
     "assessments": ("assessments", "sum", "Child-professional assessments (s. 50) completed."),
     "step_ups": ("moves", "sum", "Moves of a child already on a measure to a higher step."),

@@ -12,7 +12,8 @@ from tests.conftest import QUICK, assert_cli_input_error, horizon, one_model, ru
 NO_DETECTION = [f"detection.rate_per_year.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 ZERO_COSTS = ([f"staircase.steps.{s}.cost_per_year_dkk=0" for s in
                ("universal", "early_preventive", "home_based", "intensive_home_based", "kinship_care", "foster_care", "residential")]
-              + ["costs.caseworker_cost_per_year_dkk=0", "costs.assessment_cost_dkk=0"])
+              + ["costs.caseworker_cost_per_year_dkk=0", "costs.assessment_cost_dkk=0",
+                 "staircase.steps.foster_care.family_pool.cost_per_recruited_family_dkk=0"])
 NO_NEED = ["need.onset_rate_per_year.age_0_5=0", "need.onset_rate_per_year.age_6_12=0", "need.onset_rate_per_year.age_13_17=0"] + \
           [f"need.initial_prevalence.{lv}=0" for lv in ("mild", "moderate", "serious", "severe")]
 
@@ -34,7 +35,8 @@ def test_zero_costs_give_zero_cost():
 
 def test_cost_is_caseworkers_times_price_when_nothing_happens():
     """Deterministic check against arithmetic: no need -> cost = FTE x cost per year x years."""
-    res = run_inline(NO_NEED + ["casework.caseworkers=10", "costs.caseworker_cost_per_year_dkk=500000"])
+    res = run_inline(NO_NEED + ["casework.caseworkers=10", "costs.caseworker_cost_per_year_dkk=500000",
+                                "staircase.steps.foster_care.family_pool.cost_per_recruited_family_dkk=0"])
     np.testing.assert_allclose(horizon(res, "cost_total_dkk"), 10 * 500000 * 2, rtol=1e-9)
     assert np.all(horizon(res, "open_cases") == 0)
 
@@ -152,13 +154,14 @@ def test_waiting_tasks_get_a_caseworker_in_order_of_priority_then_arrival():
         team.get(1)                      # every request must say its priority
 
 
-def test_an_overloaded_team_assesses_notifications_first():
+def test_priorities_decide_who_waits_in_an_overloaded_team():
+    """By default assessments queue with stable cases' follow-ups (behind acute work); putting them first
+    shortens their wait and lengthens the follow-ups' slip."""
     few = ["casework.caseworkers=9"]
-    fifo = [f"casework.task_priority.{t}=0" for t in ("assessment", "review", "followup")]
-    prio = run_inline(few, replications=3)
-    same = run_inline(few + fifo, replications=3)
-    assert horizon(prio, "assessment_wait_days").mean() < horizon(same, "assessment_wait_days").mean() - 5
-    assert horizon(prio, "followup_slip_days").mean() > horizon(same, "followup_slip_days").mean()
+    first = run_inline(few + ["casework.task_priority.assessment=0"], replications=3)
+    shared = run_inline(few, replications=3)
+    assert horizon(first, "assessment_wait_days").mean() < horizon(shared, "assessment_wait_days").mean() - 5
+    assert horizon(first, "followup_slip_days").mean() > horizon(shared, "followup_slip_days").mean()
 
 
 def test_work_compression_lets_an_overloaded_team_keep_up_but_not_for_free():
@@ -199,7 +202,9 @@ def test_thin_followups_miss_changes_of_need(monkeypatch):
 def test_a_team_that_is_too_small_costs_more_than_it_saves():
     """Fewer caseworkers save salaries, but follow-ups slip and thin out: stays get longer and breakdowns
     more frequent, so the total cost rises (the same children in both runs)."""
-    small = run_inline(["casework.caseworkers=10", "run.warmup_years=4", "run.horizon_years=3"], replications=4)
+    # 8 FTE: ~60 cases each, beyond the 23-50 municipalities carry [002] (at 10-12 FTE the cost is about flat:
+    # docs/model.md 2.2.7, the team-size sweep)
+    small = run_inline(["casework.caseworkers=8", "run.warmup_years=4", "run.horizon_years=3"], replications=4)
     right = run_inline(["casework.caseworkers=14", "run.warmup_years=4", "run.horizon_years=3"], replications=4)
     assert (horizon(small, "cost_caseworkers_dkk") < horizon(right, "cost_caseworkers_dkk")).all()
     assert (horizon(small, "cost_total_dkk") > horizon(right, "cost_total_dkk")).all()
@@ -214,7 +219,7 @@ def test_unlimited_caseworkers_give_zero_waits():
 
 
 def test_step_capacity_is_respected_and_waiting_is_measured():
-    caps = {"kinship_care": 5, "foster_care": 20, "residential": 10}
+    caps = {"kinship_care": 5, "residential": 10}          # foster care: its family pool is its capacity
     ov = [f"staircase.steps.{s}.capacity={c}" for s, c in caps.items()] + ["staircase.when_full=wait"]
     m, r = one_model(ov)
     for s, c in caps.items():
@@ -277,7 +282,7 @@ def test_without_a_warm_up_the_scenario_still_switches_on():
     res = run_inline(["run.warmup_years=0"], replications=2, compare="[kinship_first,lower_caseload]")
     c = res.comparison.set_index(["period", "scenario", "kpi"])["diff_mean"]
     assert c[("horizon", "kinship_first", "cost_total_dkk")] < 0     # kinship care instead of dearer placements
-    hired = res.plan.arms["lower_caseload"].casework.hire_caseworkers
+    hired = res.plan.arms["lower_caseload"].casework.hired()
     assert hired > 0 and c[("horizon", "lower_caseload", "caseworkers")] == pytest.approx(hired)
 
 
@@ -295,10 +300,11 @@ def test_a_scenario_starts_at_its_start_month_and_runs_as_current_practice_until
     assert (before["baseline"] == before["earlier_detection"]).all()
     assert (after["baseline"] != after["earlier_detection"]).any()
     inv = piv[invest]["earlier_detection"].groupby(level="month").mean()
-    plan_ = res.plan.arms["earlier_detection"].scenario_info["earlier_detection"].investment
-    assert inv[0] == pytest.approx(plan_.one_off_dkk)                    # preparation: at the horizon start
+    arm = res.plan.arms["earlier_detection"]
+    plan_, children = arm.scenario_info["earlier_detection"].investment, arm.municipality.children_0_17
+    assert inv[0] == pytest.approx(plan_.one_off(children))              # preparation: at the horizon start
     assert (inv[1:start] == 0).all()                                     # no running costs before the start
-    assert inv[start:].sum() == pytest.approx(plan_.yearly_dkk * (len(inv) - start) / 12, rel=1e-9)
+    assert inv[start:].sum() == pytest.approx(plan_.yearly(children) * (len(inv) - start) / 12, rel=1e-9)
 
 
 def test_a_later_start_leaves_less_of_the_horizon_to_save_in():
@@ -325,7 +331,8 @@ def test_blend_interpolates_the_numbers_both_practices_have_and_takes_the_rest_f
     cur, arm = p.warmup, p.arms["intensive_home_based"]
     b = blend(cur, arm, 0.25)
     assert b.detection.rate_per_year["mild"] == pytest.approx(0.3 + 0.25 * (0.9 - 0.3))          # a rate
-    assert b.staircase.steps["intensive_home_based"].capacity == round(0.25 * arm.staircase.steps["intensive_home_based"].capacity)
+    ihb = "intensive_home_based"        # places per 1,000 children, interpolated, then rounded to whole places
+    assert b.staircase.steps[ihb].capacity_per_1000_children == pytest.approx(0.25 * arm.staircase.steps[ihb].capacity_per_1000_children)
     assert b.casework.hire_caseworkers == 1                                  # whole numbers: round(0.75)
     assert tuple(b.staircase.steps["residential"].max_duration_days) == (180, 270)   # null -> a bound: the arm's at once
     assert b.staircase.when_full == "wait"                                   # texts: the arm's
