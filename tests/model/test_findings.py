@@ -84,10 +84,10 @@ def test_4_frequent_followup_needs_caseworkers(res):
     k = res.kpis
     on_time = k[(k.period == "horizon") & (k.kpi == "followup_on_time_share")].groupby("scenario")["value"].mean()
     assert on_time["frequent_followup"] < on_time[staffed] - 0.05      # 0.91 against 1.00 (a cliff before the triage)
-    # ... and the gain shrinks
-    gain_short = -diff(res, "frequent_followup", "breakdowns")
-    gain_staffed = -diff(res, staffed, "breakdowns")
-    assert ci(gain_staffed - gain_short)[0] > 0
+    # ... but with triage the team keeps the follow-ups of placements on time, so the gain in breakdowns is
+    # about the same with or without the extra staff (before the triage it shrank; docs/model.md 2.2.7):
+    # both arms must still have fewer breakdowns than the baseline
+    assert ci(diff(res, "frequent_followup", "breakdowns"))[1] < 0
 
 
 def test_5_intensive_programme_fewer_new_placements_among_those_it_serves(res):
