@@ -7,7 +7,6 @@ against it, spending_per_child_0_22_dkk, leaves out the caseworkers and adds the
 modelled staircase (costs.other_spending_per_child_0_22_dkk); cost_total_dkk stays the whole cost."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -125,8 +125,12 @@ def test_a_damaged_catalog_never_fails_a_run_and_is_rebuilt_before_the_next(tmp_
     out = tmp_path / "results"
     _simulate(out)
     (out / CATALOG).write_bytes(content)
-    _simulate(out)                                # the API: the run is stored, the damaged file left alone
-    assert (out / CATALOG).read_bytes() == content and len(query("SELECT * FROM runs", out)) == 2
+    _simulate(out)                                # the API checks output.dir first: it repairs the catalog too
+    (aside,) = out.glob(f"{CATALOG}.corrupt-*")
+    assert aside.read_bytes() == content          # moved aside, never deleted
+    assert store.catalog_state(out) == "ok" and len(query("SELECT * FROM runs", out)) == 2
+    aside.unlink()
+    (out / CATALOG).write_bytes(content)          # damaged again: the CLI says so in one line
     proc = _cli(SMALL + [f"output.dir={out}"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -52,40 +51,8 @@ def test_a_broken_municipality_file_is_one_line_with_file_and_line(tmp_path):
 
 # --------------------------------------------------------------------------- signals
 
-def children(pid: int) -> list[int]:
-    """The child processes of ``pid`` (Linux)."""
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
+from tests.procs import alive, children, cmdline, ignores_ctrl_c  # noqa: E402,F401
 
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
-    except OSError:
-        return ""
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting to be reaped has ended)."""
-    try:
-        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-
-
-def ignores_ctrl_c(pid: int) -> bool:
-    """True once ``pid`` ignores SIGINT (a worker whose initializer has run)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    mask = next(int(ln.split()[1], 16) for ln in status.splitlines() if ln.startswith("SigIgn:"))
-    return bool(mask & (1 << (signal.SIGINT - 1)))
 
 
 def start_run(tmp_path):
