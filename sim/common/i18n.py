@@ -104,6 +104,7 @@ UNITS_DA: dict[str, str] = {
     "DKK (discounted to the horizon start)": "kr. (tilbagediskonteret til periodens start)",
     "DKK per 0-22-year-old per year": "kr. pr. 0-22-årig pr. år",
     "share": "andel",
+    "ratio": "forhold",
     "cases": "sager",
     "cases per FTE": "sager pr. årsværk",
     "days": "dage",
