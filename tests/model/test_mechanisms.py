@@ -418,7 +418,9 @@ def test_a_caseload_norm_staffs_up_for_the_cases_earlier_detection_brings():
     norm = res.plan.arms["caseload_norm"].casework.staffing.cases_per_caseworker
     # more detected cases -> a larger team under the norm, and follow-ups kept on time, unlike the fixed team
     assert h["earlier_detection+caseload_norm"]["caseworkers"] > h["caseload_norm"]["caseworkers"] > h["baseline"]["caseworkers"]
-    assert h["earlier_detection+caseload_norm"]["followup_on_time_share"] > h["earlier_detection"]["followup_on_time_share"] + 0.2
+    # (with the triage and extra effort the fixed team degrades only gradually: docs/model.md 2.2.7)
+    assert h["earlier_detection+caseload_norm"]["followup_on_time_share"] >= h["earlier_detection"]["followup_on_time_share"]
+    assert h["earlier_detection+caseload_norm"]["cases_per_caseworker"] < h["earlier_detection"]["cases_per_caseworker"]
     assert abs(h["caseload_norm"]["cases_per_caseworker"] - norm) < 0.15 * norm
 
 
