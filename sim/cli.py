@@ -42,7 +42,7 @@ from .analyses.sweep import Sweep, new_sweep_id, sweep_text, swept_keys, write_s
 from .analyses.uncertainty import parameter_ranges, uncertainty, uncertainty_text, write_uncertainty
 from .api import run_plan
 from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan,
-                     register_scenarios)
+                     register_scenarios, switched_off)
 from .config.compose import SCENARIO_GROUP, override_key
 from .publish import results_dir
 from .report.text import summary_text
@@ -477,7 +477,7 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
 
 def _sensitivity(overrides: list[str]) -> int:
     def header(ref, arms) -> str:
-        n = 1 + 2 * len(ref.sensitivity.parameters)
+        n = 1 + 2 * sum(not switched_off(ref, p.key) for p in ref.sensitivity.parameters)
         return (f"sensitivity of {ref.sensitivity.kpi}: {len(arms) - 1} scenario(s) against the reference, "
                 f"{n} runs of {len(arms)} arms")
     return _analysis(overrides, "sensitivity", header, sensitivity, sensitivity_text, write_sensitivity)
@@ -486,7 +486,7 @@ def _sensitivity(overrides: list[str]) -> int:
 def _uncertainty(overrides: list[str]) -> int:
     def header(ref, arms) -> str:
         u = ref.uncertainty
-        n_par = len(parameter_ranges(ref)[1])
+        n_par = sum(not switched_off(ref, p.key) for p in parameter_ranges(ref)[1])
         return (f"uncertainty of {u.kpi}: {len(arms) - 1} scenario(s) against the reference, {n_par} parameters at "
                 f"once, {u.samples} parameter sets + the defaults, {len(arms)} arms each")
     return _analysis(overrides, "uncertainty", header, uncertainty, uncertainty_text, write_uncertainty)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import WARMUP, ConfigError, config_value, plan
+from ..config import WARMUP, ConfigError, config_value, plan, switched_off
 from ..report.format import fmt
 
 
@@ -17,12 +17,27 @@ def comparison_plan(overrides: list[str], what: str):
     return p0, p0.arms[p0.reference]
 
 
+def applicable(cfg, group: str, params: list, echo=print) -> list:
+    """The ranges whose parameter is there in the reference ``cfg``; one line per range left out because
+    its section is switched off (e.g. a family pool replaced by a fixed capacity)."""
+    kept = []
+    for i, prm in enumerate(params):
+        off = switched_off(cfg, prm.key)
+        if off:
+            echo(f"{group}.parameters[{i}] = {prm.key}: left out, {off} is switched off (null) in this configuration")
+        else:
+            kept.append(prm)
+    return kept
+
+
 def arm_values(p0, key: str, where: str, offset: bool = False):
     """The reference arm's value at ``key`` and {arm: value} of the arms (and the warm-up) that set
     their own; ConfigError if they do and the reference's is 0 (no factor carries it over) - unless the
     range is an offset, which is added to each arm's own value."""
-    values = {arm: config_value(acfg, key) for arm, acfg in p0.arms.items()}
-    values[WARMUP] = config_value(p0.warmup, key)
+    # an arm with the section switched off has nothing to vary there
+    values = {arm: config_value(acfg, key) for arm, acfg in p0.arms.items() if not switched_off(acfg, key)}
+    if not switched_off(p0.warmup, key):
+        values[WARMUP] = config_value(p0.warmup, key)
     ref_value = values[p0.reference]
     own = {arm: v for arm, v in values.items() if v != ref_value}
     if own and ref_value == 0 and not offset:

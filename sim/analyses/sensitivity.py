@@ -35,7 +35,7 @@ from ..config import ConfigError, plan
 from ..report.format import fmt
 from ..runner import execute
 from ..store import ensure_catalog, new_id, write_atomic, write_row
-from .perturb import arm_values, comparison_plan, fmt_value, range_value, scaled_in_arms
+from .perturb import applicable, arm_values, comparison_plan, fmt_value, range_value, scaled_in_arms
 
 SENSITIVITY_DIR = "sensitivity"
 DEFAULTS = "(defaults)"
@@ -89,7 +89,7 @@ def _jobs(overrides: list[str]):
     sens = cfg.sensitivity
     reps = [f"run.replications={sens.replications}"] if sens.replications else []
     jobs = [(DEFAULTS, "", np.nan, "", plan(overrides + reps) if reps else p0)]
-    for i, prm in enumerate(sens.parameters):
+    for i, prm in enumerate(applicable(cfg, "sensitivity", sens.parameters)):
         ref_value, own = arm_values(p0, prm.key, f"sensitivity.parameters[{i}].key", prm.offset)
         for side, x in (("low", prm.low), ("high", prm.high)):
             v = range_value(prm, x, ref_value)

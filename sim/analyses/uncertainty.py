@@ -48,7 +48,7 @@ from ..model import design_rng
 from ..report.format import fmt
 from ..runner import execute
 from ..store import ensure_catalog, new_id, write_atomic, write_row
-from .perturb import arm_values, comparison_plan, range_value, scaled_in_arms
+from .perturb import applicable, arm_values, comparison_plan, range_value, scaled_in_arms
 
 UNCERTAINTY_DIR = "uncertainty"
 AT_DEFAULTS = 0                  # sample number of the run at the defaults; the drawn sets are 1..samples
@@ -160,6 +160,7 @@ def _jobs(overrides: list[str]):
     p0, cfg = comparison_plan(overrides, "an uncertainty analysis")
     u = cfg.uncertainty
     group, params = parameter_ranges(cfg)
+    params = applicable(cfg, group, params)
     reps = [f"run.replications={u.replications}"] if u.replications else []
     refs = [arm_values(p0, prm.key, f"{group}.parameters[{i}].key", prm.offset) for i, prm in enumerate(params)]
     jobs = [(AT_DEFAULTS, {prm.key: ref for prm, (ref, _) in zip(params, refs)}, plan(overrides + reps) if reps else p0)]

@@ -8,9 +8,9 @@ from .compose import (check_overrides, compose_tree, register_scenarios, scenari
 from .errors import ConfigError
 from .plan import BLENDED, WARMUP, Plan, blend, plan
 from .schema import (BASELINE, NOT_CALIBRATABLE, Config, available_scenarios, calibration_pairs,
-                     calibration_target, config_value)
+                     calibration_target, config_value, switched_off)
 
 __all__ = ["CONF_DIR", "ROOT", "SCENARIO_DIR", "check_overrides", "compose_tree", "register_scenarios",
            "scenario_override", "selected_scenario", "validate", "ConfigError", "BLENDED", "WARMUP", "Plan", "blend", "plan",
            "BASELINE", "NOT_CALIBRATABLE", "Config", "available_scenarios", "calibration_pairs",
-           "calibration_target", "config_value"]
+           "calibration_target", "config_value", "switched_off"]

@@ -599,6 +599,23 @@ def config_value(c: "Config", path: str) -> Any:
     return obj
 
 
+def switched_off(c: "Config", path: str) -> str | None:
+    """The part of a dotted path that is switched off (set to null, e.g. a step's family_pool when its
+    places are a fixed capacity), or None if every part up to the last is there."""
+    obj: Any = c
+    parts = path.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(obj, BaseModel) and part in type(obj).model_fields:
+            obj = getattr(obj, part)
+        elif isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        else:
+            return None
+        if obj is None:
+            return ".".join(parts[:i + 1])
+    return None
+
+
 def calibration_target(c: "Config", fit=None) -> float:
     """The target of a calibration pair (default: calibration itself): its target, or the municipality's
     key figure for its KPI."""
@@ -866,6 +883,8 @@ def _check_ranges(c: Config, group: str, kpi: str, parameters: list) -> None:
     seen = set()
     for i, p in enumerate(parameters):
         where = f"{group}.parameters[{i}]"
+        if switched_off(c, p.key):      # e.g. a family pool replaced by a fixed capacity: the analyses skip it
+            continue
         value = _model_parameter(c, f"{where}.key", p.key, "costs.caseworker_cost_per_year_dkk")
         if p.relative and p.offset:
             _fail(f"{where}", {"relative": True, "offset": True}, "a range is relative (factors) or an offset (added), not both")

@@ -89,6 +89,25 @@ def test_an_offset_range_is_added_to_each_municipalitys_own_value_and_to_an_arms
     assert "frequent_followup 91 -> 61" in jobs[1][3]
 
 
+def test_a_parameter_in_a_switched_off_section_is_left_out_with_a_line_saying_so(capsys):
+    """A municipality with a fixed number of foster places (family_pool: null) keeps the default lists
+    valid: the pool's recruitment is left out of both analyses, visibly, and everything else stays."""
+    from sim.analyses.sensitivity import _jobs as sens_jobs
+    from sim.analyses.uncertainty import _jobs as unc_jobs
+    pool = "staircase.steps.foster_care.family_pool"
+    fixed = QUICK + ["compare=[kinship_first]", "staircase.steps.foster_care.capacity=64", f"{pool}=null"]
+    cfg, jobs = sens_jobs(fixed)
+    varied = {j[0] for j in jobs[1:]}
+    assert not any(k.startswith(pool) for k in varied)
+    assert len(varied) == sum(not p.key.startswith(pool) for p in cfg.sensitivity.parameters) > 10
+    assert f"{pool}.recruited_per_year_per_1000_children: left out, {pool} is switched off" in capsys.readouterr().out
+    _, keys, _ = unc_jobs(fixed + ["uncertainty.samples=2"])
+    assert not any(k.startswith(pool) for k in keys) and len(keys) == len(varied)
+    # with the pool on, the same list varies it
+    _, jobs = sens_jobs(QUICK + ["compare=[kinship_first]"])
+    assert any(j[0].startswith(pool) for j in jobs[1:])
+
+
 def test_a_parameter_a_scenario_sets_where_the_reference_has_zero_is_refused():
     with pytest.raises(ConfigError, match=r"sensitivity.parameters\[0\].key = 'staircase.steps.intensive_home_based"
                                           r".fixed_cost_per_year_dkk_per_1000_children': the arm\(s\) "

@@ -76,7 +76,8 @@ def test_invariants_hold_for_any_valid_parameters(p):
           f"run.seed={p['seed']}", f"run.warmup_years={p['warmup']}", "run.horizon_years=1",
           f"implementation.start_month={p['start']}", f"implementation.ramp_months={p['ramp']}"]
     ov.append(f"staircase.steps.home_based.capacity={'null' if p['home_cap'] is None else p['home_cap']}")
-    ov.append(f"staircase.steps.foster_care.capacity={'null' if p['foster_cap'] is None else p['foster_cap']}")
+    if p["foster_cap"] is not None:     # a fixed number of places replaces the family pool (both is an input error)
+        ov += [f"staircase.steps.foster_care.capacity={p['foster_cap']}", "staircase.steps.foster_care.family_pool=null"]
     ov += [f"detection.rate_per_year.{lv}={p['detect']}" for lv in ("mild", "moderate")]
     ov += [f"casework.task_priority.{t}={v}" for t, v in zip(("assessment", "review", "followup"), p["priority"])]
     ov.append(f"casework.overload.min_work_share={p['min_share']}")
