@@ -13,10 +13,12 @@ import json
 from pathlib import Path
 
 from .metrics.budget import budget, budget_difference
+from .metrics.followup import budget_followup, forecast
 from .metrics.payback import headroom, payback
 from .metrics.warmup import warmup_check          # warmup_check.csv (docs/model.md 4.2)
-from .report.danish import write_danish_csvs      # Danish output: *_da.csv
+from .report.danish import write_danish_csv, write_danish_csvs      # Danish output: *_da.csv
 from .report.excel import write_workbook          # Danish output: business_case.xlsx
+from .report.followup import followup_frame, followup_prices, forecast_frame
 from .report.html import write_report
 from .report.tables import budget_text
 from .report.text import summary_text_full
@@ -55,6 +57,10 @@ def fill_run_folder(res: Results, folder: Path) -> None:
     finance = {"budget": budget(res), "budget_difference": budget_difference(res)}
     if not res.comparison.empty:
         finance |= {"payback": payback(res), "headroom": headroom(res)}
+    if res.plan.caseload is not None:                # the forecast to the year's end from today's caseload
+        finance["forecast"] = forecast(res)
+    if res.plan.budget is not None:                  # the budget follow-up, in the budget's prices
+        finance["budget_followup"] = budget_followup(res, followup_prices(res)[0])
     for name, df in finance.items():
         df.to_csv(folder / f"{name}.csv", index=False)
         with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
@@ -63,6 +69,10 @@ def fill_run_folder(res: Results, folder: Path) -> None:
     if ref_cfg.output.excel:                        # --- Danish output: workbook and *_da.csv for finance staff
         write_workbook(res, folder / "business_case.xlsx", language=ref_cfg.output.language)
         write_danish_csvs(res, folder, language=ref_cfg.output.language)    # --- end Danish output
+        if res.plan.caseload is not None:
+            write_danish_csv(forecast_frame(res, ref_cfg.output.language), folder / "forecast_da.csv")
+        if res.plan.budget is not None:
+            write_danish_csv(followup_frame(res, ref_cfg.output.language), folder / "budget_followup_da.csv")
     if ref_cfg.output.figures:
         from .report.plots import make_figures      # matplotlib: imported only when figures are drawn
         make_figures(res, folder / "figures")

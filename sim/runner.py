@@ -74,9 +74,9 @@ class ArmOutput:
 
 
 def run_replication(warm: Compiled, arm: Compiled, warmup_years: float, horizon_years: int, seed: int,
-                    replication: int, arm_name: str = "arm") -> ArmOutput:
-    """One replication of one arm. Pure function of its arguments."""
-    model = Model(warm, arm, warmup_years, horizon_years, replication_streams(seed, replication))
+                    replication: int, arm_name: str = "arm", cases: tuple | None = None) -> ArmOutput:
+    """One replication of one arm (from today's ``cases``, when given). Pure function of its arguments."""
+    model = Model(warm, arm, warmup_years, horizon_years, replication_streams(seed, replication), cases)
     r = model.run()
     k = replication_kpis(r)
     ts = replication_timeseries(r)
@@ -208,7 +208,10 @@ def execute(plan: Plan, progress: bool | None = None) -> Results:
     run = ref_cfg.run
     warm = compile_config(plan.warmup)
     compiled = {name: compile_arm(plan.warmup, cfg) for name, cfg in plan.arms.items()}
-    calls = [(warm, compiled[name], run.warmup_years, run.horizon_years, run.seed, rep, name)
+    # today's caseload replaces the synthetic warm-up: the horizon starts from the file's cases
+    cases = plan.caseload.cases if plan.caseload is not None else None
+    warmup_years = 0.0 if cases is not None else run.warmup_years
+    calls = [(warm, compiled[name], warmup_years, run.horizon_years, run.seed, rep, name, cases)
              for rep in range(run.replications) for name in compiled]
     show = ref_cfg.output.progress if progress is None else progress
     # connect (or start the local cluster) before anything is shown: a scheduler out of reach is one line

@@ -69,6 +69,12 @@ _COLUMNS = {
         ci_high DOUBLE, n INTEGER""",
     "headroom": """run_id VARCHAR, scenario VARCHAR, year INTEGER, headroom_dkk DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
         investment_dkk DOUBLE, margin_dkk DOUBLE, n INTEGER""",
+    "forecast": """run_id VARCHAR, scenario VARCHAR, item VARCHAR, months INTEGER, count DOUBLE, entries DOUBLE,
+        exits DOUBLE, unit_cost_dkk DOUBLE, cost_dkk DOUBLE, fixed_cost_dkk DOUBLE, cost_ci_low DOUBLE,
+        cost_ci_high DOUBLE, n INTEGER""",
+    "budget_followup": """run_id VARCHAR, item VARCHAR, months INTEGER, budget_count DOUBLE,
+        budget_unit_price_dkk DOUBLE, budget_dkk DOUBLE, forecast_count DOUBLE, forecast_unit_price_dkk DOUBLE,
+        forecast_dkk DOUBLE, deviation_dkk DOUBLE, volume_dkk DOUBLE, price_dkk DOUBLE""",
     "sweeps": """sweep_id VARCHAR, created_at TIMESTAMP, swept_keys VARCHAR, n_jobs INTEGER, run_ids VARCHAR,
         sweep_dir VARCHAR, overrides VARCHAR""",
     "sensitivity_analyses": """sensitivity_id VARCHAR, created_at TIMESTAMP, municipality VARCHAR, kpi VARCHAR,
@@ -96,7 +102,8 @@ class Table(NamedTuple):
 TABLES = {
     "runs": Table("", "run.json", "run_id", "run_dir"),
     **{t: Table("", f"{t}.parquet", "run_id") for t in ("kpis", "timeseries", "summary", "comparison", "budget",
-                                                         "budget_difference", "payback", "headroom")},
+                                                         "budget_difference", "payback", "headroom",
+                                                         "forecast", "budget_followup")},
     "sweeps": Table("sweeps", "sweep.json", "sweep_id", "sweep_dir"),
     "sensitivity_analyses": Table("sensitivity", "sensitivity.json", "sensitivity_id", "sensitivity_dir"),
     "uncertainty_analyses": Table("uncertainty", "uncertainty.json", "uncertainty_id", "uncertainty_dir"),
@@ -104,7 +111,7 @@ TABLES = {
 }
 RUN_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".parquet")]   # a run's Parquet tables
 ROW_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".json")]      # one JSON row per folder
-FINANCE_TABLES = ["budget", "budget_difference", "payback", "headroom"]
+FINANCE_TABLES = ["budget", "budget_difference", "payback", "headroom", "forecast", "budget_followup"]
 # columns added to the tables of version-1 catalogs after their first release (see ensure_schema)
 _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
                "ALTER TABLE calibrations ADD COLUMN IF NOT EXISTS joint VARCHAR"]

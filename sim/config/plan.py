@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from .compose import check_overrides, compose_tree, scenario_override, selected_scenario, strip_scenario, validate
 from .errors import ConfigError
+from .inputs import read_budget, read_caseload
 from .schema import BASELINE, Config
 
 # the groups of practice that a ramp moves gradually; the rest (run, output, investments, ...) is the arm's
@@ -45,6 +47,8 @@ class Plan(BaseModel):
     arms: dict[str, Config]          # arm name -> config (first is the reference arm)
     reference: str
     tree: dict                        # composed tree of the reference arm (for saving)
+    caseload: Any = None              # inputs.Caseload: today's open cases (caseload=<file>), or None
+    budget: Any = None                # inputs.Budget: counts x unit prices per measure (budget=<file>), or None
 
 
 WARMUP = "(warm-up)"
@@ -103,5 +107,14 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
             raise ConfigError(f"scenario {name!r} changes the population: scenarios may change mechanisms only")
         if list(cfg.need.levels) != list(ref_cfg.need.levels) or list(cfg.staircase.steps) != list(ref_cfg.staircase.steps):
             raise ConfigError(f"scenario {name!r} changes the need levels or the list of steps; compared arms must share them")
+        for key in ("caseload", "caseload_date", "budget"):
+            if getattr(cfg, key) != getattr(ref_cfg, key):
+                raise ConfigError(f"scenario {name!r} sets {key}: the municipality's own files are the same in every arm")
     check_memory(len(arms), ref_cfg.run.replications, ref_cfg.run.horizon_years)
-    return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree)
+    caseload = read_caseload(ref_cfg.caseload, ref_cfg, ref_cfg.caseload_date) if ref_cfg.caseload else None
+    if caseload is None and ref_cfg.caseload_date is not None:
+        raise ConfigError(f"caseload_date = {ref_cfg.caseload_date.isoformat()!r}: used only with caseload=<file>; "
+                          "allowed: null, or give the caseload file as well")
+    budget = read_budget(ref_cfg.budget, ref_cfg) if ref_cfg.budget else None
+    return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree,
+                caseload=caseload, budget=budget)

@@ -6,6 +6,7 @@ one line (key, value, what is allowed) in a :class:`ConfigError`.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import os
 import types
@@ -672,6 +673,10 @@ class Config(_Strict):
     uncertainty: Uncertainty
     scenario_info: dict[str, ScenarioInfo]
     compare: list[str]
+    # --- the municipality's own files (sim.config.inputs): today's caseload and a budget to follow up
+    caseload: Optional[str] = Field(default=None, min_length=1)     # CSV/XLSX of today's open cases; null = synthetic start
+    caseload_date: Optional[_dt.date] = None                        # the date the caseload describes; null = from the file
+    budget: Optional[str] = Field(default=None, min_length=1)       # CSV/XLSX: counts x unit prices per measure
 
     @model_validator(mode="after")
     def _cross(self):

@@ -114,6 +114,10 @@ def warmup_check(res) -> pd.DataFrame:
             for name, table in monthly_series(res, arm).items()]
     out = pd.DataFrame(rows, columns=COLUMNS[:2] + COLUMNS[3:])
     out.insert(2, "scenario", arm)
+    if res.plan.caseload is not None:
+        # from today's caseload there is no warm-up to lengthen: a trend is the forecast itself, not a warning
+        out["warning"] = False
+        out.attrs["caseload"] = True
     return out
 
 
@@ -144,5 +148,7 @@ def warmup_text(check: pd.DataFrame, advice: str = ADVICE) -> list[str]:
     if warnings:
         return warnings
     drifts = "; ".join(f"{r.label} {_drift(r)}" for r in check.itertuples())
+    if check.attrs.get("caseload"):
+        return [f"trend from today's caseload (no warm-up: the trend is part of the forecast): {drifts}"]
     limit = 100 * float(check["threshold"].iloc[0]) if len(check) else math.nan
     return [f"warm-up check: no drift beyond {limit:g} % a year over the horizon ({drifts})"]

@@ -33,6 +33,7 @@ import simpy
 
 from ..common.units import DAYS_PER_MONTH, INF, MONTHS_PER_YEAR
 from . import population, rules
+from .caseload import CaseloadStart
 from .child import Child
 from .params import Compiled
 from .families import Families
@@ -47,18 +48,20 @@ from .team import Team
 REGISTRY_PRUNE_AT = 4096
 
 
-class Model(Staircase, Practice, Families):
+class Model(Staircase, Practice, Families, CaseloadStart):
     """One replication of one arm: the children's lives and the casework as SimPy processes (the state
     changes they make are in Staircase, the changes of practice and staffing in Practice)."""
 
     def __init__(self, warm: Compiled, horizon: Compiled, warmup_years: float, horizon_years: int,
-                 streams: dict[str, Stream]):
+                 streams: dict[str, Stream], cases=None):
         """The warm-up's practice ``warm``, then the arm's ``horizon`` (with its ramp), over ``warmup_years`` +
-        ``horizon_years``, drawing from ``streams`` (replication_streams)."""
+        ``horizon_years``, drawing from ``streams`` (replication_streams); ``cases``: today's caseload
+        (inputs.Case records; the run then starts from them, see caseload.CaseloadStart), or None."""
         self.env = simpy.Environment()
         self.practice = warm            # the practice in force: the warm-up's, a stage of a ramp, or the arm's
         self.arm = horizon
         self.streams = streams
+        self.cases = cases
         self.n_steps = len(warm.step_names)
         self.warm_months = int(round(warmup_years * MONTHS_PER_YEAR))
         self.horizon_months = int(horizon_years * MONTHS_PER_YEAR)
@@ -142,7 +145,7 @@ class Model(Staircase, Practice, Families):
 
     def initial_population(self) -> None:
         """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows
-        the detection mechanism."""
+        the detection mechanism - or, with today's caseload, is the file's cases (seat_caseload)."""
         P = self.practice
         st = self.streams["initial"]
         adult = P.aftercare_from_age_days
@@ -153,6 +156,8 @@ class Model(Staircase, Practice, Families):
             for _ in range(n):
                 age = st.u() * adult
                 u_known, u_fu = st.u(), st.u()
+                if self.cases is not None and u_known < known:
+                    continue                # the known children are today's caseload's
                 c = self.new_child(age, level)
                 if u_known < known:
                     target, wait = self.decide(c, "rematch")
@@ -162,6 +167,8 @@ class Model(Staircase, Practice, Families):
                         c.fu_due = u_fu * iv
                         c.last_fu = c.fu_due - iv
                 self.start(c)
+        if self.cases is not None:
+            self.seat_caseload(self.cases)
 
     # ------------------------------------------------------------------ the child's life
     def life(self, c: Child):

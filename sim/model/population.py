@@ -143,3 +143,23 @@ def population_factor(growth: float, months: int, horizon_start: float) -> np.nd
         return np.ones(M)
     a = np.arange(M) * DAYS_PER_MONTH - w
     return np.exp(r * a) * (math.expm1(x) / x)      # expm1: exact for a tiny growth rate too
+
+
+def level_given_step(P: Compiled, means: list, group: int, step: int) -> list:
+    """Cumulative probabilities of the need levels 1.. of a known child of age group ``group`` on ``step`` whose
+    level is not given: each level's expected number of children (``means``) x the weight the step has in the
+    first tier of that level's matching that names it (as a share of the tier's weights) - the levels the rule
+    would have placed there, in proportion to how many such children there are. If no level's matching names
+    the step, the levels in proportion to ``means`` alone."""
+    w = []
+    for level in range(1, P.n_levels):
+        share = 0.0
+        for steps, weights in P.matching_tiers[group][level]:
+            if step in steps:
+                share = weights[steps.index(step)] / sum(weights)
+                break
+        w.append(means[level] * share)
+    if sum(w) <= 0:
+        w = list(means[1:])
+    total = sum(w)
+    return list(np.cumsum(w) / total) if total > 0 else [1.0] * (P.n_levels - 1)

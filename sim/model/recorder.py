@@ -172,6 +172,11 @@ class Recorder:
         self.area_case += self.n_case * (now - self.t_case)
         self.t_case = now
 
+    def existing_case(self, now: float) -> None:
+        """A case that was open before the horizon joins the stock at ``now`` (today's caseload; no opening)."""
+        self._case_update(now)
+        self.n_case += 1
+
     def open_case(self, now: float) -> None:
         """A case opens at ``now``."""
         self._case_update(now)

@@ -27,6 +27,7 @@ PURPOSES = (
     "followup_extra",   # (purposes are only ever appended: earlier streams stay the same)
     "network",          # per-child: whether a network search finds a kinship/network family; whether a foster
     "network_extra",    # family leaves the pool when its placement ends
+    "caseload",         # today's caseload (caseload=<file>): need levels not given, course lengths, follow-up phases
 )
 
 BLOCK = 8192          # uniforms drawn at a time (speed); it shifts only the 'initial' stream, which also draws Poisson counts

@@ -36,8 +36,10 @@ from ..common.i18n import kpi_label, months_text, t, unit_label
 from ..common.kpi_catalog import HEADLINE, KPI_DEFS
 from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
+from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
+from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
 
 KR = "#,##0"            # whole kroner, thousands separator of the reader's locale
 DEC1 = "#,##0.0"
@@ -316,7 +318,8 @@ def about_sheet(res, language: str = "da") -> list[Table]:
     facts = [("municipality", cfg.municipality.label), ("reference", res.reference),
              ("scenarios", ", ".join(a for a in res.arms if a != res.reference) or "-"), ("run", res.run_id or "-"),
              ("written", f"{_dt.datetime.now():%Y-%m-%d %H:%M}"), ("seed", cfg.run.seed),
-             ("replications", cfg.run.replications), ("warmup", cfg.run.warmup_years),
+             ("replications", cfg.run.replications),
+             ("warmup", cfg.run.warmup_years if res.plan.caseload is None else start_phrase(res, language)),
              ("horizon", cfg.run.horizon_years), ("price_level", price), ("discount", c.discount_rate_per_year)]
     head = Table([t("field", language), t("value", language)], [[_a(k, language), v] for k, v in facts],
                  [None, None], cell_formats={(len(facts) - 1, 1): RATE})
@@ -396,6 +399,37 @@ def write_tables(ws, tables: list[Table]) -> None:
         ws.row_dimensions[row].height = 15 * max(lines, 1)
 
 
+def _frame_table(df: pd.DataFrame, title: str, total_last: bool = False) -> Table:
+    """A table of a frame whose money columns (named with 'kr.' or 'DKK') are whole kroner, the rest one decimal."""
+    money = ["kr." in c or "DKK" in c for c in df.columns]
+    rows = [[(kroner(v) if m else _num(v, 1)) if isinstance(v, (int, float, np.floating)) else v
+             for v, m in zip(r, money)] for r in df.itertuples(index=False)]
+    fmts = [KR if m else (DEC1 if pd.api.types.is_float_dtype(df[c]) else None) for c, m in zip(df.columns, money)]
+    return Table(list(df.columns), rows, fmts, None, title, {len(rows) - 1} if total_last and rows else set())
+
+
+def forecast_sheet(res, language: str = "da") -> Table:
+    """The forecast to the year's end from today's caseload, per arm and measure (sim.report.followup)."""
+    months, period, _ = forecast_period(res.plan)
+    title = (f"Prognose for {period} ({months} mdr.) fra dagens sagsstamme: antal børn i gennemsnit, tilgang, afgang "
+             f"og udgift pr. foranstaltning; middel over replikationerne." if language == "da" else
+             f"Forecast for {period} ({months} months) from today's caseload: children on average, in, out and cost "
+             f"by measure; mean over the replications.")
+    return _frame_table(forecast_frame(res, language), title)
+
+
+def followup_sheet(res, language: str = "da") -> list[Table]:
+    """The budget follow-up: budget pro rata against the reference's forecast, deviation = volume + price."""
+    lines = followup_lines(res, language)
+    head = Table([_a("notes", language)], [[x] for x in lines], [None])
+    title = ("Afvigelse = prognose - budget = mængde + pris. Mængde = (prognosens antal - budgettets antal) x "
+             "budgettets pris; pris = (prognosens pris - budgettets pris) x prognosens antal; begge for periodens "
+             "andel af året." if language == "da" else
+             "Deviation = forecast - budget = volume + price. Volume = (forecast count - budget count) x budget "
+             "price; price = (forecast price - budget price) x forecast count; both for the period's share of the year.")
+    return [head, _frame_table(followup_frame(res, language), title, total_last=True)]
+
+
 def write_workbook(res, path: Path, language: str = "da") -> Path:
     """Write the run's business case as an Excel workbook to path (sheets: see the module docstring), in Danish
     (``language='da'``, the default) or English; returns the path."""
@@ -407,6 +441,10 @@ def write_workbook(res, path: Path, language: str = "da") -> Path:
               ("sheet_payback", payback_tables(res, language, frames)),
               ("sheet_headroom", [headroom_sheet(res, language, frames)]),
               ("sheet_kpis", [kpis])]
+    if res.plan.caseload is not None:
+        sheets.insert(3, ("sheet_forecast", [forecast_sheet(res, language)]))
+    if res.plan.budget is not None:
+        sheets.insert(3, ("sheet_followup", followup_sheet(res, language)))
     wb = Workbook()
     wb.remove(wb.active)
     for key, tables in sheets:

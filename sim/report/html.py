@@ -25,6 +25,7 @@ from .danish import step_labels
 from .format import (budget_by_year_display, budget_difference_display, budget_display, calibration_display,
                      format_comparison, format_summary, headroom_display, num, parameter_changes,
                      payback_by_year_display, payback_display)
+from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
 from .summary import description, summary_html
 
 MAX_TABLE_COLUMNS = 4       # a table with more scenario columns is split into tables of at most this many
@@ -83,6 +84,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "headroom": ("Investeringsråderum", "Investment headroom"),
     "budget": ("Budget pr. foranstaltning", "Budget by measure"),
     "calibration": ("Kalibreringstjek", "Calibration check"),
+    "followup": ("Prognose og budgetopfølgning", "Forecast and budget follow-up"),
     "figures": ("Flere figurer", "More figures"),
     "scenarios": ("Scenarierne", "The scenarios"),
     "dictionary": ("Ordliste over nøgletal", "KPI dictionary"),
@@ -220,13 +222,19 @@ def _head(res, language: str, has_figures: bool = True) -> str:
     m, da = cfg.municipality, language == "da"
     ref = scenario_title(res.reference, language)
     warm = f"{cfg.run.warmup_years:g}".replace(".", "," if da else ".")
+    if res.plan.caseload is not None:        # today's caseload replaces the synthetic warm-up
+        start = (f"start {_e(start_phrase(res, language))}, derefter" if da else
+                 f"a start {_e(start_phrase(res, language))}, then")
+    else:
+        start = (f"{warm} års indkøring under nuværende praksis, derefter" if da else
+                 f"{warm} warm-up years under current practice, then")
     run = (f"Kørsel {_e(res.run_id or '-')}, skrevet {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference: <b>{_e(ref)}</b>; "
-           f"{cfg.run.replications} replikationer pr. scenarie med fælles tilfældige tal; {warm} "
-           f"års indkøring under nuværende praksis, derefter {cfg.run.horizon_years} år under hvert scenarie. Seed "
+           f"{cfg.run.replications} replikationer pr. scenarie med fælles tilfældige tal; {start} "
+           f"{cfg.run.horizon_years} år under hvert scenarie. Seed "
            f"{cfg.run.seed}. Beløb i kr., {cfg.costs.price_year}-priser." if da else
            f"Run {_e(res.run_id or '-')}, written {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference <b>{_e(ref)}</b>; "
-           f"{cfg.run.replications} replications per arm with common random numbers; {warm} warm-up "
-           f"years under current practice, then {cfg.run.horizon_years} horizon years under each scenario. Seed "
+           f"{cfg.run.replications} replications per arm with common random numbers; {start} "
+           f"{cfg.run.horizon_years} horizon years under each scenario. Seed "
            f"{cfg.run.seed}. Money in DKK, {cfg.costs.price_year} prices.")
     note = ("De fleste parametre er markeret <code>[assumption]</code> eller <code>[calibrated]</code> i "
             "<code>conf/</code>: de er størrelsesordener for en gennemsnitskommune, ikke jeres kommunes tal. Erstat "
@@ -234,7 +242,10 @@ def _head(res, language: str, has_figures: bool = True) -> str:
             "Most parameters are marked <code>[assumption]</code> or <code>[calibrated]</code> in <code>conf/</code>: "
             "they are orders of magnitude for an average municipality, not your municipality's figures. Replace "
             "them before using the numbers in a budget.")
-    keys = ["summary", "flows", "payback", "key", "diff", "budget", "calibration", "figures", "scenarios", "dictionary"]
+    keys = ["summary", "flows", "payback", "key", "diff", "budget", "followup", "calibration", "figures", "scenarios",
+            "dictionary"]
+    if res.plan.caseload is None and res.plan.budget is None:
+        keys.remove("followup")
     if res.comparison.empty:
         keys = [k for k in keys if k not in ("payback", "diff")]
     if not has_figures:
@@ -304,6 +315,8 @@ def _tables(res, language: str) -> list[str]:
                             f"Where each scenario's difference from {ref} comes from (paired mean [95 % interval], DKK "
                             "over the horizon; budget_difference.csv):") + "</p>" + _table(wide))
     parts.append(_chapter("budget", body, language))
+    if res.plan.caseload is not None or res.plan.budget is not None:
+        parts.append(_chapter("followup", _followup(res, language), language))
     cal = ("<p>" + _e("Referencen over perioden mod kommunens nøgletal (kalibreringsmålene). Tilpas behovsniveauet til "
                       "kommunens anbringelser med:" if da else
                       "The reference over the horizon against the municipality's key figures (the calibration "
@@ -313,6 +326,34 @@ def _tables(res, language: str) -> list[str]:
     cal += "<p>" + "<br>".join(_e(x) for x in warmup_text(warmup_check(res))) + "</p>"   # the warm-up check (sim.metrics.warmup)
     parts.append(_chapter("calibration", cal, language))
     return parts
+
+
+def _numbers(df: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Numbers for reading: whole kroner (money columns) or one decimal, with the language's separators."""
+    def one(v, money: bool):
+        if not isinstance(v, (int, float)) or pd.isna(v):
+            return v if not pd.isna(v) else "-"
+        text = f"{v:,.0f}" if money else f"{v:,.1f}"
+        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if language == "da" else text
+    return pd.DataFrame({c: [one(v, "kr." in c or "DKK" in c) for v in df[c]] for c in df.columns})
+
+
+def _followup(res, language: str) -> str:
+    """Where the run started (today's caseload), the reference's forecast to the year's end, and the budget
+    follow-up with its volume and price parts (sim.report.followup)."""
+    body = "".join(f"<p>{_e(x)}</p>" for x in followup_lines(res, language))
+    f = forecast_frame(res, language)
+    if res.plan.caseload is not None:
+        f = f[f.iloc[:, 0] == res.reference].iloc[:, 1:]
+        body += _table(_numbers(f, language), index=False)
+    if res.plan.budget is not None:
+        body += "<p>" + _e("Afvigelse = prognose - budget = mængde + pris; mængde = (prognosens antal - budgettets "
+                           "antal) × budgettets pris; pris = (prognosens pris - budgettets pris) × prognosens antal."
+                           if language == "da" else
+                           "Deviation = forecast - budget = volume + price; volume = (forecast count - budget count) "
+                           "× budget price; price = (forecast price - budget price) × forecast count.") + "</p>"
+        body += _table(_numbers(followup_frame(res, language), language), index=False)
+    return body
 
 
 def _figures(res, language: str, figures_dir) -> str:

@@ -17,6 +17,7 @@ from ..metrics.payback_monthly import payback_months
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
 from .summary import scenario_summaries
+from .followup import followup_lines, start_phrase
 
 WIDTH = 100
 # the reference's key figures on the console, in words
@@ -81,11 +82,13 @@ def summary_text(res, width: int = WIDTH) -> str:
     payback month; the full tables are in the run folder (summary.txt, report.html, business_case.xlsx)."""
     cfg = res.plan.arms[res.reference]
     lines = _wrap(f"Staircase simulation - {cfg.municipality.label}", width)
-    lines += _wrap(f"{cfg.run.replications} replications per arm, {cfg.run.horizon_years} horizon years after "
-                   f"{cfg.run.warmup_years:g} warm-up years, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} "
-                   f"prices", width)
+    lines += _wrap(f"{cfg.run.replications} replications per arm, {cfg.run.horizon_years} horizon years "
+                   f"{start_phrase(res)}, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices", width)
     lines += [""] + _wrap(f"{res.reference} over the horizon (flows: total; stocks: mean per year)", width)
     lines += _reference_lines(res, width)
+    follow = followup_lines(res)
+    if follow:
+        lines += [""] + [x for line in follow for x in _wrap(line, width)]
     if not res.comparison.empty:
         lines += [""] + _wrap(f"Paired difference vs {res.reference} over the {cfg.run.horizon_years} years, mean "
                               "[95 % interval]; payback: the month by which the mean cumulative cost difference, "
@@ -104,9 +107,10 @@ def summary_text_full(res, uncertainty=None) -> str:
     lines = [
         f"Staircase simulation - {cfg.municipality.label}",
         f"reference: {res.reference}; arms: {', '.join(res.arms)}",
-        f"replications: {cfg.run.replications}, horizon: {cfg.run.horizon_years} years after {cfg.run.warmup_years} warm-up years, "
+        f"replications: {cfg.run.replications}, horizon: {cfg.run.horizon_years} years {start_phrase(res)}, "
         f"seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices",
     ]
+    lines += followup_lines(res)                # today's caseload, the forecast and the budget follow-up
     lines += warmup_text(warmup_check(res))     # the warm-up check: a warning per drifting series (sim.metrics.warmup)
     for s in scenario_summaries(res, "en", uncertainty):
         lines += ["", f"{s.title} ({s.scenario})"] + [x for sentence in s.sentences

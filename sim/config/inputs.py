@@ -1,0 +1,351 @@
+"""The municipality's own files: today's caseload (``caseload=<file>``) and a budget (``budget=<file>``).
+
+Both are CSV (comma or semicolon, decimal point or comma, as a Danish Excel saves it) or XLSX (first sheet),
+one row per case / per measure, with English or Danish column names (``COLUMNS``). Every row is checked
+before anything runs; every bad row is reported at once - file, row number (as the spreadsheet shows it),
+column, value and what is allowed - in one :class:`ConfigError`, and nothing runs.
+
+Caseload (one row per open case; pseudonymised: no CPR numbers, no names):
+
+==================  =========================  ====================================================
+column              Danish                     meaning
+==================  =========================  ====================================================
+id                  sags_id                    pseudonymised case id (optional; unique if given)
+birth               foedt                      birth year and month (YYYY-MM) or date - or:
+age                 alder                      age in years at the caseload date (decimal)
+step                indsats                    the current measure: a step name or its label_da
+start               startdato                  the date the current measure started
+need                behov                      need level (optional; drawn from the step if left out)
+placement_start     anbringelse_start          date the current placement started, if earlier than
+                                               ``start`` (optional; placement steps only)
+==================  =========================  ====================================================
+
+Budget (one row per measure): ``measure``/``indsats`` (a step name or label_da), ``count``/``antal``
+(children on the measure on average over the budget year, "helårspersoner") and
+``unit_price_dkk``/``enhedspris`` (DKK per child-year, in the budget year's prices).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..common.units import DAYS_PER_YEAR
+from .errors import ConfigError
+
+COLUMNS = {      # canonical name -> accepted names (lower case)
+    "id": ("id", "sags_id", "sagsid", "case_id"),
+    "birth": ("birth", "foedt", "født", "fodt", "birth_month"),
+    "age": ("age", "alder"),
+    "step": ("step", "indsats", "measure", "foranstaltning"),
+    "start": ("start", "startdato", "start_date", "measure_start"),
+    "need": ("need", "behov", "need_level", "behovsniveau"),
+    "placement_start": ("placement_start", "anbringelse_start", "anbringelsesstart"),
+    "count": ("count", "antal", "helaarspersoner", "helårspersoner"),
+    "unit_price_dkk": ("unit_price_dkk", "enhedspris", "enhedspris_kr", "unit_price"),
+}
+CASELOAD_REQUIRED = ("step", "start")
+BUDGET_REQUIRED = ("step", "count", "unit_price_dkk")
+MAX_REPORTED = 50            # bad rows listed in one error at most (the count says how many there were)
+HEADER_ROWS = 1              # the spreadsheet's row number of a data row = its index + 1 + HEADER_ROWS
+
+
+@dataclass(frozen=True)
+class Case:
+    """One open case of today's caseload, in model units (days before the caseload date)."""
+    row: int                        # the row number in the file (as a spreadsheet shows it)
+    age_days: float                 # age at the caseload date
+    step: str                       # step name
+    days_on_step: float             # days since the current measure started
+    level: str | None               # need level, or None (drawn from the step)
+    days_placed: float | None       # days since the current placement started (placement steps), else None
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """Today's caseload: the file, the date it describes and its cases."""
+    path: str
+    date: dt.date
+    date_source: str                # "caseload_date" or "the file's latest start date"
+    cases: tuple
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One measure of a budget: children on average over the year x price per child-year."""
+    row: int
+    step: str
+    count: float
+    unit_price_dkk: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A budget as counts x unit prices per measure."""
+    path: str
+    lines: tuple
+
+
+def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
+    """(table, path, danish): the file at ``path`` as strings (CSV: comma or semicolon separated; XLSX: its first
+    sheet), with lower-case column names, and whether its numbers are written the Danish way (a semicolon-
+    separated CSV, as a Danish Excel saves it: decimal comma, thousands point). ConfigError (key = path) if it
+    is missing or cannot be read."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"{key} = {path!r}: no such file; allowed: a .csv or .xlsx file")
+    suffix = p.suffix.lower()
+    try:
+        danish = False
+        if suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(p, dtype=str, engine="openpyxl")
+        elif suffix in (".csv", ".txt"):
+            with open(p, encoding="utf-8-sig") as fh:
+                header = fh.readline()
+            danish = header.count(";") > header.count(",")
+            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding="utf-8-sig", skip_blank_lines=True)
+        else:
+            raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; allowed: .csv or .xlsx")
+    except ConfigError:
+        raise
+    except Exception as err:        # noqa: BLE001 - any reader failure is the user's file
+        raise ConfigError(f"{key} = {path!r}: cannot be read ({type(err).__name__}: {err}); "
+                          "allowed: a CSV (comma or semicolon) or an .xlsx file with a header row") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df.dropna(how="all"), p, danish
+
+
+def _columns(df: pd.DataFrame, key: str, path: str, required: tuple, optional: tuple) -> dict[str, str]:
+    """canonical name -> the file's column; ConfigError naming the missing or unknown columns."""
+    found, unknown = {}, []
+    for col in df.columns:
+        canon = next((k for k, names in COLUMNS.items() if col in names and k in required + optional), None)
+        if canon is None:
+            unknown.append(col)
+        elif canon in found:
+            raise ConfigError(f"{key} = {path!r}: columns {found[canon]!r} and {col!r} both give {canon}")
+        else:
+            found[canon] = col
+    need = [k for k in required if k not in found]
+    if need or unknown:
+        allowed = "; ".join(f"{k} ({'/'.join(COLUMNS[k][:2])})" for k in required + optional)
+        what = (f"missing column(s) {', '.join(need)}" if need else "") + \
+               ("; " if need and unknown else "") + (f"unknown column(s) {', '.join(unknown)}" if unknown else "")
+        raise ConfigError(f"{key} = {path!r}: {what}; allowed columns: {allowed}")
+    return found
+
+
+def parse_date(text: str, month_only: bool = False) -> dt.date | None:
+    """A date from YYYY-MM-DD, DD-MM-YYYY, DD.MM.YYYY or DD/MM/YYYY (a time of day after it is ignored);
+    with ``month_only`` also YYYY-MM (the 15th of the month). None if it is none of these."""
+    s = str(text).strip().split(" ")[0].split("T")[0]
+    for pattern, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})", "ymd"), (r"(\d{1,2})[-./](\d{1,2})[-./](\d{4})", "dmy")):
+        m = re.fullmatch(pattern, s)
+        if m:
+            a, b, c = (int(x) for x in m.groups())
+            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                return None
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", s) if month_only else None
+    if m and 1 <= int(m.group(2)) <= 12:
+        return dt.date(int(m.group(1)), int(m.group(2)), 15)
+    return None
+
+
+def parse_number(text: str, danish: bool = False) -> float | None:
+    """A number: written the Danish way (``danish``: decimal comma, thousands points, e.g. 1.250.000,50) or with
+    a decimal point (thousands commas are not allowed there); spaces are ignored. None if it is no number."""
+    s = str(text).strip().replace(" ", "").replace("\u00a0", "")
+    if danish:
+        s = s.replace(".", "").replace(",", ".")
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _cell(row, col: str | None) -> str | None:
+    if col is None:
+        return None
+    v = row[col]
+    if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "":
+        return None
+    return str(v).strip()
+
+
+def _step_names(cfg) -> dict[str, str]:
+    """Lower-case step name and label_da -> step name, for every step but the ground step."""
+    out = {}
+    for name, st in cfg.staircase.steps.items():
+        if name != cfg.staircase.ground_step:
+            out[name.lower()] = name
+            out[st.label_da.lower()] = name
+    return out
+
+
+def _raise_rows(key: str, path: str, errors: list[str], n_rows: int) -> None:
+    if errors:
+        shown = errors[:MAX_REPORTED]
+        more = f"\n  ... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
+        raise ConfigError(f"{key} = {path!r}: {len(errors)} problem(s) in {n_rows} row(s); nothing ran:\n  "
+                          + "\n  ".join(shown) + more)
+
+
+def read_caseload(path: str, cfg, date: dt.date | None) -> Caseload:
+    """Today's caseload from ``path``, checked against the reference arm's configuration ``cfg``; ``date`` is
+    caseload_date (None: the last day of the month of the file's latest start date)."""
+    df, p, danish = read_table(path, "caseload")
+    cols = _columns(df, "caseload", path, CASELOAD_REQUIRED, ("id", "birth", "age", "need", "placement_start"))
+    if ("birth" in cols) == ("age" in cols):
+        raise ConfigError(f"caseload = {path!r}: give the child's age as one column, birth (foedt, YYYY-MM) or age "
+                          f"(alder, years){'; not both' if 'birth' in cols else ''}")
+    if df.empty:
+        raise ConfigError(f"caseload = {path!r}: no cases; allowed: a header row and one row per open case")
+    starts = [parse_date(_cell(r, cols["start"]) or "") for _, r in df.iterrows()]
+    source = "caseload_date"
+    if date is None:
+        known = [d for d in starts if d is not None]
+        if not known:
+            raise ConfigError(f"caseload = {path!r}: no valid start date to take the caseload date from; "
+                              "set caseload_date=YYYY-MM-DD")
+        last = max(known)
+        date = dt.date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+        source = "the last day of the month of the file's latest start date"
+    check = _CaseRules(cfg, cols, date, danish)
+    errors, cases, ids = [], [], {}
+    for i, (_, r) in enumerate(df.iterrows()):
+        row = i + 1 + HEADER_ROWS
+        cid = _cell(r, cols.get("id"))
+        if cid is not None:
+            if cid in ids:
+                errors.append(f"row {row}, column {cols['id']}: {cid!r} - the id is given twice (also row "
+                              f"{ids[cid]}); each case once")
+            ids.setdefault(cid, row)
+        case = check.case(r, row, starts[i], errors)
+        if case is not None:
+            cases.append(case)
+    _raise_rows("caseload", path, errors, len(df))
+    return Caseload(path=str(p), date=date, date_source=source, cases=tuple(cases))
+
+
+class _CaseRules:
+    """The checks of one caseload row against a configuration and the caseload date."""
+
+    def __init__(self, cfg, cols: dict, date: dt.date, danish: bool):
+        self.cols, self.date, self.danish = cols, date, danish
+        self.steps = _step_names(cfg)
+        self.step_list = ", ".join(n for n in cfg.staircase.steps if n != cfg.staircase.ground_step)
+        self.levels = list(cfg.need.levels)
+        self.placement = {n: st.placement for n, st in cfg.staircase.steps.items()}
+        self.adult, self.end = cfg.casework.aftercare.from_age, cfg.casework.aftercare.to_age
+
+    def age(self, r, bad) -> float | None:
+        """Age in years at the caseload date, from the age or the birth column."""
+        col = "age" if "age" in self.cols else "birth"
+        v = _cell(r, self.cols[col])
+        if col == "age":
+            age = parse_number(v, self.danish) if v is not None else None
+            if age is None:
+                return bad(col, v, "the age in years, e.g. 7 or 7,5")
+        else:
+            b = parse_date(v or "", month_only=True)
+            if b is None:
+                return bad(col, v, "the birth year and month, YYYY-MM (or a date)")
+            age = (self.date - b).days / DAYS_PER_YEAR
+        if not 0 <= age < self.end:
+            return bad(col, v, f"age {age:.1f} at {self.date}; allowed: 0 up to (not incl.) {self.end} years")
+        return age
+
+    def case(self, r, row: int, start: dt.date | None, errors: list) -> Case | None:
+        """The row as a Case, or None after adding its problems to ``errors``."""
+        cols, date = self.cols, self.date
+
+        def bad(col, v, allowed):
+            errors.append(f"row {row}, column {cols.get(col, col)}: {v!r} - {allowed}")
+
+        age = self.age(r, bad)
+        sv = _cell(r, cols["step"])
+        step = self.steps.get((sv or "").lower())
+        if step is None:
+            bad("step", sv, f"allowed: {self.step_list} (or their Danish labels)")
+        elif age is not None and age >= self.adult and not self.placement[step]:
+            bad("step", sv, f"the young person is {age:.1f}; from {self.adult} only placed young people go on (aftercare)")
+        raw = _cell(r, cols["start"])
+        if start is None:
+            bad("start", raw, "the date the measure started, e.g. 2026-03-01 or 01-03-2026")
+        elif start > date:
+            bad("start", raw, f"after the caseload date {date}; allowed: on or before it")
+            start = None
+        elif age is not None and (date - start).days > age * DAYS_PER_YEAR + 1:
+            bad("start", raw, f"before the child was born (age {age:.1f} at {date})")
+            start = None
+        level = _cell(r, cols.get("need"))
+        if level is not None and level.lower() not in self.levels:
+            bad("need", level, "allowed: " + ", ".join(self.levels) + " (or leave it empty)")
+            level = None
+        placed = self.placed(r, step, start, bad)
+        if step is None or start is None or age is None or placed is False:
+            return None
+        days = float((date - start).days)
+        if placed is None and self.placement[step]:
+            placed = days
+        return Case(row, age * DAYS_PER_YEAR, step, days, level.lower() if level else None, placed)
+
+    def placed(self, r, step: str | None, start: dt.date | None, bad) -> float | None | bool:
+        """Days since the placement started (None: not given; False: bad)."""
+        pv = _cell(r, self.cols.get("placement_start"))
+        if pv is None:
+            return None
+        ps = parse_date(pv)
+        if step is not None and not self.placement[step]:
+            bad("placement_start", pv, f"{step} is not a placement; leave it empty")
+        elif ps is None or ps > self.date:
+            bad("placement_start", pv, f"a date on or before the caseload date {self.date}")
+        elif start is not None and ps > start:
+            bad("placement_start", pv, f"after the measure's start {start}; the placement began on or before it")
+        else:
+            return float((self.date - ps).days)
+        return False
+
+
+def read_budget(path: str, cfg) -> Budget:
+    """A budget (counts x unit prices per measure) from ``path``, checked against the steps of ``cfg``."""
+    df, p, danish = read_table(path, "budget")
+    cols = _columns(df, "budget", path, BUDGET_REQUIRED, ())
+    if df.empty:
+        raise ConfigError(f"budget = {path!r}: no rows; allowed: a header row and one row per measure")
+    steps = _step_names(cfg)
+    errors, lines, seen = [], [], {}
+    for i, (_, r) in enumerate(df.iterrows()):
+        row = i + 1 + HEADER_ROWS
+        sv = _cell(r, cols["step"])
+        step = steps.get((sv or "").lower())
+        if step is None:
+            errors.append(f"row {row}, column {cols['step']}: {sv!r} - allowed: "
+                          + ", ".join(n for n in cfg.staircase.steps if n != cfg.staircase.ground_step)
+                          + " (or their Danish labels)")
+        elif step in seen:
+            errors.append(f"row {row}, column {cols['step']}: {sv!r} - the measure is given twice (also row "
+                          f"{seen[step]}); each measure once")
+        else:
+            seen[step] = row
+        vals = {}
+        for k, what in (("count", "children on average over the year (helårspersoner), a number >= 0"),
+                        ("unit_price_dkk", "DKK per child-year, a number >= 0")):
+            v = _cell(r, cols[k])
+            x = parse_number(v, danish) if v is not None else None
+            if x is None or x < 0:
+                errors.append(f"row {row}, column {cols[k]}: {v!r} - {what}")
+            vals[k] = x
+        if step is not None and None not in vals.values():
+            lines.append(BudgetLine(row, step, vals["count"], vals["unit_price_dkk"]))
+    _raise_rows("budget", path, errors, len(df))
+    return Budget(path=str(p), lines=tuple(lines))

@@ -1,0 +1,120 @@
+"""The year-end forecast from today's caseload, and the budget follow-up: volume and price [003 ch. 5].
+
+Finance staff follow a budget of *counts x unit prices* per measure through the year and explain each
+deviation by *volume* (more or fewer children) and *price* (a dearer or cheaper average measure) [003].
+
+* :func:`forecast_period` - the months from the caseload date (the horizon's start) to the end of its budget
+  year (31 December; a caseload of the year's last month forecasts the next whole year); without a caseload,
+  the first horizon year.
+* :func:`forecast` - per arm and measure over that period: children on the measure on average, entries,
+  exits, the per-child cost and the fixed cost, mean over replications with the 95 % interval of the cost.
+* :func:`budget_followup` - the budget (``inputs.Budget``: counts x unit prices for the whole budget year, in
+  its own prices) pro rata for the period, against the reference arm's forecast (in the same prices: the
+  caller passes the price factor), measure by measure:
+
+      budget    = b_n x b_p x f            forecast = F_n x F_p x f          (f = months / 12)
+      volume    = (F_n - b_n) x b_p x f    price    = (F_p - b_p) x F_n x f
+      deviation = forecast - budget = volume + price                          (exactly)
+
+  where n is children on average and p the price per child-year. In the model a measure's price per
+  child-year is its configured price (one price per step), so the price part shows how the budget's price
+  differs from the price list the run uses; with the municipality's own price list in conf/, the split is
+  about volume.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ..common.units import DAYS_PER_MONTH, MONTHS_PER_YEAR
+from .stats import t_interval
+
+FORECAST_COLUMNS = ["scenario", "item", "months", "count", "entries", "exits", "unit_cost_dkk", "cost_dkk",
+                    "fixed_cost_dkk", "cost_ci_low", "cost_ci_high", "n"]
+
+
+def forecast_period(plan) -> tuple[int, str, int | None]:
+    """(months, period, budget year) of the forecast: from the caseload date to the end of its budget year, or
+    the first horizon year (budget year None) without a caseload (see the module docstring)."""
+    horizon = plan.arms[plan.reference].run.horizon_years * MONTHS_PER_YEAR
+    if plan.caseload is None:
+        return min(MONTHS_PER_YEAR, horizon), "year 1", None
+    d = plan.caseload.date
+    year = d.year
+    months = int(round((dt.date(year, 12, 31) - d).days / DAYS_PER_MONTH))
+    if months == 0:
+        year, months = year + 1, MONTHS_PER_YEAR
+    start = d + dt.timedelta(days=1)
+    return min(months, horizon), f"{start.isoformat()} - {year}-12-{calendar.monthrange(year, 12)[1]}", year
+
+
+def _per_replication(res, months: int) -> pd.DataFrame:
+    ts = res.timeseries
+    ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
+    h = ts[(ts["month"] >= 0) & (ts["month"] < months) & (ts["step"] != "all")
+           & ts["metric"].isin(["child_days", "entries", "exits", "cost_dkk", "fixed_cost_dkk"])]
+    h = h[h["step"] != h["scenario"].map(ground)]
+    w = (h.pivot_table(index=["scenario", "replication", "step"], columns="metric", values="value", aggfunc="sum",
+                       sort=False).reset_index().rename(columns={"step": "item"}))
+    days = months * DAYS_PER_MONTH
+    w["count"] = w.pop("child_days") / days                # children on the measure on average over the period
+    w["cost_dkk"] = w["cost_dkk"] - w["fixed_cost_dkk"]    # the per-child part: count x price
+    return w
+
+
+def forecast(res) -> pd.DataFrame:
+    """Per arm and measure over the forecast period (forecast_period): see the module docstring."""
+    months, _, _ = forecast_period(res.plan)
+    w = _per_replication(res, months)
+    rows = []
+    for (sc, item), g in w.groupby(["scenario", "item"], sort=False):
+        mean, lo, hi, n = t_interval(g["cost_dkk"].to_numpy(dtype=float))
+        count = float(g["count"].mean())
+        child_years = count * months / MONTHS_PER_YEAR
+        rows.append({"scenario": sc, "item": item, "months": months, "count": count,
+                     "entries": float(g["entries"].mean()), "exits": float(g["exits"].mean()),
+                     "unit_cost_dkk": mean / child_years if child_years > 0 else np.nan, "cost_dkk": mean,
+                     "fixed_cost_dkk": float(g["fixed_cost_dkk"].mean()), "cost_ci_low": max(lo, 0.0) if n > 1 else lo,
+                     "cost_ci_high": hi, "n": n})
+    out = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
+    order = {name: i for i, name in enumerate(res.arms)}
+    steps = {name: i for i, name in enumerate(res.plan.arms[res.reference].staircase.steps)}
+    return (out.assign(_a=out.scenario.map(order), _s=out["item"].map(steps)).sort_values(["_a", "_s"])
+            .drop(columns=["_a", "_s"]).reset_index(drop=True))
+
+
+def budget_followup(res, factor: float = 1.0) -> pd.DataFrame:
+    """The budget against the reference arm's forecast, measure by measure, with the deviation split into
+    volume and price (module docstring), all money in the budget's prices (the forecast's x ``factor``); the
+    last row ('total') sums them. Empty without a budget."""
+    b = res.plan.budget
+    cols = ["item", "months", "budget_count", "budget_unit_price_dkk", "budget_dkk", "forecast_count",
+            "forecast_unit_price_dkk", "forecast_dkk", "deviation_dkk", "volume_dkk", "price_dkk"]
+    if b is None:
+        return pd.DataFrame(columns=cols)
+    months, _, _ = forecast_period(res.plan)
+    f = months / MONTHS_PER_YEAR
+    fc = forecast(res)
+    fc = fc[fc.scenario == res.reference].set_index("item")
+    lines = {ln.step: ln for ln in b.lines}
+    items = list(dict.fromkeys([*lines, *fc.index]))
+    steps = {name: i for i, name in enumerate(res.plan.arms[res.reference].staircase.steps)}
+    rows = []
+    for item in sorted(items, key=steps.get):
+        bn, bp = (lines[item].count, lines[item].unit_price_dkk) if item in lines else (0.0, 0.0)
+        fn = float(fc.at[item, "count"]) if item in fc.index else 0.0
+        fcost = float(fc.at[item, "cost_dkk"]) * factor if item in fc.index else 0.0
+        fp = fcost / (fn * f) if fn > 0 else 0.0
+        budget_dkk = bn * bp * f
+        volume = (fn - bn) * bp * f
+        rows.append([item, months, bn, bp, budget_dkk, fn, fp, fcost, fcost - budget_dkk, volume,
+                     fcost - budget_dkk - volume])
+    out = pd.DataFrame(rows, columns=cols)
+    total = out[["budget_count", "budget_dkk", "forecast_count", "forecast_dkk", "deviation_dkk", "volume_dkk",
+                 "price_dkk"]].sum()
+    out.loc[len(out)] = {"item": "total", "months": months, **total.to_dict(),
+                         "budget_unit_price_dkk": np.nan, "forecast_unit_price_dkk": np.nan}
+    return out

@@ -1,0 +1,116 @@
+"""Today's caseload and the budget follow-up for people: the forecast to the year's end and the budget's
+deviation split into volume and price (sim.metrics.followup), in Danish or English, in the budget's prices.
+
+Prices: the forecast is computed in ``costs.price_year`` prices; it is shown in ``costs.report_year``'s prices
+when one is set, else in the budget year's (the year the forecast period ends in) when ``costs.price_index``
+has it - a budget is written in its own year's prices - else in the price year's, with a warning line.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..common.i18n import fmt_da, t
+from ..metrics.followup import budget_followup, forecast, forecast_period
+from .danish import item_label
+
+
+def followup_prices(res) -> tuple[float, int, str | None]:
+    """(factor, year, warning): the forecast's money x factor is in ``year``'s prices (module docstring)."""
+    c = res.plan.arms[res.reference].costs
+    _, _, budget_year = forecast_period(res.plan)
+    year = c.report_year if c.report_year is not None else budget_year
+    if year is None or year == c.price_year:
+        return 1.0, c.price_year, None
+    if year not in c.price_index:
+        return 1.0, c.price_year, (f"warning: costs.price_index has no {year}: the forecast and the budget follow-up "
+                                   f"are in {c.price_year} prices; add the year's index or set costs.report_year")
+    return c.price_index[year] / c.price_index[c.price_year], year, None
+
+
+def _kr(language: str, year: int) -> str:
+    return f"(kr., {year}-priser)" if language == "da" else f"(DKK, {year} prices)"
+
+
+def forecast_frame(res, language: str = "da") -> pd.DataFrame:
+    """The forecast to the year's end per arm and measure, with headers in the language and money in
+    followup_prices' prices."""
+    factor, year, _ = followup_prices(res)
+    f = forecast(res)
+    kr = _kr(language, year)
+    return pd.DataFrame({
+        t("scenario", language): f["scenario"],
+        t("item", language): [item_label(res, i, language, s) for s, i in zip(f["scenario"], f["item"])],
+        t("months", language): f["months"], t("count_avg", language): f["count"],
+        t("entries", language): f["entries"], t("exits", language): f["exits"],
+        f"{t('unit_cost', language)} {kr}": f["unit_cost_dkk"] * factor,
+        f"{t('cost', language)} {kr}": f["cost_dkk"] * factor,
+        f"{t('ci_low', language)} {kr}": f["cost_ci_low"] * factor,
+        f"{t('ci_high', language)} {kr}": f["cost_ci_high"] * factor,
+        f"{t('fixed_cost', language)} {kr}": f["fixed_cost_dkk"] * factor})
+
+
+def followup_frame(res, language: str = "da") -> pd.DataFrame:
+    """The budget follow-up (budget vs the reference's forecast, volume and price) with headers in the language;
+    empty without a budget."""
+    factor, year, _ = followup_prices(res)
+    b = budget_followup(res, factor)
+    kr = _kr(language, year)
+    labels = [t("total", language) if i == "total" else item_label(res, i, language) for i in b["item"]]
+    return pd.DataFrame({
+        t("item", language): labels, t("months", language): b["months"],
+        t("budget_count", language): b["budget_count"], f"{t('budget_price', language)} {kr}": b["budget_unit_price_dkk"],
+        f"{t('budget_amount', language)} {kr}": b["budget_dkk"], t("forecast_count", language): b["forecast_count"],
+        f"{t('forecast_price', language)} {kr}": b["forecast_unit_price_dkk"],
+        f"{t('forecast_amount', language)} {kr}": b["forecast_dkk"],
+        f"{t('deviation', language)} {kr}": b["deviation_dkk"], f"{t('volume', language)} {kr}": b["volume_dkk"],
+        f"{t('price', language)} {kr}": b["price_dkk"]})
+
+
+def _money(v: float, language: str) -> str:
+    return fmt_da(v, money=True) if language == "da" else f"DKK {v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"DKK {v:,.0f}"
+
+
+def followup_lines(res, language: str = "en") -> list[str]:
+    """Plain sentences: where the run started (today's caseload), the forecast to the year's end of the
+    reference, and the budget's deviation with its volume and price parts. Empty without caseload and budget."""
+    plan = res.plan
+    if plan.caseload is None and plan.budget is None:
+        return []
+    factor, year, warning = followup_prices(res)
+    months, period, _ = forecast_period(plan)
+    lines = [warning] if warning else []
+    da = language == "da"
+    if plan.caseload is not None:
+        cl = plan.caseload
+        lines.append(f"Start fra dagens sagsstamme: {len(cl.cases)} sager pr. {cl.date} ({cl.path}); ingen syntetisk "
+                     f"indkøring." if da else
+                     f"Started from today's caseload: {len(cl.cases)} cases at {cl.date} ({cl.path}; date: "
+                     f"{cl.date_source}); no synthetic warm-up.")
+        f = forecast(res)
+        f = f[f.scenario == res.reference]
+        total = float(f["cost_dkk"].sum() + f["fixed_cost_dkk"].sum()) * factor
+        lines.append(f"Prognose for {period} ({months} mdr., {res.reference}): udgifter til foranstaltningerne "
+                     f"{_money(total, language)} i {year}-priser." if da else
+                     f"Forecast for {period} ({months} months, {res.reference}): spending on the measures "
+                     f"{_money(total, language)} in {year} prices.")
+    if plan.budget is not None:
+        b = budget_followup(res, factor)
+        tot = b[b["item"] == "total"].iloc[0]
+        lines.append(f"Budgetopfølgning ({period}): budget {_money(tot.budget_dkk, language)}, prognose "
+                     f"{_money(tot.forecast_dkk, language)}, afvigelse {_money(tot.deviation_dkk, language)} - heraf "
+                     f"mængde {_money(tot.volume_dkk, language)} og pris {_money(tot.price_dkk, language)}." if da else
+                     f"Budget follow-up ({period}): budget {_money(tot.budget_dkk, language)}, forecast "
+                     f"{_money(tot.forecast_dkk, language)}, deviation {_money(tot.deviation_dkk, language)} - volume "
+                     f"{_money(tot.volume_dkk, language)}, price {_money(tot.price_dkk, language)}.")
+    return lines
+
+
+def start_phrase(res, language: str = "en") -> str:
+    """How the horizon starts, for a run description: 'after 6 warm-up years' or 'from today's caseload (496
+    cases at 2026-10-31)'."""
+    cl, da = res.plan.caseload, language == "da"
+    if cl is not None:
+        return (f"fra dagens sagsstamme ({len(cl.cases)} sager pr. {cl.date})" if da else
+                f"from today's caseload ({len(cl.cases)} cases at {cl.date})")
+    w = res.plan.arms[res.reference].run.warmup_years
+    return (f"efter {w:g} års indkøring".replace(".", ",") if da else f"after {w:g} warm-up years")

@@ -1,0 +1,204 @@
+"""Today's caseload (caseload=<file>) and the budget follow-up (budget=<file>): the run starts from the file's
+cases exactly (stocks at the start, no flows counted for them, the same start in every arm), the forecast
+covers the months to the year's end, the deviation splits exactly into volume and price, a Danish CSV and an
+.xlsx give the same cases, and every bad row is reported at once with nothing run or written."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.common.paths import ROOT
+from sim.config import ConfigError, plan
+from sim.config.inputs import parse_number, read_caseload
+from sim.metrics.followup import budget_followup, forecast, forecast_period
+from sim.runner import execute
+from tests.conftest import QUICK
+
+EXAMPLE = ROOT / "data" / "caseload_example.csv"
+BUDGET = ROOT / "data" / "budget_example.csv"
+HEADER = "sags_id;foedt;indsats;startdato;behov;anbringelse_start\n"
+
+
+def write(tmp_path, text: str, name: str = "cases.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def res():
+    return execute(plan(QUICK + [f"caseload={EXAMPLE}", f"budget={BUDGET}", "compare=[full_shift]",
+                                 "run.replications=3"]), progress=False)
+
+
+def test_the_run_starts_from_the_files_cases(res):
+    """At day 0 every step holds exactly the file's children, every case step's children have an open case, and
+    the synthetic children are only the unknown ones (no measure, no case)."""
+    from sim.model import Model, compile_config, replication_streams
+    cases = pd.read_csv(EXAMPLE, sep=";")
+    p = res.plan
+    cfg = p.arms[p.reference]
+    by_label = {st.label_da: name for name, st in cfg.staircase.steps.items()}
+    want = cases["indsats"].map(by_label).value_counts()
+    P = compile_config(cfg)
+    for rep in range(3):
+        m = Model(P, P, 0.0, 1, replication_streams(cfg.run.seed, rep), p.caseload.cases)
+        m.initial_population()
+        occ = {name: m.recorder.occ[i] + m.recorder.occ_a[i] for i, name in enumerate(P.step_names)}
+        assert {k: v for k, v in occ.items() if k != cfg.staircase.ground_step and v} == want.to_dict()
+        file_children = [c for c in m.registry if c.step != P.ground_step]
+        assert len(file_children) == len(cases)
+        assert all(c.case == P.requires_case[c.step] for c in file_children)
+        assert m.recorder.n_case == sum(P.requires_case[c.step] for c in file_children)
+        assert not any(c.case for c in m.registry if c.step == P.ground_step)
+        # the pools hold at least the families the file's children live with
+        for s, n in enumerate(m.pool):
+            if n is not None:
+                assert n >= occ[P.step_names[s]]
+    # the file's placements are not new placements of the horizon: month 0 has only the month's own flow
+    ts = res.timeseries
+    k = ts[(ts.scenario == res.reference) & (ts.metric == "new_placements") & (ts.step == "all")]
+    first, later = k[k.month == 0].value.mean(), k[(k.month > 0)].groupby("month").value.mean().mean()
+    assert first < 3 * later + 3, (first, later)
+
+
+def test_the_start_is_deterministic_and_common_to_every_arm():
+    ov = QUICK + [f"caseload={EXAMPLE}", "compare=[kinship_first]", "run.replications=2", "run.horizon_years=1"]
+    a, b = execute(plan(ov), progress=False), execute(plan(ov), progress=False)
+    pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    ts = a.timeseries
+    start = ts[(ts.month == 0) & (ts.metric == "open_cases")].pivot_table(index="replication", columns="scenario",
+                                                                             values="value", aggfunc="sum")
+    assert len(start) == 2
+
+
+def test_the_forecast_covers_the_months_to_the_years_end(res, tmp_path):
+    months, period, year = forecast_period(res.plan)
+    assert (months, year) == (2, 2026) and period == "2026-11-01 - 2026-12-31"
+    f = forecast(res)
+    cfg = res.plan.arms[res.reference]
+    ref = f[f.scenario == res.reference].set_index("item")
+    for step, st in cfg.staircase.steps.items():
+        if step in ref.index and ref.at[step, "count"] > 0:
+            # the per-child cost is count x the step's price for the period's share of the year
+            assert ref.at[step, "unit_cost_dkk"] == pytest.approx(st.cost_per_year_dkk, rel=1e-9)
+    # a caseload of the year's last month forecasts the next whole year
+    p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-12-10;moderate;\n")
+    pl = plan(QUICK + [f"caseload={p}", "compare=[]"])
+    assert pl.caseload.date == dt.date(2026, 12, 31) and forecast_period(pl)[:3:2] == (12, 2027)
+    pl = plan(QUICK + [f"caseload={p}", "caseload_date=2026-12-15", "compare=[]"])
+    assert forecast_period(pl)[:3:2] == (1, 2026)
+
+
+def test_the_deviation_is_volume_plus_price_exactly(res):
+    b = budget_followup(res)
+    lines = b[b["item"] != "total"]
+    assert np.allclose(lines.deviation_dkk, lines.volume_dkk + lines.price_dkk, rtol=0, atol=1e-6)
+    assert np.allclose(lines.deviation_dkk, lines.forecast_dkk - lines.budget_dkk, rtol=0, atol=1e-6)
+    tot = b[b["item"] == "total"].iloc[0]
+    assert tot.deviation_dkk == pytest.approx(lines.deviation_dkk.sum())
+    # the budget is pro rata for the period (2 of 12 months): 90 foster families x 520.000 kr. x 2/12
+    foster = b.set_index("item").loc["foster_care"]
+    assert foster.budget_dkk == pytest.approx(90 * 520_000 * 2 / 12)
+    # the model's price is its price list, so price = (list price - budget price) x forecast count x 2/12
+    assert foster.price_dkk == pytest.approx((500_000 - 520_000) * foster.forecast_count * 2 / 12)
+
+
+def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", f"caseload={EXAMPLE}", f"budget={BUDGET}", "compare=[]",
+                           "run.replications=2", "run.horizon_years=1", "output.figures=false",
+                           "output.progress=false", f"output.dir={out}"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Budget follow-up" in proc.stdout and "today's caseload" in proc.stdout
+    folder = next(p for p in out.iterdir() if p.is_dir() and (p / "run.json").exists())
+    for name in ("forecast", "budget_followup"):
+        assert (folder / f"{name}.parquet").is_file() and (folder / f"{name}_da.csv").is_file()
+    da = pd.read_csv(folder / "budget_followup_da.csv", sep=";", decimal=",")
+    assert da.columns[0] == "Post" and da.iloc[-1, 0] == "I alt"
+    from openpyxl import load_workbook
+    wb = load_workbook(folder / "business_case.xlsx")
+    assert "Budgetopfølgning" in wb.sheetnames and "Prognose til årets udgang" in wb.sheetnames
+    html = (folder / "report.html").read_text()
+    assert 'id="followup"' in html and "Budgetopfølgning" in html
+    import duckdb
+    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    assert con.execute("select count(*) from budget_followup").fetchone()[0] == len(da)
+
+
+def test_an_xlsx_and_a_danish_csv_give_the_same_cases(tmp_path):
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    csv = pd.read_csv(EXAMPLE, sep=";", dtype=str).head(40)
+    xlsx = tmp_path / "cases.xlsx"
+    csv.to_excel(xlsx, index=False)
+    a = read_caseload(str(EXAMPLE), cfg, dt.date(2026, 10, 31)).cases[:40]
+    b = read_caseload(str(xlsx), cfg, dt.date(2026, 10, 31)).cases
+    assert [(c.age_days, c.step, c.days_on_step, c.level, c.days_placed) for c in a] == \
+        [(c.age_days, c.step, c.days_on_step, c.level, c.days_placed) for c in b]
+    # the age column instead of the birth month, with a decimal comma, and English step names
+    p = write(tmp_path, "id;alder;step;start\n1;7,5;foster_care;01-02-2026\n2;19;residential;2025-06-01\n")
+    cl = read_caseload(str(p), cfg, None)
+    assert cl.date == dt.date(2026, 2, 28) and cl.cases[0].age_days == pytest.approx(7.5 * 365.25)
+    assert parse_number("1.150.000", danish=True) == 1_150_000 and parse_number("1150000.5") == 1150000.5
+
+
+def test_every_bad_row_is_reported_at_once_and_nothing_runs(tmp_path):
+    text = HEADER + "\n".join([
+        "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;",        # good
+        "A2;2015-13;Hjemmebaseret indsats;2026-01-10;;",                 # bad birth month
+        "A3;2012-05;fostercare;2026-01-10;;",                             # unknown step
+        "A4;2012-05;Anbringelse i familiepleje;2027-01-10;;",            # start after the caseload date
+        "A1;2004-05;Hjemmebaseret indsats;2025-01-10;;",                 # id twice; aged 21 on a home-based measure
+        "A6;2012-05;Anbringelse i familiepleje;2026-01-10;huge;2026-03-01",   # level; placement after start
+        "A7;2012-05;Hjemmebaseret indsats;2026-01-10;;2025-01-01",       # placement start on a non-placement
+    ]) + "\n"
+    p = write(tmp_path, text)
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    with pytest.raises(ConfigError) as e:
+        read_caseload(str(p), cfg, dt.date(2026, 10, 31))
+    msg = str(e.value)
+    for needle in ("row 3, column foedt: '2015-13'", "row 4, column indsats: 'fostercare'",
+                   "row 5, column startdato: '2027-01-10'", "row 6, column sags_id: 'A1'",
+                   "row 6, column indsats: 'Hjemmebaseret indsats' - the young person is 22",
+                   "row 7, column behov: 'huge'", "row 7, column anbringelse_start: '2026-03-01'",
+                   "row 8, column anbringelse_start: '2025-01-01'"):
+        assert needle in msg, (needle, msg)
+    assert msg.startswith(f"caseload = '{p}': 8 problem(s) in 7 row(s); nothing ran")
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", f"caseload={p}", "compare=[]", f"output.dir={out}"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "row 4, column indsats" in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("foo;bar\n1;2\n", "missing column(s) step, start; unknown column(s) foo, bar"),
+    ("indsats;startdato\nHjemmebaseret indsats;2026-01-10\n", "give the child's age as one column"),
+    (HEADER, "no cases"),
+])
+def test_a_file_that_is_not_a_caseload_is_one_line(tmp_path, text, message):
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=None) as e:
+        plan(QUICK + [f"caseload={p}", "compare=[]"])
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_bad_budget_rows_and_missing_files(tmp_path):
+    p = write(tmp_path, "indsats;antal;enhedspris\nAnbringelse i familiepleje;-3;500.000\nfoo;2;x\n"
+                        "Anbringelse i familiepleje;1;1\n", "budget.csv")
+    with pytest.raises(ConfigError) as e:
+        plan(QUICK + [f"budget={p}", "compare=[]"])
+    msg = str(e.value)
+    for needle in ("row 2, column antal: '-3'", "row 3, column indsats: 'foo'", "row 3, column enhedspris: 'x'",
+                   "row 4, column indsats: 'Anbringelse i familiepleje' - the measure is given twice"):
+        assert needle in msg, (needle, msg)
+    with pytest.raises(ConfigError, match="caseload = 'nope.csv': no such file"):
+        plan(QUICK + ["caseload=nope.csv", "compare=[]"])
+    with pytest.raises(ConfigError, match="caseload_date = '2026-10-31': used only with caseload"):
+        plan(QUICK + ["caseload_date=2026-10-31", "compare=[]"])
