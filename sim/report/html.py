@@ -250,7 +250,7 @@ def _head(res, language: str, has_figures: bool = True) -> str:
         keys = [k for k in keys if k not in ("payback", "diff")]
     if not has_figures:
         keys.remove("figures")
-    toc = "".join(f'<a href="#{k}">{_e(_w(k, language, ref=ref_words(res, language)))}</a>' for k in keys)
+    toc = " ".join(f'<a href="#{k}">{_e(_w(k, language, ref=ref_words(res, language)))}</a>' for k in keys)
     title = _w("title", language, m=m.label)
     return (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
@@ -328,6 +328,9 @@ def _tables(res, language: str) -> list[str]:
     return parts
 
 
+FOLLOWUP_COLUMNS = 5        # the follow-up's tables have long money headers: fewer columns per part
+
+
 def _numbers(df: pd.DataFrame, language: str) -> pd.DataFrame:
     """Numbers for reading: whole kroner (money columns) or one decimal, with the language's separators."""
     def one(v, money: bool):
@@ -345,14 +348,15 @@ def _followup(res, language: str) -> str:
     f = forecast_frame(res, language)
     if res.plan.caseload is not None:
         f = f[f.iloc[:, 0] == res.reference].iloc[:, 1:]
-        body += _table(_numbers(f, language), index=False)
+        body += _table(_numbers(f, language).set_index(f.columns[0]), max_cols=FOLLOWUP_COLUMNS)
     if res.plan.budget is not None:
         body += "<p>" + _e("Afvigelse = prognose - budget = mængde + pris; mængde = (prognosens antal - budgettets "
                            "antal) × budgettets pris; pris = (prognosens pris - budgettets pris) × prognosens antal."
                            if language == "da" else
                            "Deviation = forecast - budget = volume + price; volume = (forecast count - budget count) "
                            "× budget price; price = (forecast price - budget price) × forecast count.") + "</p>"
-        body += _table(_numbers(followup_frame(res, language), language), index=False)
+        b = _numbers(followup_frame(res, language), language)
+        body += _table(b.set_index(b.columns[0]), max_cols=FOLLOWUP_COLUMNS)
     return body
 
 

@@ -160,3 +160,24 @@ def test_every_figure_is_drawn_and_the_comparison_figures_only_with_scenarios(ru
     names = {p.name for p in (run.run_dir / "figures").glob("*.png")}
     assert names == set(plots.FIGURES)
     assert set(plots.COMPARISON_ONLY) <= set(plots.FIGURES)
+
+
+def test_the_forecast_and_budget_follow_up_chapter_fits_1280px(tmp_path):
+    """A run from today's caseload with a budget: its chapter (sentences and two wide tables) fits the page."""
+    from sim.common.paths import ROOT
+    res = sim.simulate(["run.replications=2", "run.horizon_years=1", "run.workers=1", "output.progress=false",
+                        "output.write=false", "compare=[]", f"caseload={ROOT / 'data' / 'caseload_example.csv'}",
+                        f"budget={ROOT / 'data' / 'budget_example.csv'}"])
+    report = write_report(res, tmp_path / "report.html") or tmp_path / "report.html"
+    text = Path(report).read_text(encoding="utf-8")
+    assert ">Prognose og budgetopfølgning</h2>" in text and "heraf mængde" in text and "dagens sagsstamme" in text
+    sync_playwright = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(Path(report).as_uri(), wait_until="load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+            assert _visible_and_loaded(page, "#followup table")
+        finally:
+            browser.close()
