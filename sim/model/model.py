@@ -170,26 +170,33 @@ class Model(Staircase, Practice, Families):
         env = self.env
         timeout = env.timeout
         next_clock = rules.next_clock
+        interrupt = simpy.Interrupt
         while True:
             P = self.practice
-            now = env.now
+            now = env._now
             L, s = c.level, c.step
             t, kind, esc, rec, det, brk, acx = next_clock(P, c, now)
             c.busy = False
             try:
                 yield timeout(t - now)
-            except simpy.Interrupt:
-                t, kind = env.now, POKED
+            except interrupt:
+                t, kind = env._now, POKED
                 c.poked = False
             c.busy = True
             if c.exited:
                 return
+            # spend the budgets up to now (a clock at rate 0 keeps its budget: b - 0.0 is b)
             el = t - now
-            c.b_esc -= esc * el
-            c.b_rec -= rec * el
-            c.b_det -= det * el
-            c.b_brk -= brk * el
-            c.b_acx -= acx * el
+            if esc:
+                c.b_esc -= esc * el
+            if rec:
+                c.b_rec -= rec * el
+            if det:
+                c.b_det -= det * el
+            if brk:
+                c.b_brk -= brk * el
+            if acx:
+                c.b_acx -= acx * el
             if kind == POKED:
                 continue
             if kind == ESC:
@@ -403,13 +410,16 @@ class Model(Staircase, Practice, Families):
         self.initial_population()
         env.process(self.onsets())
         env.process(self.months())
-        # Long-lived objects from imports need not be rescanned by the garbage collector during the
-        # run (about 10 % of the run time); freezing them does not change any result.
-        gc.freeze()
+        # The garbage collector is off during the run (it took about 10 % of the run time rescanning the
+        # children and SimPy's events): the run makes next to no cyclic garbage until the model itself is
+        # dropped, which the collector then reclaims as usual. It does not change any result.
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             env.run(until=self.t_end)
         finally:
-            gc.unfreeze()
+            if enabled:
+                gc.enable()
         now = self.t_end
         rec = self.recorder
         if rec.flushed < self.n_months - 1:
