@@ -303,28 +303,26 @@ class Model(Staircase, Practice, Families):
         decision delay, then the first measure."""
         env = self.env
         c.in_process = True
-        t0 = env.now
+        t0 = env._now
         if self.practice.triage_days > 0:
             yield env.timeout(self.practice.triage_days)
         if c.exited:
             return
         P = self.practice
         if not P.unit_route[c.level]:
-            yield self.team.request(P.task_priority_assessment)
-            start = env.now
+            team = self.team
+            yield team.request(P.task_priority_assessment)
+            start = env._now
             rec = self.recorder
-            rec.count("assessment_wait_sum", start, start - t0)
-            rec.count("assessment_wait_n", start)
-            rec.count("busy_days", start, self.practice.assessment_days)     # in standard hours' days
-            duration = self.practice.assessment_days / self.extra_effort()
-            yield env.timeout(duration)
-            self.team.put(1)
-            rec.count("assessments", env.now)
-            if env.now - t0 > self.practice.assessment_deadline_days:
-                rec.count("assessments_overdue", env.now)
-            rec.assessment_cost(env.now, self.practice.assessment_cost_dkk)
-            if self.practice.decision_delay_days > 0:
-                yield env.timeout(self.practice.decision_delay_days)
+            P = self.practice
+            rec.assessment_start(start, start - t0, P.assessment_days)      # busy days in standard hours' days
+            yield env.timeout(P.assessment_days / rules.extra_effort(P, len(team.get_queue), self.team_size))
+            team.put(1)
+            now = env._now
+            P = self.practice
+            rec.assessment_done(now, now - t0 > P.assessment_deadline_days, P.assessment_cost_dkk)
+            if P.decision_delay_days > 0:
+                yield env.timeout(P.decision_delay_days)
         c.in_process = False
         if c.exited:
             return
@@ -339,33 +337,34 @@ class Model(Staircase, Practice, Families):
         ("course_<on_max_duration>") waits for a caseworker, takes its share of the hours, then re-matches."""
         env = self.env
         P = self.practice
-        priority = (rules.followup_priority(P, c.step, c.level, env.now, c.step_t0) if mode == "followup"
+        followup = mode == "followup"
+        priority = (rules.followup_priority(P, c.step, c.level, env._now, c.step_t0) if followup
                     else P.task_priority_review)
-        yield self.team.request(priority)
-        start = env.now
+        team = self.team
+        yield team.request(priority)
+        start = env._now
         rec = self.recorder
-        if mode == "followup" and self.pending_fu.pop(c.id, None) is not None:
-            slip = start - due
-            rec.followup_due(due, slip, slip <= self.practice.on_time_grace_days)
         P = self.practice
-        work = P.followup_days + P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
-        share = self.work_share()
-        if mode == "followup":
-            rec.count("followup_share_sum", start, share)
-            rec.count("followup_share_n", start)
-        rec.count("busy_days", start, work * share)                       # in standard hours' days
-        duration = work * share / self.extra_effort()
-        yield env.timeout(duration)
-        self.team.put(1)
-        rec.count("followups_done", env.now)
+        if followup and self.pending_fu.pop(c.id, None) is not None:
+            slip = start - due
+            rec.followup_due(due, slip, slip <= P.on_time_grace_days)
+        since = start - c.last_fu
+        work = P.followup_days + P.case_days_per_month * (since if since > 0.0 else 0.0) / DAYS_PER_MONTH
+        queue, size = len(team.get_queue), self.team_size
+        share = rules.work_share(P, queue, size)
+        rec.task_start(start, work * share, share if followup else None)     # busy days in standard hours' days
+        yield env.timeout(work * share / rules.extra_effort(P, queue, size))
+        team.put(1)
+        now = env._now
+        rec.count("followups_done", now)
         c.task = False
         if c.exited:
             return
-        c.last_fu = env.now
+        c.last_fu = now
         # a thin follow-up (share < 1) notices a change of the child's need with probability = share;
         # otherwise the measure simply continues until the next follow-up
-        noticed = share >= 1.0 or mode != "followup" or self.u_fu(c) < share
-        if (c.case or mode != "followup") and noticed:
+        noticed = share >= 1.0 or not followup or self.u_fu(c) < share
+        if (c.case or not followup) and noticed:
             if mode.startswith("course_"):
                 # a bounded course has ended: rematch without the finished step
                 target, wait = self.decide(c, mode[len("course_"):], exclude=c.step)
@@ -375,7 +374,7 @@ class Model(Staircase, Practice, Families):
                 target, wait = self.decide(c, "rematch")
             self.apply(c, target, wait)
         if c.case:
-            c.fu_due = env.now + self.interval(c)
+            c.fu_due = now + self.interval(c)
         if self._exit_if_recovered(c):
             return
         self.poke(c)
