@@ -104,14 +104,14 @@ class Model(Staircase, Practice, Families):
     # ------------------------------------------------------------------ population
     def new_child(self, age_days: float, level: int) -> Child:
         """A child of ``age_days`` whose need of ``level`` begins now, on the ground step (``start`` it)."""
-        now = self.env.now
+        now = self.env._now
         c = Child(self.next_id, now, age_days, level, self.practice.ground_step, self.streams)
         self.next_id += 1
-        self.recorder.occupy(c.step, False, now, 1)
-        self.recorder.step_entry(c.step, now)
+        self.recorder.arrive(c.step, now)
         self.active += 1
-        self.registry.append(c)
-        if len(self.registry) > self._prune_at:
+        registry = self.registry
+        registry.append(c)
+        if len(registry) > self._prune_at:
             self.registry = [x for x in self.registry if not x.exited]
             self._prune_at = 2 * max(len(self.registry), REGISTRY_PRUNE_AT)
         return c
@@ -131,14 +131,15 @@ class Model(Staircase, Practice, Families):
             if cached_for is not P:                 # onset rates change only with the parameter set
                 rates, total = population.onset_rates(P, self.cohort_per_day_age)
                 cached_for = P
-            u1, u2, u3, u4 = st.u(), st.u(), st.u(), st.u()
+            u1, u2, u3, u4 = st.take(4)
             if total <= 0:
                 return
-            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env.now - self.t_horizon))
+            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
             age, level = population.onset_child(P, rates, total, u2, u3, u4)
-            self.recorder.count("onsets", env.now)
+            self.recorder.count("onsets", env._now)
             c = self.new_child(age, level)
-            self.start(c)
+            c.busy = False                                      # self.start(c), inline
+            c.proc = env.process(self.life(c))
 
     def initial_population(self) -> None:
         """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows

@@ -190,6 +190,17 @@ class Recorder:
         else:
             self.occ[s] += k
 
+    def arrive(self, s: int, now: float) -> None:
+        """A new child arrives on step s (the ground step) under adult age: ``occupy`` and ``step_entry`` in one."""
+        dt = now - self.t_area[s]
+        if dt:
+            self.area[s] += self.occ[s] * dt
+            self.area_a[s] += self.occ_a[s] * dt
+            self.t_area[s] = now
+        self.occ[s] += 1
+        m = int(now / DAYS_PER_MONTH)
+        self.step_in[s][m if m < self.n_months else self.n_months - 1] += 1
+
     def step_entry(self, s: int, now: float) -> None:
         """A new child arrives on step s (the ground step)."""
         self.step_in[s][self.month(now)] += 1

@@ -52,11 +52,14 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
     search that found no family makes kinship care unavailable, not full: nobody waits for it). Tiers are tried in order; within the first tier with an eligible step that has room, a step is
     picked by weight. Without room anywhere, when_full decides: the nearest step with room above or below
     the one picked ignoring room, or waiting for it."""
-    n_steps = len(P.step_names)
-    g = age_group(P.age_groups_days, age)
+    edges = P.age_groups_days
+    g, last = 0, len(edges) - 1              # age_group(edges, age), inline: a decision is made at most events
+    while g < last and age + TIME_EPS >= edges[g][1]:
+        g += 1
     if mode == "rematch" and exclude < 0 and step in P.matching_candidates[g][level] and waiting_for < 0 \
             and P.min_age_days[step] <= age < P.max_age_days[step]:
         return step, -1      # the measure still matches the need: continue it [001]
+    n_steps = len(P.step_names)
     limit = step if mode == "step_down" else n_steps
     first = -1
     for steps, weights in P.matching_tiers[g][level]:
