@@ -78,17 +78,18 @@ class Child:
         self.proc = None
         self.busy = True
         self.poked = False
-        self.un = streams["need"].take(PER_CHILD)
-        self.ud = streams["detection"].take(PER_CHILD)
-        self.ub = streams["breakdown"].take(PER_CHILD)
+        self.un = un = streams["need"].take(PER_CHILD)
+        self.ud = ud = streams["detection"].take(PER_CHILD)
+        self.ub = ub = streams["breakdown"].take(PER_CHILD)
         self.uc = streams["decision"].take(PER_CHILD)
         self.uf = streams["followup"].take(PER_CHILD)
         self.ux = streams["network"].take(PER_CHILD)
-        self.b_esc = -math.log(self.un.pop())
-        self.b_rec = -math.log(self.un.pop())
-        self.b_det = -math.log(self.ud.pop())
-        self.b_brk = -math.log(self.ub.pop())
-        self.b_acx = -math.log(self.ub.pop())
+        log = math.log
+        self.b_esc = -log(un.pop())
+        self.b_rec = -log(un.pop())
+        self.b_det = -log(ud.pop())
+        self.b_brk = -log(ub.pop())
+        self.b_acx = -log(ub.pop())
         self.fu_due = INF
         self.last_fu = now
         self.step_end = INF

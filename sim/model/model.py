@@ -107,14 +107,14 @@ class Model(Staircase, Practice, Families, CaseloadStart):
     # ------------------------------------------------------------------ population
     def new_child(self, age_days: float, level: int) -> Child:
         """A child of ``age_days`` whose need of ``level`` begins now, on the ground step (``start`` it)."""
-        now = self.env.now
+        now = self.env._now
         c = Child(self.next_id, now, age_days, level, self.practice.ground_step, self.streams)
         self.next_id += 1
-        self.recorder.occupy(c.step, False, now, 1)
-        self.recorder.step_entry(c.step, now)
+        self.recorder.arrive(c.step, now)
         self.active += 1
-        self.registry.append(c)
-        if len(self.registry) > self._prune_at:
+        registry = self.registry
+        registry.append(c)
+        if len(registry) > self._prune_at:
             self.registry = [x for x in self.registry if not x.exited]
             self._prune_at = 2 * max(len(self.registry), REGISTRY_PRUNE_AT)
         return c
@@ -134,14 +134,15 @@ class Model(Staircase, Practice, Families, CaseloadStart):
             if cached_for is not P:                 # onset rates change only with the parameter set
                 rates, total = population.onset_rates(P, self.cohort_per_day_age)
                 cached_for = P
-            u1, u2, u3, u4 = st.u(), st.u(), st.u(), st.u()
+            u1, u2, u3, u4 = st.take(4)
             if total <= 0:
                 return
-            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env.now - self.t_horizon))
+            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
             age, level = population.onset_child(P, rates, total, u2, u3, u4)
-            self.recorder.count("onsets", env.now)
+            self.recorder.count("onsets", env._now)
             c = self.new_child(age, level)
-            self.start(c)
+            c.busy = False                                      # self.start(c), inline
+            c.proc = env.process(self.life(c))
 
     def initial_population(self) -> None:
         """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows
@@ -177,26 +178,33 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         env = self.env
         timeout = env.timeout
         next_clock = rules.next_clock
+        interrupt = simpy.Interrupt
         while True:
             P = self.practice
-            now = env.now
+            now = env._now
             L, s = c.level, c.step
             t, kind, esc, rec, det, brk, acx = next_clock(P, c, now)
             c.busy = False
             try:
                 yield timeout(t - now)
-            except simpy.Interrupt:
-                t, kind = env.now, POKED
+            except interrupt:
+                t, kind = env._now, POKED
                 c.poked = False
             c.busy = True
             if c.exited:
                 return
+            # spend the budgets up to now (a clock at rate 0 keeps its budget: b - 0.0 is b)
             el = t - now
-            c.b_esc -= esc * el
-            c.b_rec -= rec * el
-            c.b_det -= det * el
-            c.b_brk -= brk * el
-            c.b_acx -= acx * el
+            if esc:
+                c.b_esc -= esc * el
+            if rec:
+                c.b_rec -= rec * el
+            if det:
+                c.b_det -= det * el
+            if brk:
+                c.b_brk -= brk * el
+            if acx:
+                c.b_acx -= acx * el
             if kind == POKED:
                 continue
             if kind == ESC:
@@ -303,28 +311,26 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         decision delay, then the first measure."""
         env = self.env
         c.in_process = True
-        t0 = env.now
+        t0 = env._now
         if self.practice.triage_days > 0:
             yield env.timeout(self.practice.triage_days)
         if c.exited:
             return
         P = self.practice
         if not P.unit_route[c.level]:
-            yield self.team.request(P.task_priority_assessment)
-            start = env.now
+            team = self.team
+            yield team.request(P.task_priority_assessment)
+            start = env._now
             rec = self.recorder
-            rec.count("assessment_wait_sum", start, start - t0)
-            rec.count("assessment_wait_n", start)
-            rec.count("busy_days", start, self.practice.assessment_days)     # in standard hours' days
-            duration = self.practice.assessment_days / self.extra_effort()
-            yield env.timeout(duration)
-            self.team.put(1)
-            rec.count("assessments", env.now)
-            if env.now - t0 > self.practice.assessment_deadline_days:
-                rec.count("assessments_overdue", env.now)
-            rec.assessment_cost(env.now, self.practice.assessment_cost_dkk)
-            if self.practice.decision_delay_days > 0:
-                yield env.timeout(self.practice.decision_delay_days)
+            P = self.practice
+            rec.assessment_start(start, start - t0, P.assessment_days)      # busy days in standard hours' days
+            yield env.timeout(P.assessment_days / rules.extra_effort(P, len(team.get_queue), self.team_size))
+            team.put(1)
+            now = env._now
+            P = self.practice
+            rec.assessment_done(now, now - t0 > P.assessment_deadline_days, P.assessment_cost_dkk)
+            if P.decision_delay_days > 0:
+                yield env.timeout(P.decision_delay_days)
         c.in_process = False
         if c.exited:
             return
@@ -339,33 +345,34 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         ("course_<on_max_duration>") waits for a caseworker, takes its share of the hours, then re-matches."""
         env = self.env
         P = self.practice
-        priority = (rules.followup_priority(P, c.step, c.level, env.now, c.step_t0) if mode == "followup"
+        followup = mode == "followup"
+        priority = (rules.followup_priority(P, c.step, c.level, env._now, c.step_t0) if followup
                     else P.task_priority_review)
-        yield self.team.request(priority)
-        start = env.now
+        team = self.team
+        yield team.request(priority)
+        start = env._now
         rec = self.recorder
-        if mode == "followup" and self.pending_fu.pop(c.id, None) is not None:
-            slip = start - due
-            rec.followup_due(due, slip, slip <= self.practice.on_time_grace_days)
         P = self.practice
-        work = P.followup_days + P.case_days_per_month * max(0.0, start - c.last_fu) / DAYS_PER_MONTH
-        share = self.work_share()
-        if mode == "followup":
-            rec.count("followup_share_sum", start, share)
-            rec.count("followup_share_n", start)
-        rec.count("busy_days", start, work * share)                       # in standard hours' days
-        duration = work * share / self.extra_effort()
-        yield env.timeout(duration)
-        self.team.put(1)
-        rec.count("followups_done", env.now)
+        if followup and self.pending_fu.pop(c.id, None) is not None:
+            slip = start - due
+            rec.followup_due(due, slip, slip <= P.on_time_grace_days)
+        since = start - c.last_fu
+        work = P.followup_days + P.case_days_per_month * (since if since > 0.0 else 0.0) / DAYS_PER_MONTH
+        queue, size = len(team.get_queue), self.team_size
+        share = rules.work_share(P, queue, size)
+        rec.task_start(start, work * share, share if followup else None)     # busy days in standard hours' days
+        yield env.timeout(work * share / rules.extra_effort(P, queue, size))
+        team.put(1)
+        now = env._now
+        rec.count("followups_done", now)
         c.task = False
         if c.exited:
             return
-        c.last_fu = env.now
+        c.last_fu = now
         # a thin follow-up (share < 1) notices a change of the child's need with probability = share;
         # otherwise the measure simply continues until the next follow-up
-        noticed = share >= 1.0 or mode != "followup" or self.u_fu(c) < share
-        if (c.case or mode != "followup") and noticed:
+        noticed = share >= 1.0 or not followup or self.u_fu(c) < share
+        if (c.case or not followup) and noticed:
             if mode.startswith("course_"):
                 # a bounded course has ended: rematch without the finished step
                 target, wait = self.decide(c, mode[len("course_"):], exclude=c.step)
@@ -375,7 +382,7 @@ class Model(Staircase, Practice, Families, CaseloadStart):
                 target, wait = self.decide(c, "rematch")
             self.apply(c, target, wait)
         if c.case:
-            c.fu_due = env.now + self.interval(c)
+            c.fu_due = now + self.interval(c)
         if self._exit_if_recovered(c):
             return
         self.poke(c)
@@ -410,13 +417,16 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         self.initial_population()
         env.process(self.onsets())
         env.process(self.months())
-        # Long-lived objects from imports need not be rescanned by the garbage collector during the
-        # run (about 10 % of the run time); freezing them does not change any result.
-        gc.freeze()
+        # The garbage collector is off during the run (it took about 10 % of the run time rescanning the
+        # children and SimPy's events): the run makes next to no cyclic garbage until the model itself is
+        # dropped, which the collector then reclaims as usual. It does not change any result.
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             env.run(until=self.t_end)
         finally:
-            gc.unfreeze()
+            if enabled:
+                gc.enable()
         now = self.t_end
         rec = self.recorder
         if rec.flushed < self.n_months - 1:

@@ -80,7 +80,24 @@ def need_process(P: Compiled) -> dict:
     return {k: getattr(P, k) for k in NEED_PROCESS}
 
 
+# stationary_stock's results by the repr of its arguments (exact for floats): every replication of a run
+# starts from the same parameters, and the matrix exponentials cost as much as thousands of events
+_STOCK_CACHE: dict = {}
+_STOCK_CACHE_SIZE = 64
+
+
 def stationary_stock(rates: Mapping, age_groups_days: list, adult: float) -> np.ndarray:
+    """``_stationary_stock`` (below), remembered for the last parameter sets seen in this process."""
+    key = repr((sorted(rates.items()), age_groups_days, adult))
+    hit = _STOCK_CACHE.get(key)
+    if hit is None:
+        if len(_STOCK_CACHE) >= _STOCK_CACHE_SIZE:
+            _STOCK_CACHE.clear()
+        hit = _STOCK_CACHE[key] = _stationary_stock(rates, age_groups_days, adult)
+    return hit.copy()
+
+
+def _stationary_stock(rates: Mapping, age_groups_days: list, adult: float) -> np.ndarray:
     """Expected children at each need level (index = level, 0 at none) aged under ``adult`` days in the
     stationary state of the need process without measures, per child per day of age of the population.
 

@@ -28,6 +28,9 @@ CTR = (
 # outcome counters: moves between placements; the sum of the ages (years) at new placements
 CTR += ("placement_moves", "new_placement_age_sum")
 C = {name: i for i, name in enumerate(CTR)}
+_SHARE_SUM, _SHARE_N, _BUSY = C["followup_share_sum"], C["followup_share_n"], C["busy_days"]
+_WAIT_SUM, _WAIT_N, _ASSESSMENTS, _OVERDUE = (C["assessment_wait_sum"], C["assessment_wait_n"], C["assessments"],
+                                             C["assessments_overdue"])
 
 
 @dataclass
@@ -133,6 +136,39 @@ class Recorder:
         m = int(t / DAYS_PER_MONTH)               # self.month(t), inline: a count is made at most events
         self.ctr[C[name]][m if m < self.n_months else self.n_months - 1] += k
 
+    def task_start(self, t: float, busy: float, share: float | None = None) -> None:
+        """A follow-up or review starts at ``t``: ``busy`` caseworker-days of work; a follow-up also its work
+        ``share`` (None for a review)."""
+        m = int(t / DAYS_PER_MONTH)
+        if m >= self.n_months:
+            m = self.n_months - 1
+        ctr = self.ctr
+        if share is not None:
+            ctr[_SHARE_SUM][m] += share
+            ctr[_SHARE_N][m] += 1.0
+        ctr[_BUSY][m] += busy
+
+    def assessment_start(self, t: float, wait: float, busy: float) -> None:
+        """An assessment starts at ``t`` after ``wait`` days since the notification: ``busy`` caseworker-days."""
+        m = int(t / DAYS_PER_MONTH)
+        if m >= self.n_months:
+            m = self.n_months - 1
+        ctr = self.ctr
+        ctr[_WAIT_SUM][m] += wait
+        ctr[_WAIT_N][m] += 1.0
+        ctr[_BUSY][m] += busy
+
+    def assessment_done(self, t: float, overdue: bool, cost: float) -> None:
+        """An assessment is finished at ``t`` (``overdue``: beyond the deadline), costing ``cost`` DKK."""
+        m = int(t / DAYS_PER_MONTH)
+        if m >= self.n_months:
+            m = self.n_months - 1
+        ctr = self.ctr
+        ctr[_ASSESSMENTS][m] += 1.0
+        if overdue:
+            ctr[_OVERDUE][m] += 1.0
+        self.cost_assess[m] += cost
+
     def update(self, s: int, now: float) -> None:
         """Integrate step s's occupancy up to ``now``."""
         dt = now - self.t_area[s]
@@ -153,6 +189,17 @@ class Recorder:
             self.occ_a[s] += k
         else:
             self.occ[s] += k
+
+    def arrive(self, s: int, now: float) -> None:
+        """A new child arrives on step s (the ground step) under adult age: ``occupy`` and ``step_entry`` in one."""
+        dt = now - self.t_area[s]
+        if dt:
+            self.area[s] += self.occ[s] * dt
+            self.area_a[s] += self.occ_a[s] * dt
+            self.t_area[s] = now
+        self.occ[s] += 1
+        m = int(now / DAYS_PER_MONTH)
+        self.step_in[s][m if m < self.n_months else self.n_months - 1] += 1
 
     def step_entry(self, s: int, now: float) -> None:
         """A new child arrives on step s (the ground step)."""

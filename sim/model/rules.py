@@ -52,11 +52,14 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
     search that found no family makes kinship care unavailable, not full: nobody waits for it). Tiers are tried in order; within the first tier with an eligible step that has room, a step is
     picked by weight. Without room anywhere, when_full decides: the nearest step with room above or below
     the one picked ignoring room, or waiting for it."""
-    n_steps = len(P.step_names)
-    g = age_group(P.age_groups_days, age)
+    edges = P.age_groups_days
+    g, last = 0, len(edges) - 1              # age_group(edges, age), inline: a decision is made at most events
+    while g < last and age + TIME_EPS >= edges[g][1]:
+        g += 1
     if mode == "rematch" and exclude < 0 and step in P.matching_candidates[g][level] and waiting_for < 0 \
             and P.min_age_days[step] <= age < P.max_age_days[step]:
         return step, -1      # the measure still matches the need: continue it [001]
+    n_steps = len(P.step_names)
     limit = step if mode == "step_down" else n_steps
     first = -1
     for steps, weights in P.matching_tiers[g][level]:
@@ -154,40 +157,40 @@ def next_clock(P: Compiled, c: Child, now: float) -> tuple:
     then. Age boundaries (an age group's end, adulthood, the end of aftercare) and the moment an unfollowed
     placement's breakdown rate rises change the rates and wake the child as AGE; a follow-up due or the end
     of a bounded stay counts only while no casework task is under way."""
-    L, s = c.level, c.step
-    age = now - c.birth
+    # (this runs at every wake-up of every child: fields are read once into locals)
+    L, s, birth, adult, step_end = c.level, c.step, c.birth, c.adult, c.step_end
     edges = P.age_groups_days
     last_g = len(edges) - 1
-    g = 0                                   # age_group(edges, age), inline: this runs at every wake-up
+    age = now - birth
+    g = 0                                   # age_group(edges, age), inline
     while g < last_g and age + TIME_EPS >= edges[g][1]:
         g += 1
     esc = P.escalation_rate_table[g][L][s]
-    if c.step_end < INF and P.bounded_recovery_rate_table is not None:
+    if step_end < INF and P.bounded_recovery_rate_table is not None:
         rec = P.bounded_recovery_rate_table[g][L][s]       # a bounded (intensive) stay
     else:
         rec = P.recovery_rate_table[g][L][s]
+    task = c.task
     det = 0.0
-    if not c.in_process and not c.task and c.waiting_for < 0 and s < P.matching_band_lo[L]:
+    if not c.in_process and not task and c.waiting_for < 0 and s < P.matching_band_lo[L]:
         det = P.detection_rate_per_day[L]
+    # the next age boundary (group edge, adulthood, end of aftercare) and the moment the breakdown rate rises
+    t = birth + (P.aftercare_to_age_days if adult else P.aftercare_from_age_days)
+    if g < last_g:
+        te = birth + edges[g][1]
+        if te < t:
+            t = te
+    kind = AGE
     brk = 0.0
-    t_brk_change = INF
     if P.placement[s]:
         brk = P.breakdown_rate_per_day[s]
         t_close = c.last_fu + P.close_followup_days
         if now + TIME_EPS >= t_close:
             brk *= P.unfollowed_breakdown_multiplier
-        else:
-            t_brk_change = t_close
-    acx = P.aftercare_exit_rate_per_day if c.adult else 0.0
-    # next age boundary: group edge, adulthood, end of aftercare
-    t_age = INF
-    if g < last_g:
-        t_age = c.birth + edges[g][1]
-    t_age = min(t_age, c.birth + (P.aftercare_to_age_days if c.adult else P.aftercare_from_age_days))
+        elif t_close < t:
+            t = t_close
+    acx = P.aftercare_exit_rate_per_day if adult else 0.0
     # earliest clock
-    t, kind = t_age, AGE
-    if t_brk_change < t:
-        t, kind = t_brk_change, AGE
     if esc > 0:
         te = now + c.b_esc / esc
         if te < t:
@@ -208,10 +211,11 @@ def next_clock(P: Compiled, c: Child, now: float) -> tuple:
         te = now + c.b_acx / acx
         if te < t:
             t, kind = te, ACX
-    if c.fu_due < t and not c.task:
-        t, kind = c.fu_due, FU
-    if c.step_end < t and not c.task:
-        t, kind = c.step_end, DUR
+    if not task:
+        if c.fu_due < t:
+            t, kind = c.fu_due, FU
+        if step_end < t:
+            t, kind = step_end, DUR
     if t < now:
         t = now
     return t, kind, esc, rec, det, brk, acx

@@ -7,6 +7,8 @@ casework, the changes of practice) make; they use the model's state (``env``, ``
 """
 from __future__ import annotations
 
+from simpy.events import PENDING
+
 from ..common.units import INF
 from . import rules
 from .child import Child
@@ -17,9 +19,11 @@ class Staircase:
 
     def poke(self, c: Child) -> None:
         """Tell the child's life process that its rates changed."""
-        if not c.busy and not c.poked and c.proc is not None and c.proc.is_alive:
-            c.poked = True
-            c.proc.interrupt()
+        if not c.busy and not c.poked:
+            proc = c.proc
+            if proc is not None and proc._value is PENDING:       # proc.is_alive, inline
+                c.poked = True
+                proc.interrupt()
 
     def decide(self, c: Child, mode: str = "rematch", exclude: int = -1) -> tuple[int, int]:
         """Step for the child's need under the matching rule (rules.match), with the child's next decision
@@ -27,13 +31,15 @@ class Staircase:
         P = self.practice
         if c.level == 0 or mode == "end":
             return P.ground_step, -1
-        occ, occ_a, cap, here = self.recorder.occ, self.recorder.occ_a, self.room_cap, c.step
+        rec = self.recorder
+        occ, occ_a, cap, here = rec.occ, rec.occ_a, self.room_cap, c.step
 
         def has_room(s: int) -> bool:
             return cap[s] == INF or here == s or occ[s] + occ_a[s] < cap[s]
 
-        return rules.match(P, c.level, here, c.waiting_for, self.env.now - c.birth, self.u_dec(c), mode, exclude,
-                           has_room, self.network_available(c))
+        u = c.uc.pop() if c.uc else self.u_dec(c)          # the child's next decision draw (u_dec, inline)
+        return rules.match(P, c.level, here, c.waiting_for, self.env._now - c.birth, u, mode, exclude,
+                           has_room, self.network_available(c) if self._any_search else None)
 
     def apply(self, c: Child, target: int, wait_for: int) -> None:
         """Carry out a decision: move to ``target`` (or stay), or wait for step ``wait_for``."""

@@ -60,6 +60,10 @@ class Stream:
 
     def take(self, k: int) -> list:
         """The next ``k`` uniforms, as a list (a child's block of draws)."""
+        i = self.i
+        if i + k <= len(self.buf):           # the usual case: one slice of the buffer
+            self.i = i + k
+            return self.buf[i:i + k]
         out = []
         while k > 0:
             if self.i >= len(self.buf):
