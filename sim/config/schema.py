@@ -181,6 +181,13 @@ class FamilyPool(_Strict):
     free_leave_per_year: float = Field(ge=0, le=12)
 
 
+class LevelFactors(_Strict):
+    """staircase.steps.<name>.level_factors.<level>: how well the step works for a child of that need level, as
+    factors on the step's own recovery_multiplier (efficacy) and breakdown_rate_per_year."""
+    recovery: float = Field(default=1.0, ge=0)
+    breakdown: float = Field(default=1.0, ge=0)
+
+
 class Step(_Strict):
     """staircase.steps.<name>: one step of the staircase - order, labels, placement or not, cost (DKK per
     child-year and fixed per year, absolute and per 1,000 children 0-17), capacity (absolute or per 1,000
@@ -206,6 +213,9 @@ class Step(_Strict):
     bounded_recovery_multiplier: Optional[float] = Field(default=None, ge=0)
     escalation_multiplier: float = Field(ge=0)
     breakdown_rate_per_year: float = Field(ge=0)
+    # efficacy and breakdown by need level: factors on recovery_multiplier and breakdown_rate_per_year (levels
+    # not named: 1); e.g. family-based care for severe needs [assumption]
+    level_factors: dict[str, LevelFactors] = Field(default_factory=dict)
     # probability that a network search finds a suitable family when the step is considered (kinship/network
     # care); None = the step is always available
     network_search_success: Optional[float] = Field(default=None, ge=0, le=1)
@@ -798,6 +808,7 @@ def _check_staircase(c: Config) -> None:
         if st.family_pool is not None and (st.capacity is not None or st.capacity_per_1000_children is not None):
             _fail(f"staircase.steps.{name}.family_pool", "set", "a step's places come from its family pool or from "
                   "capacity / capacity_per_1000_children, not both; set those to null")
+        _check_keys(f"staircase.steps.{name}.level_factors", st.level_factors, need_levels[1:], complete=False)
     # the model ranks the steps by order, and the matching tilt counts steps by it: 0, 1, ..., n-1
     if ground.order != 0:
         _fail(f"staircase.steps.{c.staircase.ground_step}.order", ground.order, "the ground step must have order 0")

@@ -28,6 +28,7 @@ class Compiled:
     min_age_days: list                     # days of age (min_age years)
     max_age_days: list                     # days of age (max_age years)
     breakdown_rate_per_day: list           # per day (breakdown_rate_per_year)
+    breakdown_rate_table: list             # per day [level][step]: breakdown_rate_per_year x level_factors' breakdown
     network_search_success: list           # probability a network search finds a family (None = always available)
     family_pool: list                      # None, or the step's FamilyPool (approved families; config units)
     max_duration_days: list                # None or (lo, hi) days
@@ -156,6 +157,9 @@ def _step_fields(c: Config, S: list) -> dict:
         min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
         max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
         breakdown_rate_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
+        breakdown_rate_table=[[s.breakdown_rate_per_year / DAYS_PER_YEAR
+                               * (s.level_factors[lv].breakdown if lv in s.level_factors else 1.0) for s in S]
+                              for lv in c.need.levels],
         network_search_success=[s.network_search_success for s in S],
         family_pool=[s.family_pool for s in S],
         max_duration_days=[tuple(s.max_duration_days) if s.max_duration_days else None for s in S],
@@ -309,6 +313,9 @@ def _step_multipliers(c: Config, S: list, ground: int, band_lo: list, band_hi: l
             mult = st.recovery_multiplier
             if bounded and st.bounded_recovery_multiplier is not None:
                 mult = st.bounded_recovery_multiplier
+            lf = st.level_factors.get(c.need.levels[lv])      # the step's efficacy for this level
+            if lf is not None:
+                mult *= lf.recovery
             rec_f[lv][s] = 1.0 + (mult - 1.0) * eff
     return esc_f, rec_f
 

@@ -183,7 +183,7 @@ def next_clock(P: Compiled, c: Child, now: float) -> tuple:
     kind = AGE
     brk = 0.0
     if P.placement[s]:
-        brk = P.breakdown_rate_per_day[s]
+        brk = P.breakdown_rate_table[L][s]
         t_close = c.last_fu + P.close_followup_days
         if now + TIME_EPS >= t_close:
             brk *= P.unfollowed_breakdown_multiplier

@@ -106,3 +106,27 @@ def test_kinship_first_saves_less_when_networks_yield_fewer_families():
             c = res.comparison
             saving[p] = -float(c[(c.period == "horizon") & (c.kpi == "cost_total_dkk")]["diff_mean"].iloc[0])
         assert saving[0.4] < saving[0.8], (seed, saving)
+
+
+def test_efficacy_and_breakdown_by_need_level_are_factors_on_the_steps_own():
+    """level_factors: a severe need in kinship care recovers at the factor x the step's multiplier and breaks
+    down at the factor x its rate; other levels and steps keep theirs; a level that does not exist is refused."""
+    from sim.config import ConfigError, plan
+    from sim.model.params import compile_config
+    from tests.conftest import QUICK
+    base = compile_config(plan(QUICK + ["compare=[]"]).arms["baseline"])
+    cfg = plan(QUICK + ["compare=[]", "staircase.steps.kinship_care.level_factors.severe.recovery=0.5",
+                        "staircase.steps.kinship_care.level_factors.severe.breakdown=2.0"]).arms["baseline"]
+    P = compile_config(cfg)
+    k, f = P.step_names.index("kinship_care"), P.step_names.index("foster_care")
+    sev, ser = P.levels.index("severe"), P.levels.index("serious")
+    assert P.breakdown_rate_table[sev][k] == pytest.approx(2.0 * base.breakdown_rate_table[sev][k])
+    assert P.breakdown_rate_table[ser][k] == base.breakdown_rate_table[ser][k]
+    assert P.breakdown_rate_table[sev][f] == base.breakdown_rate_table[sev][f]
+    mult = cfg.staircase.steps["kinship_care"].recovery_multiplier
+    # the mismatch efficacy scales the step's extra recovery (multiplier - 1) alike in both
+    extra_new, extra_old = P.recovery_multiplier[sev][k] - 1.0, base.recovery_multiplier[sev][k] - 1.0
+    assert extra_new == pytest.approx(extra_old * (0.5 * mult - 1.0) / (mult - 1.0))
+    assert P.recovery_multiplier[ser][k] == base.recovery_multiplier[ser][k]
+    with pytest.raises(ConfigError, match="level_factors.huge"):
+        plan(QUICK + ["compare=[]", "+staircase.steps.kinship_care.level_factors.huge={recovery: 1.0}"])
