@@ -46,6 +46,8 @@ from .team import Team
 
 # bookkeeping only (speed, not a parameter): prune exited children from the registry this often
 REGISTRY_PRUNE_AT = 4096
+# uniforms an onset draws: its wait, the age group, the age within it, the level
+ONSET_DRAWS = 4
 
 
 class Model(Staircase, Practice, Families, CaseloadStart):
@@ -134,7 +136,7 @@ class Model(Staircase, Practice, Families, CaseloadStart):
             if cached_for is not P:                 # onset rates change only with the parameter set
                 rates, total = population.onset_rates(P, self.cohort_per_day_age)
                 cached_for = P
-            u1, u2, u3, u4 = st.take(4)
+            u1, u2, u3, u4 = st.take(ONSET_DRAWS)
             if total <= 0:
                 return
             yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
