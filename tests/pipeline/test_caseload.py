@@ -103,11 +103,11 @@ def test_the_deviation_is_volume_plus_price_exactly(res):
     assert np.allclose(lines.deviation_dkk, lines.forecast_dkk - lines.budget_dkk, rtol=0, atol=1e-6)
     tot = b[b["item"] == "total"].iloc[0]
     assert tot.deviation_dkk == pytest.approx(lines.deviation_dkk.sum())
-    # the budget is pro rata for the period (2 of 12 months): 90 foster families x 520.000 kr. x 2/12
+    # the budget is pro rata for the period (2 of 12 months): 90 foster families x 640.000 kr. x 2/12
     foster = b.set_index("item").loc["foster_care"]
-    assert foster.budget_dkk == pytest.approx(90 * 520_000 * 2 / 12)
+    assert foster.budget_dkk == pytest.approx(90 * 640_000 * 2 / 12)
     # the model's price is its price list, so price = (list price - budget price) x forecast count x 2/12
-    assert foster.price_dkk == pytest.approx((500_000 - 520_000) * foster.forecast_count * 2 / 12)
+    assert foster.price_dkk == pytest.approx((500_000 - 640_000) * foster.forecast_count * 2 / 12)
 
 
 def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
@@ -120,6 +120,9 @@ def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
     folder = next(p for p in out.iterdir() if p.is_dir() and (p / "run.json").exists())
     for name in ("forecast", "budget_followup"):
         assert (folder / f"{name}.parquet").is_file() and (folder / f"{name}_da.csv").is_file()
+    # in the budget year's prices: the model's 2015 price x costs.price_index 2026 / 2015
+    fu = pd.read_csv(folder / "budget_followup.csv").set_index("item")
+    assert fu.at["foster_care", "forecast_unit_price_dkk"] == pytest.approx(500_000 * 130.3 / 100.0)
     da = pd.read_csv(folder / "budget_followup_da.csv", sep=";", decimal=",")
     assert da.columns[0] == "Post" and da.iloc[-1, 0] == "I alt"
     from openpyxl import load_workbook
