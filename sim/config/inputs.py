@@ -52,7 +52,7 @@ COLUMNS = {      # canonical name -> accepted names (lower case)
 CASELOAD_REQUIRED = ("step", "start")
 BUDGET_REQUIRED = ("step", "count", "unit_price_dkk")
 MAX_REPORTED = 50            # bad rows listed in one error at most (the count says how many there were)
-HEADER_ROWS = 1              # the spreadsheet's row number of a data row = its index + 1 + HEADER_ROWS
+HEADER_ROWS = 1              # the spreadsheet's row number of a data row = its index in the file + 1 + HEADER_ROWS
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
             with open(p, encoding="utf-8-sig") as fh:
                 header = fh.readline()
             danish = header.count(";") > header.count(",")
-            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding="utf-8-sig", skip_blank_lines=True)
+            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding="utf-8-sig", skip_blank_lines=False)
         else:
             raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; allowed: .csv or .xlsx")
     except ConfigError:
@@ -221,8 +221,8 @@ def read_caseload(path: str, cfg, date: dt.date | None) -> Caseload:
         source = "the last day of the month of the file's latest start date"
     check = _CaseRules(cfg, cols, date, danish)
     errors, cases, ids = [], [], {}
-    for i, (_, r) in enumerate(df.iterrows()):
-        row = i + 1 + HEADER_ROWS
+    for i, (idx, r) in enumerate(df.iterrows()):
+        row = int(idx) + 1 + HEADER_ROWS           # blank lines keep their numbers (dropped, not renumbered)
         cid = _cell(r, cols.get("id"))
         if cid is not None:
             if cid in ids:
@@ -324,8 +324,8 @@ def read_budget(path: str, cfg) -> Budget:
         raise ConfigError(f"budget = {path!r}: no rows; allowed: a header row and one row per measure")
     steps = _step_names(cfg)
     errors, lines, seen = [], [], {}
-    for i, (_, r) in enumerate(df.iterrows()):
-        row = i + 1 + HEADER_ROWS
+    for idx, r in df.iterrows():
+        row = int(idx) + 1 + HEADER_ROWS
         sv = _cell(r, cols["step"])
         step = steps.get((sv or "").lower())
         if step is None:

@@ -205,3 +205,17 @@ def test_bad_budget_rows_and_missing_files(tmp_path):
         plan(QUICK + ["caseload=nope.csv", "compare=[]"])
     with pytest.raises(ConfigError, match="caseload_date = '2026-10-31': used only with caseload"):
         plan(QUICK + ["caseload_date=2026-10-31", "compare=[]"])
+
+
+def test_row_numbers_are_the_spreadsheets_also_after_blank_lines(tmp_path):
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    p = write(tmp_path, "sags_id;foedt;indsats;startdato\n\nA1;2015-03;Hjemmebaseret indsats;2026-01-10\n\n"
+                        "A2;2015-03;Hjemmebaseret indsatz;2026-01-10\n")
+    with pytest.raises(ConfigError, match=r"1 problem\(s\) in 2 row\(s\)[^\n]*\n  row 5, column indsats"):
+        read_caseload(str(p), cfg, dt.date(2026, 10, 31))
+    xlsx = tmp_path / "blank.xlsx"
+    pd.DataFrame({"sags_id": ["A1", None, "A2"], "foedt": ["2015-03", None, "2015-03"],
+                  "indsats": ["Hjemmebaseret indsats", None, "nope"], "startdato": ["2026-01-10", None, "2026-01-10"]}
+                 ).to_excel(xlsx, index=False)
+    with pytest.raises(ConfigError, match=r"row 4, column indsats: 'nope'"):
+        read_caseload(str(xlsx), cfg, dt.date(2026, 10, 31))
