@@ -105,10 +105,14 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
         if suffix in (".xlsx", ".xlsm"):
             df = pd.read_excel(p, dtype=str, engine="openpyxl")
         elif suffix in (".csv", ".txt"):
-            with open(p, encoding="utf-8-sig") as fh:
-                header = fh.readline()
+            raw = p.read_bytes()
+            try:                        # UTF-8 (Excel's "CSV UTF-8"), else Windows-1252 (Excel's Danish "CSV")
+                text, encoding = raw.decode("utf-8-sig"), "utf-8-sig"
+            except UnicodeDecodeError:
+                text, encoding = raw.decode("cp1252", errors="strict"), "cp1252"
+            header = text.splitlines()[0] if text else ""
             danish = header.count(";") > header.count(",")
-            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding="utf-8-sig", skip_blank_lines=False)
+            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding=encoding, skip_blank_lines=False)
         else:
             raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; allowed: .csv or .xlsx")
     except ConfigError:

@@ -219,3 +219,14 @@ def test_row_numbers_are_the_spreadsheets_also_after_blank_lines(tmp_path):
                  ).to_excel(xlsx, index=False)
     with pytest.raises(ConfigError, match=r"row 4, column indsats: 'nope'"):
         read_caseload(str(xlsx), cfg, dt.date(2026, 10, 31))
+
+
+def test_a_csv_saved_by_a_danish_excel_in_windows_1252_is_read(tmp_path):
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    p = tmp_path / "ansi.csv"
+    p.write_bytes("sags_id;foedt;indsats;startdato\nA1;2010-03;Anbringelse på institution/opholdssted;2026-01-10\n"
+                  .encode("cp1252"))
+    assert read_caseload(str(p), cfg, dt.date(2026, 10, 31)).cases[0].step == "residential"
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(ConfigError, match="cannot be read|missing column"):
+        read_caseload(str(tmp_path / "empty.csv"), cfg, None)
