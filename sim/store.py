@@ -112,6 +112,9 @@ TABLES = {
 RUN_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".parquet")]   # a run's Parquet tables
 ROW_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".json")]      # one JSON row per folder
 FINANCE_TABLES = ["budget", "budget_difference", "payback", "headroom", "forecast", "budget_followup"]
+# run tables only some runs write: the forecast from today's caseload (caseload=<file>), the budget follow-up
+# (budget=<file>); the views read the folders that have them
+CONDITIONAL_TABLES = ("forecast", "budget_followup")
 # columns added to the tables of version-1 catalogs after their first release (see ensure_schema)
 _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
                "ALTER TABLE calibrations ADD COLUMN IF NOT EXISTS joint VARCHAR"]

@@ -118,8 +118,11 @@ def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Budget follow-up" in proc.stdout and "today's caseload" in proc.stdout
     folder = next(p for p in out.iterdir() if p.is_dir() and (p / "run.json").exists())
+    from sim import store
     for name in ("forecast", "budget_followup"):
         assert (folder / f"{name}.parquet").is_file() and (folder / f"{name}_da.csv").is_file()
+        # exactly the catalog's columns (a new column would be lost silently)
+        assert list(pd.read_parquet(folder / f"{name}.parquet").columns) == [c for c, _ in store.columns(name)]
     # in the budget year's prices: the model's 2015 price x costs.price_index 2026 / 2015
     fu = pd.read_csv(folder / "budget_followup.csv").set_index("item")
     assert fu.at["foster_care", "forecast_unit_price_dkk"] == pytest.approx(500_000 * 130.3 / 100.0)
