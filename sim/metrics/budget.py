@@ -115,7 +115,17 @@ def budget(res) -> pd.DataFrame:
 
 
 def budget_difference(res) -> pd.DataFrame:
-    """Each arm minus the reference, paired by replication, for every budget row: mean and 95 % interval."""
+    """Each arm minus the reference, paired by replication, for every budget row: mean and 95 % interval.
+    Computed once per Results (the report asks for it once per scenario); callers get a copy."""
+    cached = getattr(res, "_budget_difference", None)
+    if cached is not None and cached[0] is res.timeseries:
+        return cached[1].copy()
+    out = _budget_difference(res)
+    res._budget_difference = (res.timeseries, out)
+    return out.copy()
+
+
+def _budget_difference(res) -> pd.DataFrame:
     per = budget_replications(res)
     ref = per[per["scenario"] == res.reference].drop(columns="scenario")
     others = per[per["scenario"] != res.reference]

@@ -1,10 +1,21 @@
 """Interval statistics over replications: means with 95 % t-intervals, and paired differences."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from ..common.kpi_catalog import KPI_DEFS
+
+@functools.lru_cache(maxsize=None)
+def t_quantile(dof: int) -> float:
+    """The 97.5 % quantile of Student's t with ``dof`` degrees of freedom (remembered: reports ask for it
+    tens of thousands of times with a handful of dof)."""
+    from scipy import stats      # imported here: scipy.stats costs ~57 MB in every worker otherwise
+
+    return float(stats.t.ppf(0.975, dof))
+
 
 def t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     """(mean, 95 % low, 95 % high, n) of the non-missing values of x (Student t over replications)."""
@@ -15,9 +26,7 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     m = float(x.mean())
     if n < 2:
         return m, np.nan, np.nan, n
-    from scipy import stats      # imported here: scipy.stats costs ~57 MB in every worker otherwise
-
-    half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(t_quantile(n - 1) * x.std(ddof=1) / np.sqrt(n))
     return m, m - half, m + half, n
 
 
