@@ -98,7 +98,8 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
     is missing or cannot be read."""
     p = Path(path).expanduser()
     if not p.is_file():
-        raise ConfigError(f"{key} = {path!r}: no such file; allowed: a .csv or .xlsx file")
+        what = "a folder, not a file" if p.is_dir() else "no such file"
+        raise ConfigError(f"{key} = {path!r}: {what}; allowed: a .csv or .xlsx file")
     suffix = p.suffix.lower()
     try:
         danish = False
