@@ -469,18 +469,22 @@ def overlay_yaml(c: Calibration) -> str:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         together = f" with {', '.join(g.parameter for g in c.fits if g is not f)}" if c.joint else ""
-        node[parts[-1]] = (v, f"# fitted to {f.kpi} = {f.target:g}{together} "
-                              f"[calibrated: python -m sim --calibrate, {len(c.evaluations)} evaluations]")
+        node[parts[-1]] = (repr(v), f"fitted to {f.kpi} = {f.target:g}{together} "
+                                    f"[calibrated: python -m sim --calibrate, {len(c.evaluations)} evaluations]")
+    return "\n".join(lines + overlay_lines(tree)) + "\n"
 
-    def emit(node: dict, depth: int) -> None:
-        for k, v in node.items():
-            if isinstance(v, dict):
-                lines.append("  " * depth + f"{k}:")
-                emit(v, depth + 1)
-            else:
-                lines.append("  " * depth + f"{k}: {v[0]!r}   {v[1]}")
-    emit(tree, 0)
-    return "\n".join(lines) + "\n"
+
+def overlay_lines(tree: dict, depth: int = 0) -> list[str]:
+    """YAML lines of a nested overlay whose leaves are (value as YAML text, comment or ''): ``key: value   #
+    comment``, two spaces of indent per level."""
+    out = []
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            out.append("  " * depth + f"{k}:")
+            out += overlay_lines(v, depth + 1)
+        else:
+            out.append("  " * depth + f"{k}: {v[0]}" + (f"   # {v[1]}" if v[1] else ""))
+    return out
 
 
 def calibration_text(c: Calibration) -> str:

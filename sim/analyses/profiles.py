@@ -63,7 +63,7 @@ from pydantic import ValidationError
 from ..config import CONF_DIR, ConfigError, calibration_pairs, compose_tree, validate
 from ..config.schema import Municipality, Targets
 from ..store import OutputDirError, check_output_dir
-from .calibrate import Calibration, calibrate, unmet, write_calibration
+from .calibrate import Calibration, calibrate, overlay_lines, unmet, write_calibration
 
 GROUP = "municipality"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -416,15 +416,9 @@ def profile_yaml(p: Profile) -> str:
         lines.append(f"# Not calibrated: need.onset_scale is the default's; fit it with python -m sim --calibrate "
                      f"municipality={p.name} (or python -m sim profiles {p.file} --calibrate --force).")
 
-    def emit(node: dict, depth: int) -> None:
-        for k, v in node.items():
-            if isinstance(v, dict):
-                lines.append("  " * depth + f"{k}:")
-                emit(v, depth + 1)
-            else:
-                lines.append("  " * depth + f"{k}: {_scalar(v[0])}" + (f"   # {v[1]}" if v[1] else ""))
-    emit(profile_tree(p), 0)
-    return "\n".join(lines) + "\n"
+    def as_text(node: dict) -> dict:
+        return {k: as_text(v) if isinstance(v, dict) else (_scalar(v[0]), v[1]) for k, v in node.items()}
+    return "\n".join(lines + overlay_lines(as_text(profile_tree(p)))) + "\n"
 
 
 def _put(path: Path, text: str, replace: bool) -> None:
