@@ -43,15 +43,20 @@ def budget_replications(res) -> pd.DataFrame:
     return out
 
 
-def _budget_replications(res) -> pd.DataFrame:
-    ts = res.timeseries
-    h = ts[ts["month"] >= 0].assign(year=lambda d: d["month"] // MONTHS_PER_YEAR + 1)
+def step_totals(res, h: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Sums of the step metrics (child_days, entries, exits, cost_dkk, fixed_cost_dkk) of the time-series rows
+    ``h``, by ``by`` and step (as ``item``), every step but the arm's ground step."""
     ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
     steps = h[(h["step"] != "all") & h["metric"].isin(["child_days", "entries", "exits", "cost_dkk", "fixed_cost_dkk"])]
     steps = steps[steps["step"] != steps["scenario"].map(ground)]
-    s = (steps.pivot_table(index=["scenario", "replication", "year", "step"], columns="metric", values="value",
-                           aggfunc="sum", sort=False)
-         .reset_index().rename(columns={"step": "item"}))
+    return (steps.pivot_table(index=[*by, "step"], columns="metric", values="value", aggfunc="sum", sort=False)
+            .reset_index().rename(columns={"step": "item"}))
+
+
+def _budget_replications(res) -> pd.DataFrame:
+    ts = res.timeseries
+    h = ts[ts["month"] >= 0].assign(year=lambda d: d["month"] // MONTHS_PER_YEAR + 1)
+    s = step_totals(res, h, ["scenario", "replication", "year"])
     s["count"] = s.pop("child_days") / DAYS_PER_YEAR
     frames = [s[KEYS + MEASURES]]
     team = h[h["step"] == "all"]

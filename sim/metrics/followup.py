@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.units import DAYS_PER_MONTH, MONTHS_PER_YEAR
+from .budget import step_totals
 from .stats import t_interval
 
 FORECAST_COLUMNS = ["scenario", "item", "months", "count", "entries", "exits", "unit_cost_dkk", "cost_dkk",
@@ -53,12 +54,7 @@ def forecast_period(plan) -> tuple[int, str, int | None]:
 
 def _per_replication(res, months: int) -> pd.DataFrame:
     ts = res.timeseries
-    ground = {name: cfg.staircase.ground_step for name, cfg in res.plan.arms.items()}
-    h = ts[(ts["month"] >= 0) & (ts["month"] < months) & (ts["step"] != "all")
-           & ts["metric"].isin(["child_days", "entries", "exits", "cost_dkk", "fixed_cost_dkk"])]
-    h = h[h["step"] != h["scenario"].map(ground)]
-    w = (h.pivot_table(index=["scenario", "replication", "step"], columns="metric", values="value", aggfunc="sum",
-                       sort=False).reset_index().rename(columns={"step": "item"}))
+    w = step_totals(res, ts[(ts["month"] >= 0) & (ts["month"] < months)], ["scenario", "replication"])
     days = months * DAYS_PER_MONTH
     w["count"] = w.pop("child_days") / days                # children on the measure on average over the period
     w["cost_dkk"] = w["cost_dkk"] - w["fixed_cost_dkk"]    # the per-child part: count x price

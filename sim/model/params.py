@@ -27,7 +27,6 @@ class Compiled:
     capacity: list                         # children (capacity, or capacity_per_1000_children x children / 1,000 rounded); INF = unlimited
     min_age_days: list                     # days of age (min_age years)
     max_age_days: list                     # days of age (max_age years)
-    breakdown_rate_per_day: list           # per day (breakdown_rate_per_year)
     breakdown_rate_table: list             # per day [level][step]: breakdown_rate_per_year x level_factors' breakdown
     network_search_success: list           # probability a network search finds a family (None = always available)
     family_pool: list                      # None, or the step's FamilyPool (approved families; config units)
@@ -156,7 +155,6 @@ def _step_fields(c: Config, S: list) -> dict:
         capacity=[INF if places is None else places for places in (s.places(children) for s in S)],
         min_age_days=[s.min_age * DAYS_PER_YEAR for s in S],
         max_age_days=[s.max_age * DAYS_PER_YEAR for s in S],
-        breakdown_rate_per_day=[s.breakdown_rate_per_year / DAYS_PER_YEAR for s in S],
         breakdown_rate_table=[[s.breakdown_rate_per_year / DAYS_PER_YEAR
                                * (s.level_factors[lv].breakdown if lv in s.level_factors else 1.0) for s in S]
                               for lv in c.need.levels],

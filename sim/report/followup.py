@@ -11,20 +11,19 @@ import pandas as pd
 
 from ..common.i18n import fmt_da, t
 from ..metrics.followup import budget_followup, forecast, forecast_period
-from .danish import item_label
+from .danish import item_label, price_factor
 
 
 def followup_prices(res) -> tuple[float, int, str | None]:
     """(factor, year, warning): the forecast's money x factor is in ``year``'s prices (module docstring)."""
     c = res.plan.arms[res.reference].costs
     _, _, budget_year = forecast_period(res.plan)
-    year = c.report_year if c.report_year is not None else budget_year
-    if year is None or year == c.price_year:
-        return 1.0, c.price_year, None
-    if year not in c.price_index:
-        return 1.0, c.price_year, (f"warning: costs.price_index has no {year}: the forecast and the budget follow-up "
-                                   f"are in {c.price_year} prices; add the year's index or set costs.report_year")
-    return c.price_index[year] / c.price_index[c.price_year], year, None
+    if c.report_year is not None or budget_year is None or budget_year == c.price_year:
+        return (*price_factor(res), None)       # the report year's prices, as every other table
+    if budget_year not in c.price_index:
+        return 1.0, c.price_year, (f"warning: costs.price_index has no {budget_year}: the forecast and the budget "
+                                   f"follow-up are in {c.price_year} prices; add the year's index or set costs.report_year")
+    return c.price_index[budget_year] / c.price_index[c.price_year], budget_year, None
 
 
 def _kr(language: str, year: int) -> str:
