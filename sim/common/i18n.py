@@ -243,7 +243,7 @@ def unit_label(unit: str, language: str = "en") -> str:
     return UNITS_DA.get(unit, unit) if language == "da" else unit
 
 
-def _danish_separators(text: str) -> str:
+def danish_separators(text: str) -> str:
     """1,234.5 -> 1.234,5 (swap the English separators)."""
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
@@ -256,16 +256,16 @@ def fmt_da(v: float | None, money: bool = False) -> str:
     kr = " kr." if money else ""
     a = abs(v)
     if a >= 1e9:
-        return _danish_separators(f"{v / 1e9:,.1f}") + " mia." + kr
+        return danish_separators(f"{v / 1e9:,.1f}") + " mia." + kr
     if a >= 1e6:
-        return _danish_separators(f"{v / 1e6:,.1f}") + " mio." + kr
+        return danish_separators(f"{v / 1e6:,.1f}") + " mio." + kr
     if v == 0:
         return "0" + kr
     if a >= 1000 or money:
-        return _danish_separators(f"{v:,.0f}") + kr
+        return danish_separators(f"{v:,.0f}") + kr
     if a >= 10:
-        return _danish_separators(f"{v:,.1f}")
-    return _danish_separators(f"{v:,.2f}")
+        return danish_separators(f"{v:,.1f}")
+    return danish_separators(f"{v:,.2f}")
 
 
 def months_text(month: int | None, language: str = "en") -> str:

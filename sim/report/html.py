@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.i18n import kpi_label, scenario_title, t, unit_label
+from ..common.i18n import danish_separators, kpi_label, scenario_title, t, unit_label
 from ..common.kpi_catalog import KPI_DEFS
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
@@ -337,7 +337,7 @@ def _numbers(df: pd.DataFrame, language: str) -> pd.DataFrame:
         if not isinstance(v, (int, float)) or pd.isna(v):
             return v if not pd.isna(v) else "-"
         text = f"{v:,.0f}" if money else f"{v:,.1f}"
-        return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if language == "da" else text
+        return danish_separators(text) if language == "da" else text
     return pd.DataFrame({c: [one(v, "kr." in c or "DKK" in c) for v in df[c]] for c in df.columns})
 
 
