@@ -42,6 +42,24 @@ def fill_run_folder(res: Results, folder: Path) -> None:
     written as CSV (for people) and Parquet (for the catalog)."""
     ref_cfg = res.plan.arms[res.reference]
     run_id = res.run_id
+    with _figures(res, folder, ref_cfg) as drawing:      # drawn in run.workers processes meanwhile
+        _write_tables(res, folder, ref_cfg, run_id)
+        figures = drawing.wait() if drawing is not None else None
+    if ref_cfg.output.report:
+        write_report(res, folder / "report.html", figures_dir=folder / "figures" if figures is not None else None)
+
+
+def _figures(res: Results, folder: Path, ref_cfg):
+    """The drawing of the figures (report.plots.start_figures; run.workers processes), or a null context."""
+    if not ref_cfg.output.figures:
+        import contextlib
+        return contextlib.nullcontext()
+    from .report.plots import start_figures      # matplotlib: imported only when figures are drawn
+    return start_figures(res, folder / "figures", jobs=ref_cfg.run.workers)
+
+
+def _write_tables(res: Results, folder: Path, ref_cfg, run_id: str) -> None:
+    """Configs, tables (Parquet, CSV), finance tables, warm-up check, summary, workbook and Danish CSVs."""
     (folder / "configs").mkdir()
     (folder / "config.yaml").write_text(to_yaml(res.plan.tree))
     (folder / "configs" / "warmup.yaml").write_text(to_yaml(res.plan.warmup.model_dump(mode="json")))
@@ -73,11 +91,6 @@ def fill_run_folder(res: Results, folder: Path) -> None:
             write_danish_csv(forecast_frame(res, ref_cfg.output.language), folder / "forecast_da.csv")
         if res.plan.budget is not None:
             write_danish_csv(followup_frame(res, ref_cfg.output.language), folder / "budget_followup_da.csv")
-    if ref_cfg.output.figures:
-        from .report.plots import make_figures      # matplotlib: imported only when figures are drawn
-        make_figures(res, folder / "figures")
-    if ref_cfg.output.report:
-        write_report(res, folder / "report.html", figures_dir=folder / "figures" if ref_cfg.output.figures else None)
 
 
 def catalog_row(res: Results, run_id: str, run_dir: Path, sweep_id: str | None) -> dict:

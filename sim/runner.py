@@ -3,9 +3,11 @@
 Layer 5: above the model (which it runs), the metrics (which it computes in each worker and over
 the replications) and the report (whose tables ``Results`` offers as methods).
 
-Each task is (arm, replication). Its random streams depend only on (run.seed, replication),
-so the arms of a replication share their children and draws (common random numbers), and
-the result of a task does not depend on which worker runs it or in what order.
+Each task is a replication of every arm. Its random streams depend only on (run.seed, replication), so the
+arms of a replication share their children and draws (common random numbers), and the result of a task does
+not depend on which worker runs it or in what order. The arms also share the warm-up, which the warm-up's
+(baseline) practice drives: with run.share_warmup it is simulated once and the run forks into the arms at the
+horizon start (sim.model.branch) - the same results as a warm-up per arm, in less time.
 
 Where the tasks run is ``run.backend``: ``local`` runs them in ``run.workers`` joblib processes on this
 machine; ``dask`` submits them to Dask distributed - the scheduler at ``run.dask_scheduler`` (e.g. a SLURM
@@ -33,7 +35,7 @@ from .config import Config, ConfigError, Plan
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
 from .metrics.stats import paired_differences, summarise
-from .model import Compiled, Model, compile_arm, compile_config, replication_streams
+from .model import Compiled, Model, can_branch, compile_arm, compile_config, replication_streams
 from .report.format import format_summary
 
 
@@ -76,8 +78,29 @@ class ArmOutput:
 def run_replication(warm: Compiled, arm: Compiled, warmup_years: float, horizon_years: int, seed: int,
                     replication: int, arm_name: str = "arm", cases: tuple | None = None) -> ArmOutput:
     """One replication of one arm (from today's ``cases``, when given). Pure function of its arguments."""
-    model = Model(warm, arm, warmup_years, horizon_years, replication_streams(seed, replication), cases)
-    r = model.run()
+    return run_arms(warm, ((arm_name, arm),), warmup_years, horizon_years, seed, replication, cases)[0]
+
+
+def run_arms(warm: Compiled, arms: tuple, warmup_years: float, horizon_years: int, seed: int, replication: int,
+             cases: tuple | None = None, share_warmup: bool = True) -> list[ArmOutput]:
+    """One replication of every arm in ``arms`` ((name, Compiled) pairs), in their order. With ``share_warmup``
+    (and a warm-up, and os.fork) the warm-up is simulated once and branched into the arms (Model.run_arms);
+    otherwise each arm runs from the start. The results are the same either way. Pure function of its arguments."""
+    compiled = [a for _, a in arms]
+
+    def model(arm: Compiled) -> Model:
+        return Model(warm, arm, warmup_years, horizon_years, replication_streams(seed, replication), cases)
+
+    first = model(compiled[0])
+    if share_warmup and len(arms) > 1 and first.warm_months > 0 and can_branch():
+        results = first.run_arms(compiled)
+    else:
+        results = [first.run()] + [model(a).run() for a in compiled[1:]]
+    return [_output(r, a, name, replication) for (name, a), r in zip(arms, results)]
+
+
+def _output(r, arm: Compiled, arm_name: str, replication: int) -> ArmOutput:
+    """The tidy tables of one arm's RepResult."""
     k = replication_kpis(r)
     ts = replication_timeseries(r)
     ch = replication_children(r, arm.levels)
@@ -178,13 +201,12 @@ def close_dask() -> None:
 
 
 def _on_dask(calls: list[tuple], client):
-    """Yield the ArmOutput of every call to run_replication, in the order they finish, computed on Dask.
-    Keys name the arm, replication and seed; a random tag keeps the tasks of different executes apart.
+    """Yield the outputs (a list of ArmOutput) of every call to run_arms, in the order they finish, computed on
+    Dask. Keys name the replication and seed; a random tag keeps the tasks of different executes apart.
     Whatever has not run when this stops (an error, Ctrl-C) is cancelled."""
     from distributed import as_completed                   # heavy; only a run on Dask needs it
     tag = uuid.uuid4().hex[:8]
-    futures = [client.submit(run_replication, *c, key=f"replication-{c[6]}-{c[5]}-seed{c[4]}-{tag}")
-               for c in calls]
+    futures = [client.submit(run_arms, *c, key=f"replication-{c[5]}-seed{c[4]}-{tag}") for c in calls]
     try:
         for fut in as_completed(futures, loop=client.loop):
             yield fut.result()
@@ -193,17 +215,19 @@ def _on_dask(calls: list[tuple], client):
 
 
 def _on_joblib(calls: list[tuple], run):
-    """Yield the ArmOutput of every call to run_replication: in up to run.workers joblib processes (no more
-    than there are tasks; they leave Ctrl-C to this process and end with it, even if it is killed), or here."""
+    """Yield the outputs (a list of ArmOutput) of every call to run_arms: in up to run.workers joblib processes
+    (no more than there are tasks; they leave Ctrl-C to this process and end with it, even if it is killed),
+    or here."""
     if run.workers > 1 and len(calls) > 1:
         return Parallel(n_jobs=min(run.workers, len(calls)), return_as="generator",
-                        initializer=init_worker, initargs=(os.getpid(),))(delayed(run_replication)(*c) for c in calls)
-    return (run_replication(*c) for c in calls)
+                        initializer=init_worker, initargs=(os.getpid(),))(delayed(run_arms)(*c) for c in calls)
+    return (run_arms(*c) for c in calls)
 
 
 def execute(plan: Plan, progress: bool | None = None) -> Results:
-    """Run every (arm, replication) of the plan on run.backend (run.workers local processes, or Dask) and
-    collect the tables, sorted by arm and replication whatever the order the tasks finished in."""
+    """Run every replication of every arm of the plan on run.backend (run.workers local processes, or Dask; one
+    task per replication, its arms from one warm-up with run.share_warmup) and collect the tables, sorted by
+    arm and replication whatever the order the tasks finished in."""
     ref_cfg: Config = plan.arms[plan.reference]
     run = ref_cfg.run
     warm = compile_config(plan.warmup)
@@ -211,16 +235,26 @@ def execute(plan: Plan, progress: bool | None = None) -> Results:
     # today's caseload replaces the synthetic warm-up: the horizon starts from the file's cases
     cases = plan.caseload.cases if plan.caseload is not None else None
     warmup_years = 0.0 if cases is not None else run.warmup_years
-    calls = [(warm, compiled[name], warmup_years, run.horizon_years, run.seed, rep, name, cases)
-             for rep in range(run.replications) for name in compiled]
+    arms = tuple(compiled.items())
+    calls = [(warm, arms, warmup_years, run.horizon_years, run.seed, rep, cases, run.share_warmup)
+             for rep in range(run.replications)]
     show = ref_cfg.output.progress if progress is None else progress
     # connect (or start the local cluster) before anything is shown: a scheduler out of reach is one line
     gen = _on_dask(calls, dask_client(run)) if run.backend == "dask" else _on_joblib(calls, run)
+    outputs: list[ArmOutput] = []
+    bar = None
     if show:
         from tqdm.auto import tqdm
-        gen = tqdm(gen, total=len(calls), desc=f"{len(compiled)} scenario(s) x {run.replications} replication(s)",
+        bar = tqdm(total=len(calls) * len(arms), desc=f"{len(arms)} scenario(s) x {run.replications} replication(s)",
                    unit="run", leave=False)
-    outputs = list(gen)
+    try:
+        for outs in gen:
+            outputs += outs
+            if bar is not None:
+                bar.update(len(outs))
+    finally:
+        if bar is not None:
+            bar.close()
     outputs.sort(key=lambda o: (list(compiled).index(o.arm), o.replication))
     return _collect(plan, list(compiled), outputs)
 

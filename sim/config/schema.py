@@ -521,6 +521,7 @@ class Run(_Strict):
     workers: int = Field(ge=1)
     backend: Literal["local", "dask"] = "local"
     dask_scheduler: Optional[str] = Field(default=None, min_length=1)     # e.g. tcp://host:8786; null = LocalCluster
+    share_warmup: bool = True       # one warm-up per replication, forked into the arms (same results, less time)
 
     @model_validator(mode="after")
     def _scheduler_only_with_dask(self):

@@ -16,6 +16,9 @@ Processes
                    team (a SimPy Container), holds them for the work, then re-matches the step.
 * ``months``     - month-end bookkeeping and the switch from warm-up to horizon parameters.
 
+``run_arms`` runs several arms of one replication from one warm-up: at the horizon start the process forks
+into one branch per arm (``branch.Branches``); every arm's result is the one ``run`` gives for it alone.
+
 The state changes these processes make (decisions, moves, cases, waiting lists, exits) are the mixin
 ``staircase.Staircase``; the changes of practice and staffing at a month's start the mixin ``practice.Practice``.
 
@@ -34,6 +37,7 @@ import simpy
 from ..common.units import DAYS_PER_MONTH, INF, MONTHS_PER_YEAR
 from . import population, rules
 from .caseload import CaseloadStart
+from .branch import Branches
 from .child import Child
 from .params import Compiled
 from .families import Families
@@ -87,6 +91,7 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         self.growth = warm.population_growth_per_day
         self.registry: list = []
         self._prune_at = REGISTRY_PRUNE_AT
+        self.branches: Branches | None = None      # with run_arms: the arms this run branches into
         self.init_families()
 
     # ------------------------------------------------------------------ draws and helpers
@@ -402,6 +407,8 @@ class Model(Staircase, Practice, Families, CaseloadStart):
             yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
             self._flush(m, env.now)
             if m + 1 == self.warm_months:
+                if self.branches is not None:         # run_arms: one branch per arm from here
+                    self._become(self.branches.arms[self.branches.split()])
                 self._horizon_start()
             elif m + 1 == self.switch_month:
                 self._switch()
@@ -413,8 +420,36 @@ class Model(Staircase, Practice, Families, CaseloadStart):
     def _flush(self, m: int, now: float) -> None:
         self.recorder.flush(m, now, self.practice, len(self.team.get_queue), self.n_waiting, self.team_size)
 
+    def _become(self, arm: Compiled) -> None:
+        """From the horizon start, this run is the run of ``arm`` (run_arms; the warm-up never reads the arm)."""
+        self.arm = arm
+        self.switch_month = self.warm_months + arm.start_month
+
+    def run_arms(self, arms: list[Compiled]) -> list[RepResult]:
+        """The results of ``arms`` (each a horizon's parameters; this model's own is ignored), in their order,
+        from one warm-up (module branch). Each equals ``Model(warm, arm, ...).run()`` with the same streams.
+        Needs a warm-up (warm_months > 0) and ``branch.can_branch()``."""
+        if self.warm_months == 0:
+            raise ValueError("run_arms needs a warm-up: with none, each arm runs from the start")
+        self.branches = Branches(arms)
+        self._become(arms[-1])
+        own = self.run()
+        return self.branches.results[:-1] + [own]
+
     def run(self) -> RepResult:
-        """Run the replication to its end and return its raw monthly arrays and ledger."""
+        """Run the replication to its end and return its raw monthly arrays and ledger. (In a branch made by
+        run_arms, the result goes to the parent process instead and the branch ends here.)"""
+        try:
+            result = self._run()
+        except BaseException as err:
+            if self.branches is not None and self.branches.in_child:
+                self.branches.fail(err)          # never returns
+            raise
+        if self.branches is not None and self.branches.in_child:
+            self.branches.deliver(result)        # never returns
+        return result
+
+    def _run(self) -> RepResult:
         env = self.env
         self.initial_population()
         env.process(self.onsets())

@@ -23,6 +23,7 @@ from matplotlib.ticker import FuncFormatter
 from ..common.i18n import kpi_label, months_text, scenario_title
 from ..metrics.budget import budget_difference as _budget_difference
 from ..metrics.payback_monthly import payback_months
+from ..metrics.stats import t_interval
 from .danish import item_label, step_labels
 from .flows import step_flows
 from .summary import cumulative_difference
@@ -30,6 +31,15 @@ from .summary import cumulative_difference
 HEADLINE = ["placed_per_1000_0_22", "new_placements", "cost_total_dkk", "open_cases",
             "cases_per_caseworker", "followup_on_time_share", "breakdowns", "assessment_wait_days"]
 CI = ("se", 1.96)
+
+
+def t_errorbar(values) -> tuple[float, float]:
+    """Error bars of a mean over replications: its 95 % Student-t interval, as in every table of the run
+    (sim.metrics.stats.t_interval). Seaborn's own ("ci", 95) would bootstrap with an unseeded random
+    generator: a figure that changes from run to run of the same seed, and slow."""
+    _, lo, hi, _ = t_interval(np.asarray(values, dtype=float))
+    return lo, hi
+
 PALETTE = "colorblind"      # seaborn's colour-blind-safe palette (Okabe-Ito-like) for every categorical colour
 
 
@@ -126,9 +136,18 @@ def occupancy_by_step(res, path: Path | None = None, language: str | None = None
     order = sorted(steps, key=lambda s: steps[s].order)
     labels = step_labels(res, L)
     order = [labels.get(s, s) for s in order if s in set(d.step)]
-    g = sns.relplot(data=_people(res, d, L), x="year", y="value", hue="step", hue_order=order, col="scenario",
-                    col_order=_order(res, L), col_wrap=min(4, len(res.arms)), kind="line", errorbar=CI,
-                    height=2.6, aspect=1.3, palette=PALETTE)
+    # mean and 95 % band (mean +- 1.96 standard errors, as errorbar=CI) per arm, step and month, computed here in
+    # one pass: seaborn would compute them point by point (most of the time of the run's figures)
+    m = d.groupby(["scenario", "step", "year"], sort=False)["value"].agg(["mean", "sem"]).reset_index()
+    m["lo"], m["hi"] = m["mean"] - CI[1] * m["sem"], m["mean"] + CI[1] * m["sem"]
+    m = _people(res, m, L)
+    colours = dict(zip(order, sns.color_palette(PALETTE, len(order))))
+    g = sns.relplot(data=m, x="year", y="mean", hue="step", hue_order=order, col="scenario",
+                    col_order=_order(res, L), col_wrap=min(4, len(res.arms)), kind="line", estimator=None,
+                    height=2.6, aspect=1.3, palette=colours)
+    for arm, ax in g.axes_dict.items():
+        for step, band in m[m.scenario == arm].groupby("step", sort=False):
+            ax.fill_between(band["year"], band["lo"], band["hi"], color=colours[step], alpha=0.2, lw=0)
     g.set_axis_labels(_tr("years into the horizon", L), _tr("children on the step", L))
     g.set_titles("{col_name}")
     g.legend.set_title("")
@@ -146,7 +165,7 @@ def placements_per_1000(res, path: Path | None = None, language: str | None = No
     d = k[(k.period == "year") & k.kpi.isin(["placed_per_1000_0_17", "placed_per_1000_0_22"])]
     g = sns.catplot(data=_people(res, d, L), x="year", y="value", hue="scenario", hue_order=_order(res, L), col="kpi",
                     col_order=[kpi_label(x, L) for x in ("placed_per_1000_0_17", "placed_per_1000_0_22")],
-                    kind="point", errorbar=("ci", 95), dodge=_dodge(res), height=3.2, aspect=1.4, sharey=False,
+                    kind="point", errorbar=t_errorbar, dodge=_dodge(res), height=3.2, aspect=1.4, sharey=False,
                     palette=PALETTE)
     g.set_axis_labels(_tr("horizon year", L), _tr("placed per 1,000", L))
     g.set_titles("{col_name}")
@@ -219,7 +238,7 @@ def caseload(res, path: Path | None = None, language: str | None = None):
                 ylabel=_tr("cases per FTE", L))
     for ax, (kpi, title, ylabel, ylim) in zip(axes[1:], panels):
         sns.pointplot(data=k[k.kpi == kpi], x="year", y="value", hue="scenario", hue_order=_order(res, L),
-                      errorbar=("ci", 95), dodge=_dodge(res), ax=ax, legend=False, palette=PALETTE)
+                      errorbar=t_errorbar, dodge=_dodge(res), ax=ax, legend=False, palette=PALETTE)
         ax.set(title=_tr(title, L), xlabel=_tr("horizon year", L), ylabel=_tr(ylabel, L))
         if ylim:
             ax.set_ylim(*ylim)
@@ -496,15 +515,88 @@ FIGURES = {
 COMPARISON_ONLY = ("forest_differences.png", "budget_difference.png", "break_even.png")   # need scenarios to compare
 
 
+# the slowest figures (seconds each in the main job), started first so that parallel drawing ends evenly
+DRAW_FIRST = ("staircase_flows.png", "occupancy_by_step.png", "cost_by_step.png")
+
+
+def figure_names(res) -> list[str]:
+    """The figures a run draws (the difference figures only when scenarios are compared), slowest first."""
+    names = [n for n in FIGURES if not (n in COMPARISON_ONLY and res.comparison.empty)]
+    return sorted(names, key=lambda n: DRAW_FIRST.index(n) if n in DRAW_FIRST else len(DRAW_FIRST))
+
+
 def make_figures(res, folder: Path, language: str | None = None) -> list[Path]:
     """Draw every figure of FIGURES into folder as PNG (the difference figures only when scenarios are
     compared), in ``language`` (default: the reference arm's output.language); returns their paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name, fn in FIGURES.items():
-        if name in COMPARISON_ONLY and res.comparison.empty:
-            continue
-        fn(res, folder / name, language=language)
-        out.append(folder / name)
-    return out
+    with start_figures(res, folder, language, jobs=1) as drawing:
+        return drawing.wait()
+
+
+# --- drawing in parallel: the figures of a run are drawn in forked processes while the main process writes the
+# tables and the workbook (the figures take most of the time a run folder takes to write). A fork sees the run's
+# results as they are, without copying them through a pipe; where fork does not exist (Windows), or with one job,
+# the figures are drawn here when waited for. The files are the same either way.
+_TO_DRAW: tuple = ()           # (res, folder, language) for the forked drawing processes
+
+
+def _draw(name: str) -> Path:
+    res, folder, language = _TO_DRAW
+    FIGURES[name](res, folder / name, language=language)
+    return folder / name
+
+
+def _drawing_process() -> None:
+    """A drawing process leaves Ctrl-C and SIGTERM to the main process, which ends it."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class start_figures:
+    """``with start_figures(res, folder, language, jobs) as drawing: ...; paths = drawing.wait()``: the figures
+    are drawn by ``jobs`` forked processes from the start of the block (here, in wait, with one job or without
+    fork); leaving the block early (an error, Ctrl-C) stops them."""
+
+    def __init__(self, res, folder: Path, language: str | None = None, jobs: int = 1):
+        import os
+        self.names = figure_names(res)
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.args = (res, self.folder, language)
+        self.jobs = min(jobs, len(self.names)) if hasattr(os, "fork") else 1
+        self.pool = self.pending = None
+
+    def __enter__(self):
+        global _TO_DRAW
+        if self.jobs > 1:
+            import multiprocessing
+            _TO_DRAW = self.args
+            try:
+                self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=_drawing_process)
+                self.pending = self.pool.map_async(_draw, self.names, chunksize=1)
+            finally:
+                _TO_DRAW = ()
+        return self
+
+    def wait(self) -> list[Path]:
+        """The paths of the figures, once all are drawn (in FIGURES' order); a figure's error is raised here."""
+        if self.pool is None:
+            global _TO_DRAW
+            _TO_DRAW = self.args
+            try:
+                done = [_draw(n) for n in self.names]
+            finally:
+                _TO_DRAW = ()
+        else:
+            done = self.pending.get()
+        return [p for n in FIGURES for p in done if p.name == n]
+
+    def __exit__(self, kind, value, tb):
+        if self.pool is not None:
+            if kind is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        return False

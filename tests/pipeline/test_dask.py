@@ -20,7 +20,7 @@ import pytest
 from sim.analyses.sensitivity import sensitivity
 from sim.config import ConfigError, plan
 from sim import runner
-from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute, run_replication
+from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute, run_arms
 from tests.conftest import assert_cli_input_error
 
 RUN = ["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "run.workers=2", "output.progress=false"]
@@ -57,7 +57,8 @@ def test_a_run_on_dask_gives_the_tables_of_the_local_backend():
     with distributed.get_task_stream(client=client) as ran:
         on_dask = execute(p_dask)
     keys = sorted(t["key"] for t in ran.data)
-    assert len(keys) == 2 * 2 and all(k.startswith("replication-") for k in keys), keys   # it did run there
+    # it did run there: one task per replication, each running both arms (from one warm-up)
+    assert len(keys) == 2 and all(k.startswith("replication-") for k in keys), keys
     assert len(client.scheduler_info()["workers"]) == 2
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(on_dask, name), getattr(local, name), check_exact=True, obj=name)
@@ -68,7 +69,7 @@ def test_a_run_on_dask_gives_the_tables_of_the_local_backend():
 def test_the_tables_do_not_depend_on_the_order_the_tasks_finish_in(monkeypatch):
     """On a cluster the tasks finish in any order; execute sorts them. Here they arrive last first."""
     local = execute(plan(TWO_ARMS))
-    monkeypatch.setattr(runner, "_on_dask", lambda calls, client: reversed([run_replication(*c) for c in calls]))
+    monkeypatch.setattr(runner, "_on_dask", lambda calls, client: reversed([run_arms(*c) for c in calls]))
     backwards = execute(plan(TWO_ARMS + DASK))
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(backwards, name), getattr(local, name), check_exact=True, obj=name)
@@ -84,7 +85,7 @@ def test_an_analysis_on_dask_gives_the_tables_of_the_local_backend():
     client = dask_client(plan(ov + DASK).arms["baseline"].run)
     with distributed.get_task_stream(client=client) as ran:
         on_dask = sensitivity(ov + DASK, progress=False, echo=lambda line: None)
-    assert len(ran.data) == 3 * 2 * 2             # 3 runs (the defaults, low, high) x 2 arms x 2 replications
+    assert len(ran.data) == 3 * 2                 # 3 runs (the defaults, low, high) x 2 replications (both arms each)
     assert len(local.table) == 3
     pd.testing.assert_frame_equal(on_dask.table, local.table, check_exact=True)
     pd.testing.assert_frame_equal(on_dask.tornado(), local.tornado(), check_exact=True)

@@ -91,7 +91,7 @@ def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("figure failed")
 
-    monkeypatch.setattr(plots, "make_figures", boom)
+    monkeypatch.setattr(plots, "_draw", boom)          # in the drawing processes (forked after this)
     with pytest.raises(RuntimeError, match="figure failed"):
         sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"])
     assert sorted(p.name for p in tmp_results.iterdir()) == before      # no folder, no staging left
