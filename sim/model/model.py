@@ -462,7 +462,9 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         try:
             env.run(until=self.t_end)
         finally:
-            if enabled:
+            # (a branch of run_arms ends once it has sent its result: it keeps the collector off, so that a
+            # collection does not write into - and so copy - every page it shares with its parent)
+            if enabled and not (self.branches is not None and self.branches.in_child):
                 gc.enable()
         now = self.t_end
         rec = self.recorder

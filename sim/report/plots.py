@@ -545,6 +545,11 @@ def _draw(name: str) -> Path:
     return folder / name
 
 
+def _draw_there(name: str) -> Path:
+    """_draw, as a drawing process calls it (looked up there: the pool sends this function by its name)."""
+    return _draw(name)
+
+
 def _drawing_process() -> None:
     """A drawing process leaves Ctrl-C and SIGTERM to the main process, which ends it."""
     import signal
@@ -573,7 +578,7 @@ class start_figures:
             _TO_DRAW = self.args
             try:
                 self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=_drawing_process)
-                self.pending = self.pool.map_async(_draw, self.names, chunksize=1)
+                self.pending = self.pool.map_async(_draw_there, self.names, chunksize=1)
             finally:
                 _TO_DRAW = ()
         return self

@@ -162,6 +162,17 @@ def test_every_figure_is_drawn_and_the_comparison_figures_only_with_scenarios(ru
     assert set(plots.COMPARISON_ONLY) <= set(plots.FIGURES)
 
 
+def test_figures_drawn_again_in_parallel_are_the_same_files(run, tmp_path):
+    """The run drew its figures in this process; drawn again by two forked processes they are byte for byte the
+    same: no figure depends on an unseeded random draw (seaborn's bootstrapped error bars did) or on where it
+    was drawn."""
+    with plots.start_figures(run, tmp_path, jobs=2) as drawing:
+        paths = drawing.wait()
+    assert [p.name for p in paths] == [n for n in plots.FIGURES]
+    for p in paths:
+        assert p.read_bytes() == (run.run_dir / "figures" / p.name).read_bytes(), p.name
+
+
 def test_the_forecast_and_budget_follow_up_chapter_fits_1280px(tmp_path):
     """A run from today's caseload with a budget: its chapter (sentences and two wide tables) fits the page."""
     from sim.common.paths import ROOT

@@ -84,7 +84,8 @@ def test_two_runs_two_entries_no_overwrite(tmp_results):
     assert [r[0] for r in _runs(tmp_results)] == [a.run_id, b.run_id]
 
 
-def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])          # figures drawn here, or in two forked processes
+def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch, workers):
     sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", "output.figures=false", "output.report=false"])
     before = sorted(p.name for p in tmp_results.iterdir())
 
@@ -93,7 +94,7 @@ def test_failed_run_leaves_no_entry_and_no_folder(tmp_results, monkeypatch):
 
     monkeypatch.setattr(plots, "_draw", boom)          # in the drawing processes (forked after this)
     with pytest.raises(RuntimeError, match="figure failed"):
-        sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]"])
+        sim.simulate(SMALL + [f"output.dir={tmp_results}", "compare=[]", f"run.workers={workers}"])
     assert sorted(p.name for p in tmp_results.iterdir()) == before      # no folder, no staging left
     assert len(_runs(tmp_results)) == 1
 
