@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_parallel.py                     # 2 arms x 8 replications of 10 years, once
+    python benchmarks/bench_parallel.py                     # 2 arms x 16 replications of 10 years, once
     python benchmarks/bench_parallel.py --repeats 3         # the median of 3 interleaved rounds
     python benchmarks/bench_parallel.py --quick             # 2 arms x 2 replications of 1 + 1 years (smoke run)
 
@@ -104,13 +104,15 @@ def identical(a, b) -> bool:
 def main(argv=None) -> int:
     """Run the comparison and print it; always 0."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--replications", "-n", type=int, default=None, help="replications per arm (default 8; 2 with --quick)")
+    ap.add_argument("--replications", "-n", type=int, default=None, help="replications per arm (default 16; 2 with --quick)")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds; the median is reported (default 1)")
     ap.add_argument("--quick", action="store_true", help="2 replications of 1 + 1 years: a smoke run, not a measurement")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="an override for every run, e.g. --set run.share_warmup=false (repeatable)")
     args = ap.parse_args(argv)
-    reps = args.replications or (2 if args.quick else 8)
+    reps = args.replications or (2 if args.quick else 16)   # 16 tasks (a task is a replication of both arms)
     years = ["run.warmup_years=1", "run.horizon_years=1"] if args.quick else ["run.warmup_years=6", "run.horizon_years=4"]
-    base = QUIET + ["compare=[earlier_detection]", f"run.replications={reps}"] + years
+    base = QUIET + ["compare=[earlier_detection]", f"run.replications={reps}"] + years + args.set
     small = QUIET + ["compare=[]", "run.replications=2", "run.warmup_years=0", "run.horizon_years=1"]   # 2 tasks: the pools start
 
     print("=" * 78)
