@@ -112,3 +112,38 @@ def _receive(fd: int, pid: int, arm: int):
         err.add_note(f"raised in the branch of arm {arm} (a child process):\n{text}")
         raise err
     return value
+
+
+class BranchingRun:
+    """``run`` and ``run_arms`` of a Model (a mixin): the model provides ``_run`` (the replication to its end),
+    ``warm_months`` and ``branches``; its ``months`` process calls ``self.branches.split()`` at the horizon start
+    and then ``_become`` the arm it goes on as."""
+
+    def _become(self, arm) -> None:
+        """From the horizon start, this run is the run of ``arm`` (run_arms; the warm-up never reads the arm)."""
+        self.arm = arm
+        self.switch_month = self.warm_months + arm.start_month
+
+    def run_arms(self, arms: list) -> list:
+        """The results of ``arms`` (each a horizon's Compiled parameters; the model's own is ignored), in their
+        order, from one warm-up. Each equals ``Model(warm, arm, ...).run()`` with the same streams. Needs a
+        warm-up (warm_months > 0) and ``can_branch()``."""
+        if self.warm_months == 0:
+            raise ValueError("run_arms needs a warm-up: with none, each arm runs from the start")
+        self.branches = Branches(arms)
+        self._become(arms[-1])
+        own = self.run()
+        return self.branches.results[:-1] + [own]
+
+    def run(self):
+        """Run the replication to its end and return its RepResult. (In a branch made by run_arms, the result
+        goes to the parent process instead and the branch ends here.)"""
+        try:
+            result = self._run()
+        except BaseException as err:
+            if self.branches is not None and self.branches.in_child:
+                self.branches.fail(err)          # never returns
+            raise
+        if self.branches is not None and self.branches.in_child:
+            self.branches.deliver(result)        # never returns
+        return result

@@ -37,7 +37,7 @@ import simpy
 from ..common.units import DAYS_PER_MONTH, INF, MONTHS_PER_YEAR
 from . import population, rules
 from .caseload import CaseloadStart
-from .branch import Branches
+from .branch import Branches, BranchingRun
 from .child import Child
 from .params import Compiled
 from .families import Families
@@ -54,7 +54,7 @@ REGISTRY_PRUNE_AT = 4096
 ONSET_DRAWS = 4
 
 
-class Model(Staircase, Practice, Families, CaseloadStart):
+class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
     """One replication of one arm: the children's lives and the casework as SimPy processes (the state
     changes they make are in Staircase, the changes of practice and staffing in Practice)."""
 
@@ -420,36 +420,8 @@ class Model(Staircase, Practice, Families, CaseloadStart):
     def _flush(self, m: int, now: float) -> None:
         self.recorder.flush(m, now, self.practice, len(self.team.get_queue), self.n_waiting, self.team_size)
 
-    def _become(self, arm: Compiled) -> None:
-        """From the horizon start, this run is the run of ``arm`` (run_arms; the warm-up never reads the arm)."""
-        self.arm = arm
-        self.switch_month = self.warm_months + arm.start_month
-
-    def run_arms(self, arms: list[Compiled]) -> list[RepResult]:
-        """The results of ``arms`` (each a horizon's parameters; this model's own is ignored), in their order,
-        from one warm-up (module branch). Each equals ``Model(warm, arm, ...).run()`` with the same streams.
-        Needs a warm-up (warm_months > 0) and ``branch.can_branch()``."""
-        if self.warm_months == 0:
-            raise ValueError("run_arms needs a warm-up: with none, each arm runs from the start")
-        self.branches = Branches(arms)
-        self._become(arms[-1])
-        own = self.run()
-        return self.branches.results[:-1] + [own]
-
-    def run(self) -> RepResult:
-        """Run the replication to its end and return its raw monthly arrays and ledger. (In a branch made by
-        run_arms, the result goes to the parent process instead and the branch ends here.)"""
-        try:
-            result = self._run()
-        except BaseException as err:
-            if self.branches is not None and self.branches.in_child:
-                self.branches.fail(err)          # never returns
-            raise
-        if self.branches is not None and self.branches.in_child:
-            self.branches.deliver(result)        # never returns
-        return result
-
     def _run(self) -> RepResult:
+        """The replication to its end: its raw monthly arrays and ledger (BranchingRun.run calls this)."""
         env = self.env
         self.initial_population()
         env.process(self.onsets())
@@ -462,8 +434,7 @@ class Model(Staircase, Practice, Families, CaseloadStart):
         try:
             env.run(until=self.t_end)
         finally:
-            # (a branch of run_arms ends once it has sent its result: it keeps the collector off, so that a
-            # collection does not write into - and so copy - every page it shares with its parent)
+            # (a branch ends after its result: with the collector off it copies fewer pages of its parent)
             if enabled and not (self.branches is not None and self.branches.in_child):
                 gc.enable()
         now = self.t_end

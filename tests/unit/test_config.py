@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_default_composes_and_has_exact_run_keys():
     tree = compose_tree([])
     assert set(tree["run"]) == {"seed", "replications", "horizon_years", "warmup_years", "workers", "backend",
-                                "dask_scheduler"}
+                                "dask_scheduler", "share_warmup"}
     cfg = validate(tree)
     assert cfg.municipality.name == "average"
     assert cfg.municipality.population == 60558          # [003 Table 1.1]
