@@ -74,6 +74,23 @@ def test_no_cliff_between_neighbouring_team_sizes(sweeps, municipality):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("municipality", [m for m, _ in PROFILES])
+def test_on_time_share_falls_gradually_per_5_percent_of_capacity(sweeps, municipality):
+    """The target proposed where the one above is open (closing note, #11 §1): the step in the on-time share
+    between neighbouring team sizes, per 5 % change of the team's capacity, is at most 0.25 - in a team of 13
+    one FTE is 8 % of its capacity, in a team of 20 it is 5 %, so a per-FTE bound is not the same demand in
+    every municipality."""
+    teams = sorted(sweeps[(municipality, SEEDS[0])], reverse=True)
+    on_time = np.mean([[sweeps[(municipality, seed)][n]["followup_on_time_share"] for n in teams] for seed in SEEDS],
+                      axis=0)
+    per_5_percent = [abs(b - a) / ((big - small) / ((big + small) / 2) / 0.05)
+                     for (big, a), (small, b) in zip(zip(teams, on_time), zip(teams[1:], on_time[1:]))]
+    worst = int(np.argmax(per_5_percent))
+    assert per_5_percent[worst] <= 0.25, (f"{municipality}: {per_5_percent[worst]:.3f} per 5 % of capacity from "
+                                          f"{teams[worst]} to {teams[worst + 1]} FTE; on time {on_time.round(3).tolist()}")
+
+
+@pytest.mark.slow
 def test_waits_slip_and_placements_rise_monotonically_as_the_team_shrinks(sweeps):
     for key, sw in sweeps.items():
         order = sorted(sw, reverse=True)
