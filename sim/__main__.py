@@ -6,9 +6,11 @@ remembers a KeyboardInterrupt that passed through code run by ``exec``/``eval`` 
 SciPy's distributions build methods that way while they load) and then ends ``python -m`` by re-raising SIGINT
 on itself, exit -2, whatever exit code the program chose. The clean-up of ``sim.cli`` has run by then; the exit
 handlers of the libraries run here, then the process ends with the chosen code."""
+import signal
 import sys
 
-INTERRUPTED = (130, 143)      # Ctrl-C, SIGTERM: the codes sim.cli returns for them
+# the codes sim.cli returns for Ctrl-C and SIGTERM: 128 + the signal's number (130, 143), as a shell reports them
+INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
 def _end_interrupted(code: int) -> None:
@@ -32,7 +34,7 @@ def console() -> None:
         from .cli import main
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr, flush=True)
-        _end_interrupted(130)
+        _end_interrupted(INTERRUPTED[0])
     code = main()
     if code in INTERRUPTED:
         _end_interrupted(code)

@@ -351,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:          # bad input found late (e.g. output.dir gone since the check): one line
         return _input_error(err)
     except KeyboardInterrupt as err:
-        what, code = ("terminated", 143) if isinstance(err, Terminated) else ("interrupted", 130)
+        # the exit code a shell reports for a process ended by the signal: 128 + its number (130, 143)
+        what, sig = ("terminated", signal.SIGTERM) if isinstance(err, Terminated) else ("interrupted", signal.SIGINT)
+        code = 128 + sig
         kept = f"kept {', '.join(str(k) for k in _KEPT)}; nothing more was written" if _KEPT else "nothing was written"
         print(f"{what}: {kept}", file=sys.stderr, flush=True)
         return code

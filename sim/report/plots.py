@@ -515,7 +515,8 @@ FIGURES = {
 COMPARISON_ONLY = ("forest_differences.png", "budget_difference.png", "break_even.png")   # need scenarios to compare
 
 
-# the slowest figures (seconds each in the main job), started first so that parallel drawing ends evenly
+# the slowest figures (about 1-2 s each in the main job; the others under 1 s), started first so that the
+# drawing processes end together
 DRAW_FIRST = ("staircase_flows.png", "occupancy_by_step.png", "cost_by_step.png")
 
 
