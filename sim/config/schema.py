@@ -398,12 +398,15 @@ class TaskPriority(_Strict):
     review: int = Field(ge=0)
     followup_at_risk: int = Field(ge=0)     # follow-ups of cases at risk (casework.triage)
     followup: int = Field(ge=0)             # follow-ups of stable cases
+    followup_low_need: int = Field(ge=0)    # follow-ups of stable cases with a need in casework.triage.low_levels
 
 
 class Triage(_Strict):
     """casework.triage: which follow-ups go first when the team cannot do all on time - cases at risk (a
-    placement, a need level in risk_levels, or a measure younger than new_measure_days); stable cases wait."""
+    placement, a need level in risk_levels, or a measure younger than new_measure_days); stable cases wait, and
+    of those the cases whose need is in low_levels wait longest."""
     risk_levels: list[str]
+    low_levels: list[str]
     new_measure_days: float = Field(ge=0)
 
 
@@ -793,6 +796,13 @@ def _check_need(c: Config) -> None:
     for i, lv in enumerate(c.casework.triage.risk_levels):
         if lv not in need_levels:
             _fail(f"casework.triage.risk_levels[{i}]", lv, "unknown need level; allowed: " + ", ".join(need_levels))
+    all_levels = list(c.need.levels)
+    for i, lv in enumerate(c.casework.triage.low_levels):
+        if lv not in all_levels:
+            _fail(f"casework.triage.low_levels[{i}]", lv, "unknown need level; allowed: " + ", ".join(all_levels))
+        if lv in c.casework.triage.risk_levels:
+            _fail(f"casework.triage.low_levels[{i}]", lv, "a level at risk (casework.triage.risk_levels) cannot also "
+                  "be a low need; allowed: " + ", ".join(v for v in all_levels if v not in c.casework.triage.risk_levels))
 
 
 def _check_staircase(c: Config) -> None:

@@ -75,6 +75,8 @@ class Compiled:
     task_priority_followup: int            # follow-ups of stable cases
     task_priority_followup_at_risk: int    # follow-ups of cases at risk (triage)
     triage_risk_level: list                # by need level: its follow-ups go first (casework.triage.risk_levels)
+    task_priority_followup_low_need: int   # follow-ups of stable cases with a low need (triage)
+    triage_low_level: list                 # by need level: a stable case's follow-up waits longest (.low_levels)
     triage_new_measure_days: float         # days; a measure younger than this is followed first
     assessment_deadline_days: float        # days from notification to a completed assessment (overdue beyond)
     max_extra_effort: float                # share of extra hours at most when tasks wait (rules.extra_effort)
@@ -337,7 +339,9 @@ def _casework_fields(c: Config) -> dict:
         task_priority_review=cw.task_priority.review,
         task_priority_followup=cw.task_priority.followup,
         task_priority_followup_at_risk=cw.task_priority.followup_at_risk,
+        task_priority_followup_low_need=cw.task_priority.followup_low_need,
         triage_risk_level=[lv in cw.triage.risk_levels for lv in c.need.levels],
+        triage_low_level=[lv in cw.triage.low_levels for lv in c.need.levels],
         triage_new_measure_days=cw.triage.new_measure_days,
         assessment_deadline_days=cw.assessment_deadline_days,
         max_extra_effort=cw.overload.max_extra_effort,

@@ -133,9 +133,12 @@ def extra_effort(P: Compiled, queue_length: int, team_size: int) -> float:
 def followup_priority(P: Compiled, step: int, level: int, now: float, step_start: float) -> int:
     """Queue priority of a follow-up: a case at risk - on a placement step, with a need level in
     casework.triage.risk_levels, or on a measure younger than triage_new_measure_days - gets
-    task_priority_followup_at_risk; a stable case task_priority_followup (it is postponed first)."""
+    task_priority_followup_at_risk; a stable case task_priority_followup, or task_priority_followup_low_need
+    if its need level is in casework.triage.low_levels (it is postponed first)."""
     if P.placement[step] or P.triage_risk_level[level] or now - step_start < P.triage_new_measure_days:
         return P.task_priority_followup_at_risk
+    if P.triage_low_level[level]:
+        return P.task_priority_followup_low_need
     return P.task_priority_followup
 
 

@@ -162,6 +162,9 @@ CROSS = [
     (["staircase.steps.foster_care.order=4"], "allowed: the 7 steps have the orders 0, 1, ..., 6, each once"),   # twice 4
     (["staircase.steps.universal.order=7", "staircase.steps.residential.order=0"],
      "staircase.steps.universal.order = 7: the ground step must have order 0"),
+    (["casework.triage.low_levels=[none,mid]"], "casework.triage.low_levels[1] = 'mid': unknown need level; allowed: "
+                                                "none, mild, moderate, serious, severe"),
+    (["casework.triage.low_levels=[mild,serious]"], "casework.triage.low_levels[1] = 'serious': a level at risk"),
 ]
 
 
