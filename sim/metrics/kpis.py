@@ -116,17 +116,14 @@ def replication_kpis(r: RepResult) -> pd.DataFrame:
 
 
 def replication_timeseries(r: RepResult) -> pd.DataFrame:
-    """Tidy monthly series: (month, step, metric, value); step 'all' for team-level metrics."""
-    months = r.month_index
+    """Tidy monthly series: (month, step, metric, value); step 'all' for team-level metrics. Built as four
+    columns at once (this runs for every arm of every replication): the step metrics, each step's months in
+    turn, then the team metrics."""
+    months = np.asarray(r.month_index)
     n_steps, M = r.occupancy_end.shape
-    frames = []
-    steps = np.repeat(np.array(r.step_names, dtype=object), M)
-    mon = np.tile(months, n_steps)
-    for metric, arr in (("occupancy", r.occupancy_end), ("child_days", r.child_days + r.adult_days),
-                        ("cost_dkk", r.cost_step + r.cost_fixed), ("fixed_cost_dkk", r.cost_fixed),
-                        ("entries", r.step_entries),
-                        ("exits", r.step_exits)):
-        frames.append(pd.DataFrame({"month": mon, "step": steps, "metric": metric, "value": arr.ravel()}))
+    step_metrics = (("occupancy", r.occupancy_end), ("child_days", r.child_days + r.adult_days),
+                    ("cost_dkk", r.cost_step + r.cost_fixed), ("fixed_cost_dkk", r.cost_fixed),
+                    ("entries", r.step_entries), ("exits", r.step_exits))
     team_metrics = {
         "open_cases": r.open_cases_end,
         "cases_per_caseworker": np.divide(r.open_cases_end, r.team, out=np.full(M, np.nan), where=r.team > 0),
@@ -143,9 +140,15 @@ def replication_timeseries(r: RepResult) -> pd.DataFrame:
         "notifications": r.counters[C["notifications"]],
         "assessments": r.counters[C["assessments"]],
     }
-    for metric, arr in team_metrics.items():
-        frames.append(pd.DataFrame({"month": months, "step": "all", "metric": metric, "value": np.asarray(arr, dtype=float)}))
-    return pd.concat(frames, ignore_index=True)
+    ns, nt = len(step_metrics), len(team_metrics)
+    month = np.concatenate([np.tile(months, n_steps * ns), np.tile(months, nt)])
+    step = np.concatenate([np.tile(np.repeat(np.array(r.step_names, dtype=object), M), ns),
+                           np.full(nt * M, "all", dtype=object)])
+    metric = np.repeat(np.array([m for m, _ in step_metrics] + list(team_metrics), dtype=object),
+                       [n_steps * M] * ns + [M] * nt)
+    value = np.concatenate([np.asarray(a, dtype=float).ravel() for _, a in step_metrics]
+                           + [np.asarray(a, dtype=float) for a in team_metrics.values()])
+    return pd.DataFrame({"month": month, "step": step, "metric": metric, "value": value})
 
 
 LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first_measure_day", "first_measure_level", "served_mask",
@@ -156,7 +159,35 @@ LEDGER_COLUMNS = ["child_id", "onset_day", "age_at_onset", "onset_level", "first
 def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
     """The per-child ledger of one replication: one row per child present in the horizon (LEDGER_COLUMNS),
     levels and steps by name, and the served bit mask as one bool column served__<step> per step."""
-    df = pd.DataFrame(r.children, columns=LEDGER_COLUMNS)
+    df = _ledger_frame(r.children)
+    if df.empty:
+        return _ledger_names(df, r, levels)
+    mask = df["served_mask"].to_numpy()
+    for i, name in enumerate(r.step_names):
+        df[f"served__{name}"] = (mask >> i) & 1 == 1
+    lv = np.array(levels, dtype=object)
+    first = df["first_measure_level"].to_numpy(dtype=np.intp)
+    df["first_measure_level"] = np.where(np.isfinite(df["first_measure_day"].to_numpy()), lv[first], None)
+    df["onset_level"] = lv[df["onset_level"].to_numpy(dtype=np.intp)]
+    df["level_end"] = lv[df["level_end"].to_numpy(dtype=np.intp)]
+    df["step_end"] = np.array(r.step_names, dtype=object)[df["step_end"].to_numpy(dtype=np.intp)]
+    return df.drop(columns=["served_mask"])
+
+
+def _ledger_frame(rows: list) -> pd.DataFrame:
+    """The ledger's rows (tuples in LEDGER_COLUMNS' order) as a DataFrame, column by column: each column's
+    type as pandas would infer it from the rows (numbers, bools, texts), in a third of the time."""
+    if not rows:
+        return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
+    data = {}
+    for name, col in zip(LEDGER_COLUMNS, zip(*rows)):
+        a = np.array(col)
+        data[name] = np.array(col, dtype=object) if a.dtype.kind in "UO" else a
+    return pd.DataFrame(data)
+
+
+def _ledger_names(df: pd.DataFrame, r: RepResult, levels: list) -> pd.DataFrame:
+    """An empty ledger with its served__<step> columns, levels and steps by name (as the rows would give)."""
     for i, name in enumerate(r.step_names):
         df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1
     df["first_measure_level"] = [levels[i] if np.isfinite(t) else None
