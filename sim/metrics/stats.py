@@ -30,11 +30,27 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     return m, m - half, m + half, n
 
 
+def _groups(df: pd.DataFrame, by: list[str]) -> tuple[list[tuple], list[np.ndarray]]:
+    """The groups of ``df`` by the columns ``by`` in order of first appearance (as groupby(sort=False) iterates
+    them): their keys, and the positions of their rows in the frame's order."""
+    if df.empty:
+        return [], []
+    labels = df.groupby(by, sort=False).ngroup().to_numpy()
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    positions = np.split(order, bounds)
+    first = np.array([p[0] for p in positions])
+    keys = list(zip(*(df[c].to_numpy()[first].tolist() for c in by)))
+    return keys, positions
+
+
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95 % t-interval over replications for every scenario, period, year and KPI."""
     rows = []
-    for (sc, period, year, kpi), g in kpis.groupby(["scenario", "period", "year", "kpi"], sort=False):
-        m, lo, hi, n = t_interval(g["value"].to_numpy(dtype=float))
+    values = kpis["value"].to_numpy(dtype=float)
+    keys, positions = _groups(kpis, ["scenario", "period", "year", "kpi"])
+    for (sc, period, year, kpi), pos in zip(keys, positions):
+        m, lo, hi, n = t_interval(values[pos])
         if kpi in KPI_DEFS and KPI_DEFS[kpi][0] == "share" and n > 1:
             lo, hi = max(lo, 0.0), min(hi, 1.0)        # a share's mean lies in [0, 1]
         rows.append((sc, period, year, kpi, m, lo, hi, n))
@@ -48,14 +64,16 @@ def paired_differences(kpis: pd.DataFrame, reference: str) -> pd.DataFrame:
     ratio shows what common random numbers buy.
     """
     ref = kpis[kpis["scenario"] == reference].set_index(["replication", "period", "year", "kpi"])["value"]
-    rows = []
+    rows, welch = [], []           # welch: (row, degrees of freedom, standard error) for the quantiles at the end
     for sc, g in kpis[kpis["scenario"] != reference].groupby("scenario", sort=False):
         arm = g.set_index(["replication", "period", "year", "kpi"])["value"]
         joined = pd.DataFrame({"arm": arm, "ref": ref}).dropna(how="all").reset_index()
         joined = joined[joined["replication"].isin(g["replication"].unique())]
-        for (period, year, kpi), jj in joined.groupby(["period", "year", "kpi"], sort=False):
-            a = jj["arm"].to_numpy(dtype=float)
-            b = jj["ref"].to_numpy(dtype=float)
+        arm_v, ref_v = joined["arm"].to_numpy(dtype=float), joined["ref"].to_numpy(dtype=float)
+        keys, positions = _groups(joined, ["period", "year", "kpi"])
+        for (period, year, kpi), pos in zip(keys, positions):
+            a = arm_v[pos]
+            b = ref_v[pos]
             d = a - b
             m, lo, hi, n = t_interval(d)
             ref_mean = float(np.nanmean(b)) if len(b) else np.nan
@@ -65,12 +83,18 @@ def paired_differences(kpis: pd.DataFrame, reference: str) -> pd.DataFrame:
                 va, vb = a_.var(ddof=1) / len(a_), b_.var(ddof=1) / len(b_)
                 se = np.sqrt(va + vb)
                 df_w = (va + vb) ** 2 / ((va ** 2 / (len(a_) - 1)) + (vb ** 2 / (len(b_) - 1))) if (va + vb) > 0 else 1.0
-                from scipy import stats
-                unpaired = float(stats.t.ppf(0.975, df_w) * se) if se > 0 else 0.0
+                unpaired = 0.0
+                if se > 0:
+                    welch.append((len(rows), df_w, se))
             else:
                 unpaired = np.nan
-            rows.append((sc, reference, period, year, kpi, m, lo, hi, n, ref_mean,
+            rows.append([sc, reference, period, year, kpi, m, lo, hi, n, ref_mean,
                          m / ref_mean if ref_mean not in (0, np.nan) and np.isfinite(ref_mean) and ref_mean != 0 else np.nan,
-                         unpaired))
+                         unpaired])
+    if welch:
+        from scipy import stats
+        at, dof, se = (np.array(x) for x in zip(*welch))
+        for i, q, e in zip(at, stats.t.ppf(0.975, dof), se):      # one call: the same quantiles, element by element
+            rows[i][-1] = float(q * e)
     return pd.DataFrame(rows, columns=["scenario", "reference", "period", "year", "kpi", "diff_mean", "diff_ci_low",
                                        "diff_ci_high", "n", "reference_mean", "relative_diff", "unpaired_half_width"])
