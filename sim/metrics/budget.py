@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
-from .stats import t_interval
+from .stats import groups, t_interval
 
 MEASURES = ["count", "entries", "exits", "fixed_cost_dkk", "cost_dkk"]
 TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
@@ -93,10 +93,12 @@ def prices(res, scenario: str, item: str, years: float) -> tuple[str, str, float
 
 def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     rows = []
-    for key, g in df.groupby(by, sort=False):
+    values = {m: df[m].to_numpy(dtype=float) for m in MEASURES}
+    keys, positions = groups(df, by)
+    for key, pos in zip(keys, positions):
         rec = dict(zip(by, key))
         for m in MEASURES:
-            mean, lo, hi, n = t_interval(g[m].to_numpy(dtype=float))
+            mean, lo, hi, n = t_interval(values[m][pos])
             rec[m] = mean
             if m == "cost_dkk":
                 rec["cost_ci_low"], rec["cost_ci_high"], rec["n"] = lo, hi, n

@@ -30,7 +30,7 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     return m, m - half, m + half, n
 
 
-def _groups(df: pd.DataFrame, by: list[str]) -> tuple[list[tuple], list[np.ndarray]]:
+def groups(df: pd.DataFrame, by: list[str]) -> tuple[list[tuple], list[np.ndarray]]:
     """The groups of ``df`` by the columns ``by`` in order of first appearance (as groupby(sort=False) iterates
     them): their keys, and the positions of their rows in the frame's order."""
     if df.empty:
@@ -48,7 +48,7 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95 % t-interval over replications for every scenario, period, year and KPI."""
     rows = []
     values = kpis["value"].to_numpy(dtype=float)
-    keys, positions = _groups(kpis, ["scenario", "period", "year", "kpi"])
+    keys, positions = groups(kpis, ["scenario", "period", "year", "kpi"])
     for (sc, period, year, kpi), pos in zip(keys, positions):
         m, lo, hi, n = t_interval(values[pos])
         if kpi in KPI_DEFS and KPI_DEFS[kpi][0] == "share" and n > 1:
@@ -70,7 +70,7 @@ def paired_differences(kpis: pd.DataFrame, reference: str) -> pd.DataFrame:
         joined = pd.DataFrame({"arm": arm, "ref": ref}).dropna(how="all").reset_index()
         joined = joined[joined["replication"].isin(g["replication"].unique())]
         arm_v, ref_v = joined["arm"].to_numpy(dtype=float), joined["ref"].to_numpy(dtype=float)
-        keys, positions = _groups(joined, ["period", "year", "kpi"])
+        keys, positions = groups(joined, ["period", "year", "kpi"])
         for (period, year, kpi), pos in zip(keys, positions):
             a = arm_v[pos]
             b = ref_v[pos]
