@@ -232,7 +232,8 @@ def code_version() -> str:
 
 def to_yaml(obj) -> str:
     """A plain tree as YAML, keys in their order."""
-    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True)
+    # libyaml's emitter where PyYAML has it (the same text, ~5x faster: a run writes one file per arm)
+    return yaml.dump(obj, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True)
 
 
 # ---------------------------------------------------------------- the views

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.units import DAYS_PER_YEAR, MONTHS_PER_YEAR
-from .stats import groups, t_interval
+from .stats import cached_table, groups, t_interval
 
 MEASURES = ["count", "entries", "exits", "fixed_cost_dkk", "cost_dkk"]
 TEAM_ITEMS = {   # item: (count metric, cost metric, count unit, label)
@@ -107,7 +107,12 @@ def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def budget(res) -> pd.DataFrame:
-    """Mean over replications of every budget row, with the prices it rests on (see the module docstring)."""
+    """Mean over replications of every budget row, with the prices it rests on (see the module docstring).
+    Computed once per Results; callers get a copy."""
+    return cached_table(res, "_budget", res.timeseries, _budget)
+
+
+def _budget(res) -> pd.DataFrame:
     b = _intervals(budget_replications(res), ["scenario", "year", "item"])
     b["cost_ci_low"] = b["cost_ci_low"].clip(lower=0)    # a cost is never negative, nor is its mean
     horizon_years = res.plan.arms[res.reference].run.horizon_years
@@ -124,12 +129,7 @@ def budget(res) -> pd.DataFrame:
 def budget_difference(res) -> pd.DataFrame:
     """Each arm minus the reference, paired by replication, for every budget row: mean and 95 % interval.
     Computed once per Results (the report asks for it once per scenario); callers get a copy."""
-    cached = getattr(res, "_budget_difference", None)
-    if cached is not None and cached[0] is res.timeseries:
-        return cached[1].copy()
-    out = _budget_difference(res)
-    res._budget_difference = (res.timeseries, out)
-    return out.copy()
+    return cached_table(res, "_budget_difference", res.timeseries, _budget_difference)
 
 
 def _budget_difference(res) -> pd.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .stats import t_interval
+from .stats import cached_table, t_interval
 
 
 def cumulative_paired(res, kpi: str) -> dict[str, pd.DataFrame]:
@@ -23,8 +23,13 @@ def cumulative_paired(res, kpi: str) -> dict[str, pd.DataFrame]:
 def payback(res) -> pd.DataFrame:
     """Cumulative paired cost difference (scenario - reference) by horizon year, investments included.
 
-    A negative cumulative difference means the scenario has paid back its extra spending by then.
+    A negative cumulative difference means the scenario has paid back its extra spending by then. Computed once
+    per Results; callers get a copy.
     """
+    return cached_table(res, "_payback", res.kpis, _payback)
+
+
+def _payback(res) -> pd.DataFrame:
     rows = []
     for sc, d in cumulative_paired(res, "cost_total_dkk").items():
         for year in d.columns:
@@ -57,7 +62,12 @@ def headroom(res) -> pd.DataFrame:
     for it still to have paid back; ``investment_dkk`` is what its files plan by then, and
     ``margin_dkk`` = headroom - investment is minus the cumulative difference of ``payback``. The model
     treats investments as cost only (they do not change what happens to children), so the arithmetic holds
-    for any amount; what an investment buys is in the scenario's parameters."""
+    for any amount; what an investment buys is in the scenario's parameters. Computed once per Results; callers
+    get a copy."""
+    return cached_table(res, "_headroom", res.kpis, _headroom)
+
+
+def _headroom(res) -> pd.DataFrame:
     total = cumulative_paired(res, "cost_total_dkk")
     invest = cumulative_paired(res, "cost_investment_dkk")
     rows = []

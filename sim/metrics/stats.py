@@ -30,6 +30,17 @@ def t_interval(x: np.ndarray) -> tuple[float, float, float, float]:
     return m, m - half, m + half, n
 
 
+def cached_table(res, name: str, source, compute) -> pd.DataFrame:
+    """``compute(res)``, remembered on ``res`` while ``source`` (the table it is computed from) is the same object:
+    the run folder, the workbook, the report and the summary each ask for the same finance tables. Callers get
+    a copy."""
+    hit = getattr(res, name, None)
+    if hit is None or hit[0] is not source:
+        hit = (source, compute(res))
+        setattr(res, name, hit)
+    return hit[1].copy()
+
+
 def groups(df: pd.DataFrame, by: list[str]) -> tuple[list[tuple], list[np.ndarray]]:
     """The groups of ``df`` by the columns ``by`` in order of first appearance (as groupby(sort=False) iterates
     them): their keys, and the positions of their rows in the frame's order."""
