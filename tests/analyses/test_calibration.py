@@ -31,9 +31,15 @@ def test_calibration_recovers_the_value_that_produced_the_target(target_at_0_65)
     c = calibrate(FAST + [f"calibration.target={target_at_0_65!r}"], progress=False, echo=quiet.append)
     assert c.converged and c.start == 0.9            # conf/municipality/average.yaml
     assert abs(c.best.mean - target_at_0_65) <= 0.01 * target_at_0_65
-    assert c.value == pytest.approx(0.65, rel=0.03)
-    # few evaluations: the proportional first step is nearly exact for a level of need
-    assert len(c.evaluations) <= 5 and len(quiet) == len(c.evaluations)
+    # within the resolution of the runs: 4 replications of 2 years scatter by ~15 % and another onset scale draws
+    # other children, so the value that meets the target within 1 % lies within a few per cent of 0.65 (checked
+    # with seeds 5 and 9 too: 3.1 % and 2.6 %; here 0.8 %)
+    assert c.value == pytest.approx(0.65, rel=0.05)
+    # the proportional first step is nearly exact for a level of need (0.6 %, 2.5 %, 6.8 % with those seeds); after
+    # it the search only resolves the runs' noise, so how many more evaluations it takes is a matter of the seed -
+    # bounded by calibration.max_evaluations, with one line each
+    assert c.evaluations[1].value == pytest.approx(0.65, rel=0.08)
+    assert len(c.evaluations) <= 12 and len(quiet) == len(c.evaluations)
     # the stored run is the run at the fitted value
     assert f"need.onset_scale={c.value!r}" in c.result.plan.overrides
     assert float(horizon(c.result, KPI).mean()) == c.best.mean
