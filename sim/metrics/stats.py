@@ -43,11 +43,13 @@ def cached_table(res, name: str, source, compute) -> pd.DataFrame:
 
 def groups(df: pd.DataFrame, by: list[str]) -> tuple[list[tuple], list[np.ndarray]]:
     """The groups of ``df`` by the columns ``by`` in order of first appearance (as groupby(sort=False) iterates
-    them): their keys, and the positions of their rows in the frame's order."""
-    if df.empty:
-        return [], []
-    labels = df.groupby(by, sort=False).ngroup().to_numpy()
+    them): their keys, and the positions of their rows in the frame's order. Rows with a missing key are left
+    out, as groupby leaves them out."""
+    labels = df.groupby(by, sort=False).ngroup().to_numpy() if len(df) else np.empty(0, dtype=np.int64)
     order = np.argsort(labels, kind="stable")
+    order = order[labels[order] >= 0]                  # ngroup numbers a row with a missing key -1
+    if len(order) == 0:
+        return [], []
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     positions = np.split(order, bounds)
     first = np.array([p[0] for p in positions])

@@ -77,3 +77,13 @@ def test_no_arms_or_no_rows_give_empty_tables_with_their_columns(kpis):
     assert list(summarise(kpis.iloc[:0]).columns) == ["scenario", "period", "year", "kpi", "mean", "ci_low",
                                                       "ci_high", "n"]
     assert "unpaired_half_width" in paired_differences(kpis.iloc[:0], "baseline").columns
+
+
+def test_rows_without_a_key_are_left_out_as_groupby_leaves_them_out(kpis):
+    holes = kpis.astype({"year": float}).copy()
+    holes.loc[holes.index[:7], "year"] = np.nan
+    got = summarise(holes)
+    expect = holes.groupby(["scenario", *KEYS], sort=False)["value"].apply(_interval)
+    assert list(zip(got.scenario, got.period, got.year, got.kpi)) == list(expect.index)
+    assert got["n"].tolist() == [n for _, _, _, n in expect]
+    assert got["n"].sum() < summarise(kpis)["n"].sum()                 # the rows without a year are not counted
