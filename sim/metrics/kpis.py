@@ -161,7 +161,7 @@ def replication_children(r: RepResult, levels: list) -> pd.DataFrame:
     levels and steps by name, and the served bit mask as one bool column served__<step> per step."""
     df = _ledger_frame(r.children)
     if df.empty:
-        return _ledger_names(df, r, levels)
+        return _ledger_names(df, r)
     mask = df["served_mask"].to_numpy()
     for i, name in enumerate(r.step_names):
         df[f"served__{name}"] = (mask >> i) & 1 == 1
@@ -186,13 +186,11 @@ def _ledger_frame(rows: list) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _ledger_names(df: pd.DataFrame, r: RepResult, levels: list) -> pd.DataFrame:
-    """An empty ledger with its served__<step> columns, levels and steps by name (as the rows would give)."""
-    for i, name in enumerate(r.step_names):
-        df[f"served__{name}"] = (df["served_mask"].to_numpy() >> i) & 1 == 1
-    df["first_measure_level"] = [levels[i] if np.isfinite(t) else None
-                                 for i, t in zip(df["first_measure_level"], df["first_measure_day"])]
-    df["onset_level"] = [levels[i] for i in df["onset_level"]]
-    df["level_end"] = [levels[i] for i in df["level_end"]]
-    df["step_end"] = [r.step_names[i] for i in df["step_end"]]
+def _ledger_names(df: pd.DataFrame, r: RepResult) -> pd.DataFrame:
+    """An empty ledger with its served__<step> columns and its named columns, typed as the rows would give them
+    (no rows: the bit columns bool, the named ones as an empty list makes them)."""
+    for name in r.step_names:
+        df[f"served__{name}"] = np.zeros(0, dtype=bool)
+    for col in ("first_measure_level", "onset_level", "level_end", "step_end"):
+        df[col] = []
     return df.drop(columns=["served_mask"])
