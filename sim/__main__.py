@@ -13,11 +13,33 @@ import sys
 INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 
+_EARLY: list = []      # a signal that arrived before sim.cli took over (while the libraries load)
+
+
+def _early(signum, frame) -> None:
+    """SIGTERM while the libraries load: ended like Ctrl-C (sim.cli installs its own handler once loaded)."""
+    _EARLY.append(signum)
+    raise KeyboardInterrupt()
+
+
+def _quiet() -> None:
+    """From here on Ctrl-C and SIGTERM change nothing: the work is done or being ended (no traceback from a
+    late signal while the exit handlers run, and no death by the signal with nothing said)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _end_interrupted(code: int) -> None:
-    """End the process with ``code`` after the exit handlers (atexit) and with flushed streams."""
+    """End the process with ``code`` after the exit handlers (atexit) and with flushed streams. The worker
+    processes of a pool (joblib's, the figures') are stopped first: idle, they would end only with this process,
+    and the exit handler of multiprocessing waits for them."""
     import atexit
+    import multiprocessing
     import os
+    _quiet()
     try:
+        for child in multiprocessing.active_children():
+            child.terminate()
         atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -29,13 +51,21 @@ def _end_interrupted(code: int) -> None:
 
 
 def console() -> None:
-    """Run the command line and end the process with its exit code (``staircase-sim``; ``python -m sim``)."""
+    """Run the command line and end the process with its exit code (``staircase-sim``; ``python -m sim``).
+    A signal at any moment - while the libraries load, during the run, or just as it ends - gives one line and
+    the signal's exit code (130, 143)."""
+    signal.signal(signal.SIGTERM, _early)
     try:
-        from .cli import main
+        from .cli import Terminated, ended, main
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr, flush=True)
-        _end_interrupted(INTERRUPTED[0])
-    code = main()
+        term = signal.SIGTERM in _EARLY
+        print(f"{'terminated' if term else 'interrupted'}: nothing was written", file=sys.stderr, flush=True)
+        _end_interrupted(INTERRUPTED[1 if term else 0])
+    try:
+        code = main()
+        _quiet()
+    except KeyboardInterrupt as err:        # in the instant main's own handling had ended: what it stored is named
+        code = ended(isinstance(err, Terminated) or signal.SIGTERM in _EARLY)
     if code in INTERRUPTED:
         _end_interrupted(code)
     raise SystemExit(code)

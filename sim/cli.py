@@ -47,6 +47,7 @@ from .config.compose import SCENARIO_GROUP, override_key
 from .publish import results_dir
 from .report.text import summary_text
 from .runner import Results
+from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
@@ -336,7 +337,12 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (e.g. a scheduler cancelling the job), raised like Ctrl-C so that every clean-up runs."""
 
 
+_SIGNALLED: list = []      # the signals this command was ended by (SIGTERM may reach it inside a DuckDB query,
+                          # which answers with its own error: the exit code still says which signal it was)
+
+
 def _terminate(signum, frame) -> None:
+    _SIGNALLED.append(signum)
     raise Terminated()
 
 
@@ -344,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m sim``: parse the arguments, call the pipeline or an analysis, print; returns the exit code.
     Bad input is one line on stderr and exit 2; Ctrl-C ends it with one line and exit 130 (SIGTERM: 143)."""
     _KEPT.clear()
+    _SIGNALLED.clear()
+    store.STORED.clear()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
@@ -351,15 +359,26 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:          # bad input found late (e.g. output.dir gone since the check): one line
         return _input_error(err)
     except KeyboardInterrupt as err:
-        # the exit code a shell reports for a process ended by the signal: 128 + its number (130, 143)
-        what, sig = ("terminated", signal.SIGTERM) if isinstance(err, Terminated) else ("interrupted", signal.SIGINT)
-        code = 128 + sig
-        kept = f"kept {', '.join(str(k) for k in _KEPT)}; nothing more was written" if _KEPT else "nothing was written"
-        print(f"{what}: {kept}", file=sys.stderr, flush=True)
-        return code
+        return ended(isinstance(err, Terminated))
+    except Exception as err:
+        if store.interrupted(err):      # Ctrl-C or SIGTERM inside a DuckDB query (the catalog)
+            return ended(False)
+        raise
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def ended(terminated: bool) -> int:
+    """One line for a command ended by Ctrl-C or SIGTERM, naming the folders it stored before (they are whole:
+    the rest was never moved into place); the exit code a shell reports for a process ended by the signal:
+    128 + its number (130, 143)."""
+    what, sig = (("terminated", signal.SIGTERM) if terminated or signal.SIGTERM in _SIGNALLED
+                 else ("interrupted", signal.SIGINT))
+    kept = list(dict.fromkeys(str(k) for k in [*store.STORED, *_KEPT]))
+    said = f"kept {', '.join(kept)}; nothing more was written" if kept else "nothing was written"
+    print(f"{what}: {said}", file=sys.stderr, flush=True)
+    return 128 + sig
 # --- end interrupts
 
 

@@ -27,8 +27,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -45,6 +47,49 @@ STAGING = ".staging-"                   # prefix of every transient entry (folde
 STALE_AFTER = 3600.0                    # seconds: a staging entry this old is abandoned, whoever owns it
 LOCK = ".catalog.lock"                  # held while results.duckdb is rebuilt (avoids duplicate work only)
 LOCK_STALE_AFTER = 600.0
+
+STORED: list[Path] = []     # the folders this process moved into place (write_atomic), in order: what an
+                            # interrupted command kept (the CLI names them)
+
+
+# ---------------------------------------------------------------- Ctrl-C and SIGTERM
+
+def interrupted(err: BaseException) -> bool:
+    """Whether ``err`` is DuckDB's answer to Ctrl-C (or SIGTERM) during a query: DuckDB stops the query and
+    raises its own error ("Query interrupted") in place of the KeyboardInterrupt."""
+    return isinstance(err, duckdb.InterruptException) or (
+        isinstance(err, RuntimeError) and " ".join(str(err).split()).lower() == "query interrupted")
+
+
+@contextlib.contextmanager
+def _ctrl_c():
+    """Inside: a DuckDB query stopped by Ctrl-C raises KeyboardInterrupt, as Python code would - not an error
+    of the catalog (which would otherwise be taken for a damaged file, or printed as a traceback)."""
+    try:
+        yield
+    except Exception as err:
+        if interrupted(err):
+            raise KeyboardInterrupt() from None
+        raise
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Inside: Ctrl-C and SIGTERM wait (and are delivered on leaving), so that a folder moved into place is
+    also recorded in STORED. Only in the main thread (where Python runs signal handlers); elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    before = {sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+              for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+        if held:
+            signal.raise_signal(held[0])        # now, to the handler it would have met
 
 # The columns of every catalog table, as in the catalogs of earlier versions (plus the finance tables).
 _COLUMNS = {
@@ -163,12 +208,14 @@ def write_atomic(root: Path, name: str, fill) -> Path:
         fill(staging)
         if final.exists():
             raise FolderTaken(errno.EEXIST, "already exists", str(final))
-        try:
-            os.rename(staging, final)
-        except OSError as err:          # a non-empty folder of that name appeared meanwhile
-            if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
-                raise FolderTaken(err.errno, "already exists", str(final)) from None
-            raise
+        with _signals_held():           # the rename is the registration: the folder is kept and known as kept
+            try:
+                os.rename(staging, final)
+            except OSError as err:      # a non-empty folder of that name appeared meanwhile
+                if err.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise FolderTaken(err.errno, "already exists", str(final)) from None
+                raise
+            STORED.append(final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -275,14 +322,15 @@ def query(sql: str, results: str | Path = "results") -> pd.DataFrame:
     base = base_dir(results)
     if not base.is_dir():
         raise FileNotFoundError(f"no results folder {base}")
-    con = duckdb.connect()
-    try:
-        for table in TABLES:
-            if re.search(rf"\b{table}\b", sql, re.IGNORECASE):
-                con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    with _ctrl_c():
+        con = duckdb.connect()
+        try:
+            for table in TABLES:
+                if re.search(rf"\b{table}\b", sql, re.IGNORECASE):
+                    con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
+            return con.execute(sql).df()
+        finally:
+            con.close()
 
 
 def _build_catalog(base: Path) -> Path:
@@ -291,15 +339,16 @@ def _build_catalog(base: Path) -> Path:
     staging = base / f"{STAGING}catalog-{secrets.token_hex(3)}@{_owner()}"
     staging.mkdir()
     try:
-        con = duckdb.connect(str(staging / CATALOG))
-        try:
-            for table in TABLES:
-                con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
-            con.execute("CREATE TABLE _catalog AS SELECT ?::INTEGER AS version, ?::VARCHAR AS base, "
-                        "now() AS built_at", [CATALOG_VERSION, str(base)])
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        with _ctrl_c():
+            con = duckdb.connect(str(staging / CATALOG))
+            try:
+                for table in TABLES:
+                    con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
+                con.execute("CREATE TABLE _catalog AS SELECT ?::INTEGER AS version, ?::VARCHAR AS base, "
+                            "now() AS built_at", [CATALOG_VERSION, str(base)])
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
         os.replace(staging / CATALOG, base / CATALOG)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -315,19 +364,21 @@ def catalog_state(base: Path) -> str:
     if not path.exists():
         return "missing"
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        with _ctrl_c():
+            con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as err:      # held for writing by another process, or by this one (a notebook's connection)
         held = isinstance(err, duckdb.ConnectionException) or "lock" in str(err).lower()
         return "busy" if held else "corrupt"
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "runs" in tables:
-            return "legacy"
-        if "_catalog" not in tables:
-            return "corrupt"
-        views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-        note = con.execute("SELECT version, base FROM _catalog").fetchone()
-        return "ok" if note == (CATALOG_VERSION, str(base)) and set(TABLES) <= views else "stale"
+        with _ctrl_c():
+            tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if "runs" in tables:
+                return "legacy"
+            if "_catalog" not in tables:
+                return "corrupt"
+            views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+            note = con.execute("SELECT version, base FROM _catalog").fetchone()
+            return "ok" if note == (CATALOG_VERSION, str(base)) and set(TABLES) <= views else "stale"
     except duckdb.Error:
         return "corrupt"
     finally:
@@ -572,17 +623,18 @@ def ensure_schema(con) -> None:
 
 def legacy_rows(path: Path) -> dict[str, list[dict]]:
     """The rows of a version-1 catalog's row tables (runs and the analyses), with today's columns."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"ATTACH {_sql_text(str(path))} AS old (READ_ONLY)")
-        old = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
-        for table in ROW_TABLES:
-            if table in old:
-                con.execute(f"CREATE TABLE {table} AS SELECT * FROM old.{table}")
-        ensure_schema(con)
-        return {t: con.execute(f"SELECT * FROM {t}").df().to_dict("records") for t in ROW_TABLES}
-    finally:
-        con.close()
+    with _ctrl_c():
+        con = duckdb.connect()
+        try:
+            con.execute(f"ATTACH {_sql_text(str(path))} AS old (READ_ONLY)")
+            old = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
+            for table in ROW_TABLES:
+                if table in old:
+                    con.execute(f"CREATE TABLE {table} AS SELECT * FROM old.{table}")
+            ensure_schema(con)
+            return {t: con.execute(f"SELECT * FROM {t}").df().to_dict("records") for t in ROW_TABLES}
+        finally:
+            con.close()
 
 
 def _created(name: str, folder: Path) -> _dt.datetime:

@@ -134,11 +134,66 @@ def test_an_interrupted_sweep_names_the_runs_it_kept(tmp_path, monkeypatch, caps
     assert all(d.is_dir() for d in calls)
 
 
+# a DuckDB query of several seconds, which DuckDB stops when Ctrl-C arrives meanwhile (it polls for signals)
+SLOW_QUERY = "SELECT count(*) FROM range(2000000000) t(x) WHERE x % 7 = 3"
+
+
+def signal_soon(sig: int, after: float = 0.3) -> None:
+    """Send ``sig`` to this process's main thread (where Python and DuckDB handle it) ``after`` seconds from now."""
+    import threading
+    main = threading.main_thread().ident
+    threading.Timer(after, signal.pthread_kill, (main, sig)).start()
+
+
 @pytestmark_linux
-def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
-    """Ctrl-C while pandas, SciPy and Hydra are still importing: one line, exit 130, no traceback. The signal is
-    sent once NumPy's compiled core is mapped into the process, i.e. inside the imports of sim.cli, whatever the
-    speed of the machine."""
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_while_the_catalog_is_updated_names_the_stored_run(tmp_path, monkeypatch, capsys, sig, code, word):
+    """The signal reaches the command inside a DuckDB query, after the run folder was moved into place (the
+    catalog's views are brought up to date then). DuckDB answers it with its own error ('Query interrupted'):
+    still one line, the signal's exit code, and the run it kept named - not a traceback, and not a healthy
+    catalog taken for a damaged one."""
+    import sim.cli
+    import sim.publish
+    from sim import store
+
+    def update_catalog_slowly(base):
+        signal_soon(sig)
+        store.query(SLOW_QUERY, base)          # the catalog's own DuckDB calls, as long as it takes
+
+    monkeypatch.setattr(sim.publish, "ensure_catalog", update_catalog_slowly)
+    out = tmp_path / "results"
+    got = sim.cli.main(["run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "compare=[]",
+                        "run.workers=1", "output.progress=false", "output.figures=false", "output.report=false",
+                        f"output.dir={out}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    runs = [d for d in out.iterdir() if (d / "run.json").is_file()]
+    assert got == code
+    assert len(runs) == 1 and not list(out.glob(".staging-*"))
+    assert err == [f"{word}: kept {runs[0]}; nothing more was written"], err
+
+
+def test_a_duckdb_query_stopped_by_ctrl_c_is_a_keyboard_interrupt(tmp_path):
+    """Whatever reads the catalog (query, the catalog's state, its rebuild) gives Ctrl-C back as Python does."""
+    from sim import store
+    signal_soon(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        store.query(SLOW_QUERY, tmp_path)
+    assert store.interrupted(RuntimeError("Query interrupted"))
+    assert not store.interrupted(RuntimeError("Catalog Error: table x does not exist"))
+    with pytest.raises(KeyboardInterrupt):          # DuckDB's answer to Ctrl-C, as it comes out of a query
+        with store._ctrl_c():
+            raise RuntimeError("Query interrupted")
+    with pytest.raises(RuntimeError, match="Catalog Error"):
+        with store._ctrl_c():
+            raise RuntimeError("Catalog Error: table x does not exist")
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_while_the_libraries_load_is_one_line(tmp_path, sig, code, word):
+    """Ctrl-C or SIGTERM while pandas, SciPy and Hydra are still importing: one line, exit 130 or 143, no
+    traceback (SIGTERM used to end the process silently there). The signal is sent once NumPy's compiled core is
+    mapped into the process, i.e. inside the imports of sim.cli, whatever the speed of the machine."""
     proc = subprocess.Popen([sys.executable, "-m", "sim", "--list-scenarios"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -149,12 +204,45 @@ def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
         except OSError:
             break
         time.sleep(0.005)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     if "foster_care" in out:            # the listing was printed before the interrupt: nothing to check
         pytest.skip("the command finished before the interrupt")
-    assert proc.returncode == 130, err
-    assert err.strip() == "interrupted: nothing was written", err
+    assert proc.returncode == code, err
+    assert err.strip() == f"{word}: nothing was written", err
+
+
+@pytestmark_linux
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_while_the_run_folder_is_written_ends_at_once(tmp_path, sig, code, word):
+    """Ctrl-C (to the whole process group) or SIGTERM once the replications are done and the run folder is being
+    written: one line, the signal's exit code, nothing half-written - and the command ends, although the idle
+    workers of its pool would only end with it (it used to wait for them for good)."""
+    out = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run.replications=4", "run.warmup_years=1",
+                             "run.horizon_years=1", "run.workers=2", "output.progress=false", f"output.dir={out}"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)                # output.dir appears when the folder is written (the check leaves none)
+    assert proc.poll() is None, proc.communicate()[1]
+    workers = [c for c in children(proc.pid) if "LokyProcess" in cmdline(c)]
+    time.sleep(0.3)
+    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the command did not end within 30 s of the signal")
+    lines = err.strip().splitlines()
+    assert proc.returncode == code, err
+    assert len(lines) == 1 and lines[0].startswith(f"{word}: "), err
+    assert not list(out.glob(".staging-*"))
+    kept = [d for d in out.iterdir() if (d / "run.json").is_file()]
+    assert lines[0] == (f"{word}: kept {kept[0]}; nothing more was written" if kept else f"{word}: nothing was written")
+    assert not end_of(proc, workers, wait=10)
 
 
 # A KeyboardInterrupt that passes through code run by exec/eval of a string (namedtuple, dataclasses and SciPy's
