@@ -20,11 +20,20 @@ from .store import OutputDirError, check_output_dir
 __all__ = ["simulate", "run_plan", "calibrate", "sensitivity", "uncertainty", "ConfigError"]
 
 
+def _flag(name: str, value) -> None:
+    """ConfigError unless ``value`` is True, False or None (None: the configuration's own setting)."""
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"{name} = {value!r}: allowed: True, False or None (None: the configuration's "
+                          f"output.{name})")
+
+
 def run_plan(p: Plan, write: bool | None = None, progress: bool | None = None,
              sweep_id: str | None = None) -> Results:
     """Run a validated plan and (unless ``write=False`` or ``output.write=false``) store it atomically in its
     run folder and the catalog; ``sweep_id`` tags it as a job of a sweep. output.dir is checked before
     anything runs (ConfigError if it cannot be used)."""
+    _flag("write", write)
+    _flag("progress", progress)
     if not isinstance(p, Plan):
         raise ConfigError(f"p = {p!r}: must be a Plan, e.g. sim.plan([\"run.seed=1\"])")
     do_write = p.arms[p.reference].output.write if write is None else write
@@ -48,12 +57,15 @@ def simulate(overrides: list[str] | tuple[str, ...] = (), write: bool | None = N
     Returns a :class:`Results` with tidy DataFrames ``kpis``, ``timeseries``, ``summary``,
     ``comparison`` and ``children``, and ``run_dir`` when stored.
     """
+    _flag("write", write)
+    _flag("progress", progress)
     return run_plan(plan(check_overrides(overrides)), write=write, progress=progress)
 
 
 def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None, echo=print) -> Calibration:
     """Fit ``calibration.parameter`` (and ``calibration.joint``) to the municipality's key figures; see
     :func:`sim.analyses.calibrate.calibrate`. ConfigError (one line) for bad input."""
+    _flag("progress", progress)
     return _calibrate(check_overrides(overrides), progress=progress, echo=echo)
 
 
@@ -61,6 +73,7 @@ def sensitivity(overrides: list[str] | tuple[str, ...] = (), progress: bool | No
                 echo=print) -> SensitivityResult:
     """The one-at-a-time sensitivity of the comparison; see :func:`sim.analyses.sensitivity.sensitivity`.
     ConfigError (one line) for bad input."""
+    _flag("progress", progress)
     return _sensitivity(check_overrides(overrides), progress=progress, echo=echo)
 
 
@@ -68,4 +81,5 @@ def uncertainty(overrides: list[str] | tuple[str, ...] = (), progress: bool | No
                 echo=print) -> UncertaintyResult:
     """The joint uncertainty of the comparison; see :func:`sim.analyses.uncertainty.uncertainty`.
     ConfigError (one line) for bad input."""
+    _flag("progress", progress)
     return _uncertainty(check_overrides(overrides), progress=progress, echo=echo)

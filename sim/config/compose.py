@@ -118,11 +118,30 @@ def check_overrides(overrides, name: str = "overrides") -> list[str]:
     """``overrides`` as a list if it is a list (or tuple) of 'key=value' strings; ConfigError otherwise."""
     if isinstance(overrides, (list, tuple)):
         bad = [o for o in overrides if not isinstance(o, str)]
-        if not bad:
-            return list(overrides)
-        raise ConfigError(f"{name} = {list(overrides)!r}: every entry must be a 'key=value' string; {bad[0]!r} is not")
+        if bad:
+            raise ConfigError(f"{name} = {list(overrides)!r}: every entry must be a 'key=value' string; "
+                              f"{bad[0]!r} is not")
+        for o in overrides:
+            problem = _malformed(o)
+            if problem:
+                raise ConfigError(f"override {o!r}: {problem}; allowed: key=value (e.g. run.seed=1), "
+                                  f"group=option (e.g. municipality=kolding), +key=value or ~key")
+        return list(overrides)
     example = [overrides] if isinstance(overrides, str) and "=" in overrides else ["run.seed=1"]
     raise ConfigError(f"{name} = {overrides!r}: must be a list of 'key=value' strings, e.g. {json.dumps(example)}")
+
+
+def _malformed(override: str) -> str:
+    """What is wrong with the shape of one override before Hydra reads it ('' if nothing): Hydra's own messages
+    for these name no key (an empty string; '=1')."""
+    if not override.strip():
+        return "empty"
+    key = override_key(override).strip()
+    if not key:
+        return "no key before '='"
+    if "=" not in override and not override.lstrip().startswith("~"):
+        return "no '=' and no value"
+    return ""
 
 
 def override_key(override: str) -> str:
@@ -230,6 +249,10 @@ def _compose_problem(err: Exception, overrides: list[str]) -> str:
     if m:
         key = m.group(1)
         value = next((o.split("=", 1)[1] for o in overrides if "=" in o and override_key(o) == key), None)
+        inner = _inner_key(err, key)
+        if inner:           # a mapping given as the value has a key that is not there: name that key
+            return (f"{inner} = {_inner_value(value, inner[len(key) + 1:])!r}: unknown key (unknown keys are not "
+                    f"allowed){suggest(inner, _tree_without(key, overrides))}")
         return (f"{key} = {value!r}: unknown key (unknown keys are not allowed)"
                 f"{suggest(key, _tree_without(key, overrides))}")
     m = re.search(r"Could not (?:find|load) '([^']+)'", text)
@@ -243,6 +266,25 @@ def _compose_problem(err: Exception, overrides: list[str]) -> str:
     if not full_key and not any(override_key(o) in first for o in overrides):
         full_key = _culprit(overrides, first)
     return " ".join((f"{full_key}: {first}" if full_key else first).split())
+
+
+def _inner_key(err: Exception, key: str) -> str:
+    """The full key OmegaConf refused inside the mapping given for ``key`` ('' if the refused key is ``key``
+    itself): Hydra's message names only the override's key."""
+    cause = err.__cause__ or err.__context__
+    full = getattr(cause, "full_key", None)
+    return str(full) if isinstance(full, str) and full.startswith(key + ".") else ""
+
+
+def _inner_value(value: str | None, path: str):
+    """The value at ``path`` (dotted) inside an override's mapping ``value`` (YAML/Hydra text), or the text."""
+    try:
+        node = yaml.safe_load(value) if value is not None else None
+        for part in path.split("."):
+            node = node[part]
+        return node
+    except Exception:      # noqa: BLE001 - only for the message: the text as given
+        return value
 
 
 def _culprit(overrides: list[str], first: str) -> str:
@@ -316,6 +358,8 @@ def _format_validation_error(err: ValidationError, tree: dict | None = None) -> 
         value = e.get("input")
         if isinstance(ctx.get("error"), ConfigError):
             lines.append(str(ctx["error"]))
+        elif e["type"] == "text_for_scalar":
+            lines.append(f"{loc}{ctx['where']} = {ctx['text']!r}: allowed: {ctx['meant']}, without quotes (this is text)")
         elif e["type"] == "bool_for_number":
             lines.append(f"{loc}{ctx['where']} = {ctx['flag']}: allowed: a number; true and false are not numbers")
         elif e["type"] == "finite_number":

@@ -10,7 +10,7 @@ import datetime as _dt
 import math
 import os
 import types
-from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -29,20 +29,29 @@ def available_scenarios() -> list[str]:
 
 
 
-def bool_for_number(value: Any, annotation: Any) -> tuple[str, bool] | None:
-    """Where ``value`` holds true or false in a place where ``annotation`` wants a number, and which: where is
-    '' for the value itself, '.key' or '[i]' (and deeper) inside a mapping or list; None if nowhere.
-    (pydantic would read true as 1.)"""
+class Text(NamedTuple):
+    """Text found where a number (or true/false: ``boolean``) is meant (bool_for_number)."""
+    text: str
+    boolean: bool
+
+
+def bool_for_number(value: Any, annotation: Any) -> tuple[str, bool | Text] | None:
+    """Where ``value`` holds true or false in a place where ``annotation`` wants a number - or text (a quoted
+    '3' or 'true') where it wants a number or true/false - and which: where is '' for the value itself, '.key'
+    or '[i]' (and deeper) inside a mapping or list; None if nowhere. (pydantic would read true as 1, '3' as 3.)"""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return bool_for_number(value, args[0])
     if origin in (Union, types.UnionType):
-        if isinstance(value, bool) and bool in args:
+        if (isinstance(value, bool) and bool in args) or (isinstance(value, str) and any(
+                a is str or (get_origin(a) is Literal and value in get_args(a)) for a in args)):
             return None
         found = (bool_for_number(value, a) for a in args if a is not type(None))
         return next((w for w in found if w is not None), None)
     if isinstance(value, bool):
         return ("", value) if annotation in (int, float) else None
+    if isinstance(value, str):                  # '3' or 'true' (quoted): pydantic would read them as 3 and True
+        return ("", Text(value, annotation is bool)) if annotation in (int, float, bool) else None
     inner: list = []
     if origin is dict and isinstance(value, dict):
         inner = [(f".{k}", v, args[1]) for k, v in value.items()]
@@ -64,13 +73,17 @@ class _Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, (bool, dict, list, tuple)):        # most values: nothing to look into
+        if not isinstance(value, (bool, str, dict, list, tuple)):        # most values: nothing to look into
             return value
         found = bool_for_number(value, cls.__pydantic_fields__[info.field_name].annotation)
-        if found is not None:
-            raise PydanticCustomError("bool_for_number", "a number is meant here, not true or false",
-                                      {"where": found[0], "flag": str(found[1]).lower()})
-        return value
+        if found is None:
+            return value
+        if isinstance(found[1], Text):
+            raise PydanticCustomError("text_for_scalar", "a number or true/false is meant here, not text",
+                                      {"where": found[0], "text": found[1].text,
+                                       "meant": "true or false" if found[1].boolean else "a number"})
+        raise PydanticCustomError("bool_for_number", "a number is meant here, not true or false",
+                                  {"where": found[0], "flag": str(found[1]).lower()})
 
 
 BASELINE = "baseline"      # the scenario of current practice (the warm-up and the default reference arm)
@@ -543,6 +556,14 @@ class Output(_Strict):
     save_children: bool
     progress: bool
     write: bool
+
+    @field_validator("dir")
+    @classmethod
+    def _a_folder(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("allowed: a folder, e.g. results (relative to the project) or an absolute path; "
+                             "an empty one would write into the project's own folder")
+        return v
     # --- Danish output (report/excel): language of the workbook, the *_da.csv files and the report
     language: Literal["da", "en"] = "da"
     excel: bool = True          # write business_case.xlsx and the *_da.csv files (semicolon, decimal comma)

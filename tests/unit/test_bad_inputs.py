@@ -92,8 +92,67 @@ def test_true_or_false_is_refused_for_every_number(flag):
     assert not accepted, f"true/false accepted as a number at: {accepted}"
 
 
-@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
-def test_inf_and_nan_are_refused_for_every_number(bad):
+def bool_leaves(tree, path=""):
+    """(dotted path, value) of every true/false in a composed tree."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from bool_leaves(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from bool_leaves(v, f"{path}[{i}]")
+    elif isinstance(tree, bool):
+        yield path, tree
+
+
+def test_quoted_text_is_refused_for_every_number_and_every_true_or_false():
+    """pydantic reads '3' as 3 and 'true' as True (and the run's config.yaml then records the text): every
+    number and every true/false of the configuration must refuse text, naming the key and what is meant."""
+    accepted = []
+    for path, value in LEAVES + list(bool_leaves(DEFAULT_TREE)):
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        try:
+            validate(with_leaf(DEFAULT_TREE, path, text))
+            accepted.append(path)
+        except ConfigError as err:
+            meant = "true or false" if isinstance(value, bool) else "a number"
+            assert f"{path} = {text!r}: allowed: {meant}, without quotes" in str(err), str(err)
+    assert len(list(bool_leaves(DEFAULT_TREE))) >= 5
+    assert not accepted, f"quoted text accepted at: {accepted}"
+
+
+def test_quoted_numbers_on_the_command_line_are_refused():
+    assert refused(["run.seed='3'"]) == "run.seed = '3': allowed: a number, without quotes (this is text)"
+    assert refused(["output.figures='true'"]) == ("output.figures = 'true': allowed: true or false, without "
+                                                  "quotes (this is text)")
+    assert refused(["detection.rate_per_year.mild='0.3'"]).startswith("detection.rate_per_year.mild = '0.3': ")
+
+
+@pytest.mark.parametrize("override,problem", [
+    ("", "empty"), ("   ", "empty"), ("=1", "no key before '='"), ("+=1", "no key before '='"),
+    ("run.seed", "no '=' and no value"),
+])
+def test_an_override_without_a_key_or_value_says_so(override, problem):
+    assert refused([override]).startswith(f"override {override!r}: {problem}; allowed: key=value")
+    with pytest.raises(ConfigError, match="allowed: key=value"):
+        simulate([override], write=False)
+
+
+def test_an_empty_output_dir_is_refused():
+    """It would resolve to the project's own folder and write the run there."""
+    for given in ("output.dir=", "output.dir=''", "output.dir='  '"):
+        assert refused([given]).startswith(f"output.dir = {given.split('=', 1)[1].strip(chr(39)) and '  ' or ''!r}: "
+                                           f"allowed: a folder")
+
+
+@pytest.mark.parametrize("name,value", [("write", "yes"), ("write", 1), ("progress", "no")])
+def test_the_api_refuses_flags_that_are_not_true_false_or_none(name, value):
+    with pytest.raises(ConfigError, match=rf"^{name} = {value!r}: allowed: True, False or None"):
+        simulate(["compare=[]"], **{name: value})
+
+
+@pytest.mark.parametrize("inf_or_nan", [math.inf, -math.inf, math.nan])
+def test_inf_and_nan_are_refused_for_every_number(inf_or_nan):
+    bad = inf_or_nan
     accepted = []
     for path, _ in LEAVES:
         try:
@@ -251,6 +310,18 @@ def test_a_missing_option_names_the_group_not_the_overrides():
 ])
 def test_a_misspelled_key_suggests_its_sibling_not_its_parent(overrides, meant):
     assert refused(overrides).endswith(f"did you mean {meant}?")
+
+
+@pytest.mark.parametrize("override,key,rest", [
+    ("detection.rate_per_year={mild: 0.3, bogus: 1}", "detection.rate_per_year.bogus = 1",
+     "the keys under detection.rate_per_year are mild, moderate, serious, severe"),
+    ("casework.triage={low_levels: [none], risk_levls: [severe]}", "casework.triage.risk_levls = ['severe']",
+     "did you mean casework.triage.risk_levels?"),
+])
+def test_a_misspelled_key_inside_a_mapping_value_is_named(override, key, rest):
+    """A mapping given as the value of a key: the misspelled key inside it is named, not the key it was given for."""
+    msg = refused([override])
+    assert msg.startswith(f"{key}: unknown key") and msg.endswith(rest), msg
 
 
 def test_no_close_key_lists_the_keys_beside_it():
