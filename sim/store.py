@@ -325,10 +325,19 @@ def query(sql: str, results: str | Path = "results") -> pd.DataFrame:
     with _ctrl_c():
         con = duckdb.connect()
         try:
-            for table in TABLES:
-                if re.search(rf"\b{table}\b", sql, re.IGNORECASE):
-                    con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
-            return con.execute(sql).df()
+            try:
+                for table in TABLES:
+                    if re.search(rf"\b{table}\b", sql, re.IGNORECASE):
+                        con.execute(f"CREATE VIEW {table} AS {view_sql(base, table)}")
+                return con.execute(sql).df()
+            except duckdb.Error:
+                damaged = damaged_folders(base)      # one unreadable file fails every query of its table
+                if not damaged:
+                    raise
+                folder, why = damaged[0]
+                more = f" (and {len(damaged) - 1} more folder(s))" if len(damaged) > 1 else ""
+                raise DamagedFolder(f"{folder}/{why}{more}; `python -m sim catalog rebuild output.dir={base}` "
+                                    f"moves unreadable folders to {base / DAMAGED} and the catalog works again") from None
         finally:
             con.close()
 
@@ -495,13 +504,72 @@ def _move_aside(path: Path, why: str) -> Path | None:
     return aside
 
 
+DAMAGED = "damaged"          # <output.dir>/damaged/: folders whose files cannot be read, moved out of the views
+
+
+class DamagedFolder(OSError):
+    """A folder under output.dir whose files the catalog reads cannot be read."""
+
+
+def _unreadable(path: Path) -> str:
+    """Why a file the catalog's views read cannot be read ('' if it can): a row file must be a JSON object,
+    a table a Parquet file whose footer reads."""
+    try:
+        if path.suffix == ".json":
+            if not isinstance(json.loads(path.read_text(encoding="utf-8")), dict):
+                return "not a JSON object"
+        else:
+            import pyarrow.parquet as pq
+            pq.read_metadata(path)
+        return ""
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        return " ".join(str(err).split())[:160] or type(err).__name__
+    except Exception as err:        # noqa: BLE001 - pyarrow's errors (ArrowInvalid, ...) mean the same
+        return " ".join(str(err).split())[:160] or type(err).__name__
+
+
+def damaged_folders(base: Path) -> list[tuple[Path, str]]:
+    """The folders under ``base`` whose files the views read cannot be read, with the first reason
+    ('<file>: <why>'). A folder being written is a staging folder and never among them."""
+    found: dict[Path, str] = {}
+    for spec in TABLES.values():
+        root = base / spec.folder if spec.folder else base
+        for folder in sorted(root.glob("[0-9]*")):
+            f = folder / spec.file
+            if folder in found or not folder.is_dir() or not f.is_file():
+                continue
+            why = _unreadable(f)
+            if why:
+                found[folder] = f"{spec.file}: {why}"
+    return sorted(found.items())
+
+
+def _set_aside(base: Path, folders: list[tuple[Path, str]]) -> list[Path]:
+    """Move damaged folders to base/damaged/ (never delete: a file may still be saved by hand); their new
+    places, in order. A name taken there gets the time appended."""
+    moved = []
+    for folder, _ in folders:
+        target = base / DAMAGED / folder.relative_to(base)
+        if target.exists():
+            target = target.with_name(f"{target.name}-{_dt.datetime.now():%Y%m%d-%H%M%S-%f}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(folder, target)
+        moved.append(target)
+    return moved
+
+
 def _rebuild(base: Path) -> tuple[str, Path | None, dict[str, int], list[Path]]:
     """Rebuild base/results.duckdb (the caller holds the lock): index folders of earlier versions (with the
     rows of a version-1 file, if that is what is there), then move a damaged or version-1 file aside (so
     if indexing fails, the next attempt still finds the old rows), remove abandoned staging folders, write
     the views. Returns (state found, where the old file went, indexed, removed)."""
     state = catalog_state(base)
+    damaged = damaged_folders(base)
+    moved = _set_aside(base, damaged)
     indexed = index_folders(base, legacy_rows(base / CATALOG) if state == "legacy" else {})
+    if moved:
+        indexed[f"unreadable folder(s) moved to {DAMAGED}/ ("
+                + "; ".join(f"{m.name}: {why}" for m, (_, why) in zip(moved, damaged)) + ")"] = len(moved)
     aside = _move_aside(base / CATALOG, "v1" if state == "legacy" else "corrupt") \
         if state in ("legacy", "corrupt") else None
     removed = clean_staging(base)

@@ -175,6 +175,35 @@ def test_catalog_rebuild_lists_every_run_and_the_finance_tables(tmp_path):
     assert len(list(out.glob(f"{CATALOG}.corrupt-*"))) == 1 and store.catalog_state(out) == "ok"
 
 
+@pytest.mark.parametrize("damage", ["run.json garbage", "run.json a list", "kpis.parquet truncated"])
+def test_an_unreadable_run_folder_is_named_and_set_aside_by_the_rebuild(tmp_path, damage):
+    """One run folder whose files cannot be read (a disk error, an edit by hand) fails every query of its table:
+    the query says which folder and what to do; `catalog rebuild` moves it to damaged/ (nothing deleted) and
+    names it; every other run stays in the catalog."""
+    out = tmp_path / "results"
+    good, bad = _simulate(out, "run.seed=1").run_dir, _simulate(out, "run.seed=2").run_dir
+    name, how = damage.split(" ", 1)
+    f = bad / name
+    if how == "garbage":
+        f.write_text("x{")
+    elif how == "a list":
+        f.write_text("[1, 2]")
+    else:
+        f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    table = "runs" if name == "run.json" else "kpis"
+    with pytest.raises(store.DamagedFolder) as err:
+        query(f"SELECT count(*) FROM {table}", out)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{bad}/{name}: ") and "catalog rebuild" in msg, msg
+    proc = _cli(["catalog", "rebuild", f"output.dir={out}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"unreadable folder(s) moved to damaged/ ({bad.name}: {name}: " in proc.stdout, proc.stdout
+    assert not bad.exists() and (out / "damaged" / bad.name / name).is_file()      # moved, not deleted
+    assert query("SELECT run_id FROM runs", out).run_id.tolist() == [good.name]
+    assert query("SELECT DISTINCT run_id FROM kpis", out).run_id.tolist() == [good.name]
+    assert _simulate(out, "run.seed=3").run_dir is not None and len(query("SELECT * FROM runs", out)) == 2
+
+
 def test_catalog_rebuild_indexes_folders_of_earlier_versions(tmp_path):
     out = tmp_path / "results"
     a = _simulate(out, "run.seed=5", "compare=[lower_caseload]")
