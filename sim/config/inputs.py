@@ -98,13 +98,15 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
     is missing or cannot be read."""
     p = Path(path).expanduser()
     if not p.is_file():
-        what = "a folder, not a file" if p.is_dir() else "no such file"
+        what = ("a folder, not a file" if p.is_dir() else "not a regular file (a pipe, device or socket)"
+                if p.exists() else "no such file")
         raise ConfigError(f"{key} = {path!r}: {what}; allowed: a .csv or .xlsx file")
     suffix = p.suffix.lower()
     try:
         danish = False
         if suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(p, dtype=str, engine="openpyxl")
+            # (only an empty cell is missing: 'nan' or 'NA' typed in a cell is text, reported as such)
+            df = pd.read_excel(p, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
         elif suffix in (".csv", ".txt"):
             raw = p.read_bytes()
             try:                        # UTF-8 (Excel's "CSV UTF-8"), else Windows-1252 (Excel's Danish "CSV")
@@ -113,7 +115,8 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
                 text, encoding = raw.decode("cp1252", errors="strict"), "cp1252"
             header = text.splitlines()[0] if text else ""
             danish = header.count(";") > header.count(",")
-            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding=encoding, skip_blank_lines=False)
+            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding=encoding, skip_blank_lines=False,
+                             keep_default_na=False, na_values=[""])
         else:
             raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; allowed: .csv or .xlsx")
     except ConfigError:

@@ -5,6 +5,7 @@ covers the months to the year's end, the deviation splits exactly into volume an
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,22 @@ def test_bad_budget_rows_and_missing_files(tmp_path):
         plan(QUICK + ["caseload=nope.csv", "compare=[]"])
     with pytest.raises(ConfigError, match="caseload_date = '2026-10-31': used only with caseload"):
         plan(QUICK + ["caseload_date=2026-10-31", "compare=[]"])
+
+
+@pytest.mark.parametrize("typed", ["nan", "NA", "null", "inf"])
+def test_a_word_typed_where_a_number_is_meant_is_shown_as_typed(tmp_path, typed):
+    """pandas would read 'nan' or 'NA' as a missing value, and the message would show None, not what is there."""
+    p = write(tmp_path, f"indsats;antal;enhedspris\nAnbringelse i familiepleje;{typed};500.000\n", "budget.csv")
+    with pytest.raises(ConfigError, match=rf"row 2, column antal: '{typed}' - children on average"):
+        plan(QUICK + [f"budget={p}", "compare=[]"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_path_that_is_not_a_regular_file_says_so(tmp_path):
+    fifo = tmp_path / "cases.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"caseload = '.*cases.csv': not a regular file \(a pipe"):
+        plan(QUICK + [f"caseload={fifo}", "compare=[]"])
 
 
 def test_row_numbers_are_the_spreadsheets_also_after_blank_lines(tmp_path):
