@@ -45,16 +45,26 @@ def refused_tree(tree: dict) -> str:
 
 # --------------------------------------------------------------------------- numbers: finite, never true/false
 
-def numeric_leaves(tree, path=""):
-    """(dotted path, value) of every number in a composed tree (list items as path[i])."""
+def leaves(tree, keep, path=""):
+    """(dotted path, value) of every leaf of a composed tree that ``keep(value)`` (list items as path[i])."""
     if isinstance(tree, dict):
         for k, v in tree.items():
-            yield from numeric_leaves(v, f"{path}.{k}" if path else str(k))
+            yield from leaves(v, keep, f"{path}.{k}" if path else str(k))
     elif isinstance(tree, list):
         for i, v in enumerate(tree):
-            yield from numeric_leaves(v, f"{path}[{i}]")
-    elif isinstance(tree, (int, float)) and not isinstance(tree, bool):
+            yield from leaves(v, keep, f"{path}[{i}]")
+    elif keep(tree):
         yield path, tree
+
+
+def numeric_leaves(tree):
+    """(dotted path, value) of every number in a composed tree."""
+    return leaves(tree, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
+def bool_leaves(tree):
+    """(dotted path, value) of every true/false in a composed tree."""
+    return leaves(tree, lambda v: isinstance(v, bool))
 
 
 def with_leaf(tree: dict, path: str, value) -> dict:
@@ -90,18 +100,6 @@ def test_true_or_false_is_refused_for_every_number(flag):
         except ConfigError as err:
             assert f"{path} = {str(flag).lower()}: allowed: a number" in str(err), str(err)
     assert not accepted, f"true/false accepted as a number at: {accepted}"
-
-
-def bool_leaves(tree, path=""):
-    """(dotted path, value) of every true/false in a composed tree."""
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            yield from bool_leaves(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(tree, list):
-        for i, v in enumerate(tree):
-            yield from bool_leaves(v, f"{path}[{i}]")
-    elif isinstance(tree, bool):
-        yield path, tree
 
 
 def test_quoted_text_is_refused_for_every_number_and_every_true_or_false():
