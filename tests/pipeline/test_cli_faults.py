@@ -274,6 +274,51 @@ sys.meta_path.insert(0, _Hook())
 """
 
 
+# A signal in the instant after the command's own handling has ended (its main has returned): the hook sends
+# it to the process right after sim.cli.main returns.
+_SIGNAL_AFTER_MAIN = """
+import importlib.abc, importlib.machinery, os, signal, sys
+SIG = getattr(signal, os.environ["SIM_TEST_SIGNAL"])
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "sim.cli":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            main = module.main
+            def main_then_signal(*args, **kwargs):
+                code = main(*args, **kwargs)
+                signal.raise_signal(SIG)
+                return code
+            module.main = main_then_signal
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _Hook())
+"""
+
+
+@pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_signal_just_after_the_run_is_one_line_naming_the_run(tmp_path, sig, code, word):
+    """Ctrl-C or SIGTERM as the command ends: one line naming the run it kept and the signal's exit code - not
+    a traceback with exit 0 or 1, nor a silent death by the signal."""
+    (tmp_path / "sitecustomize.py").write_text(_SIGNAL_AFTER_MAIN)
+    env = {**os.environ, "SIM_TEST_SIGNAL": sig,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", "run.replications=2", "run.warmup_years=1",
+                           "run.horizon_years=1", "compare=[]", "run.workers=1", "output.figures=false",
+                           "output.report=false", "output.progress=false", f"output.dir={out}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    runs = [d for d in out.iterdir() if (d / "run.json").is_file()]
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
+    assert len(runs) == 1
+    assert proc.stderr.strip() == f"{word}: kept {runs[0]}; nothing more was written", proc.stderr[-2000:]
+
+
 ENTRY_POINTS = {"python -m sim": [sys.executable, "-m", "sim"],
                 "staircase-sim": [str(Path(sys.executable).with_name("staircase-sim"))]}
 
