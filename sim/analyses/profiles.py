@@ -342,7 +342,12 @@ def _profile(cells: dict, row: int, file: str, decimal_comma: bool, team: tuple[
     p = Profile(name or "", row, file, values, source=values.get("source") or "")
     _derive(values, p.assumed, team)
     seen = {x.split(" = ", 1)[0] for x in problems}       # a column already reported is not reported twice
-    problems += [x for x in _schema_problems(values, cells) if x.split(" = ", 1)[0] not in seen]
+    found = [x for x in _schema_problems(values, cells) if x.split(" = ", 1)[0] not in seen]
+    # a column the row left empty is derived from the others: with a problem in the cells it gives, the derived
+    # values' problems are its consequences (a negative population makes the derived young_18_22 negative)
+    if problems or any(x.split(" = ", 1)[0] not in p.assumed for x in found):
+        found = [x for x in found if x.split(" = ", 1)[0] not in p.assumed]
+    problems += found
     if name is None:
         return None, problems
     if not problems:

@@ -182,6 +182,16 @@ def test_a_csv_with_bad_rows_is_refused_whole_with_every_row_named(tmp_path):
     assert not [p for p in (CONF_DIR / "municipality").iterdir() if any(n in p.name for n in names + ["Not-A-Name"])]
 
 
+def test_a_bad_cell_is_reported_without_the_cells_derived_from_it(tmp_path):
+    """A row that leaves the age groups empty gets them from its population; a negative population is the row's
+    one problem - not also 'young_18_22 = (empty)' and a count of children the user never gave."""
+    from sim.analyses.profiles import BadRows, read_profiles
+    f = _csv(tmp_path / "neg.csv", [f"{_name('neg')},Negative,-40000,,,,9,9000,9500,,"])
+    with pytest.raises(BadRows) as err:
+        read_profiles(f)
+    assert str(err.value) == f"{f}:2: population = -40000: allowed: a number > 0", str(err.value)
+
+
 def test_calibrate_writes_the_fitted_value_into_the_profile(tmp_conf, tmp_path, capsys):
     name = _name("cal")
     f = _csv(tmp_path / "one.csv", [f"{name},Many placements,40000,,,,14.5,10800,10900,,"])
