@@ -57,9 +57,7 @@ def simulate(overrides: list[str] | tuple[str, ...] = (), write: bool | None = N
     Returns a :class:`Results` with tidy DataFrames ``kpis``, ``timeseries``, ``summary``,
     ``comparison`` and ``children``, and ``run_dir`` when stored.
     """
-    _flag("write", write)
-    _flag("progress", progress)
-    return run_plan(plan(check_overrides(overrides)), write=write, progress=progress)
+    return run_plan(plan(check_overrides(overrides)), write=write, progress=progress)     # run_plan checks the flags
 
 
 def calibrate(overrides: list[str] | tuple[str, ...] = (), progress: bool | None = None, echo=print) -> Calibration:

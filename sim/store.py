@@ -522,9 +522,7 @@ def _unreadable(path: Path) -> str:
             import pyarrow.parquet as pq
             pq.read_metadata(path)
         return ""
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        return " ".join(str(err).split())[:160] or type(err).__name__
-    except Exception as err:        # noqa: BLE001 - pyarrow's errors (ArrowInvalid, ...) mean the same
+    except Exception as err:        # noqa: BLE001 - OSError, bad JSON or text, pyarrow's ArrowInvalid: all unreadable
         return " ".join(str(err).split())[:160] or type(err).__name__
 
 
@@ -559,7 +557,8 @@ def _set_aside(base: Path, folders: list[tuple[Path, str]]) -> list[Path]:
 
 
 def _rebuild(base: Path) -> tuple[str, Path | None, dict[str, int], list[Path]]:
-    """Rebuild base/results.duckdb (the caller holds the lock): index folders of earlier versions (with the
+    """Rebuild base/results.duckdb (the caller holds the lock): move folders whose files cannot be read to
+    base/damaged/, index folders of earlier versions (with the
     rows of a version-1 file, if that is what is there), then move a damaged or version-1 file aside (so
     if indexing fails, the next attempt still finds the old rows), remove abandoned staging folders, write
     the views. Returns (state found, where the old file went, indexed, removed)."""
