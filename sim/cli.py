@@ -49,6 +49,7 @@ from .report.text import summary_text
 from .runner import Results
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
+from .common.i18n import count_text
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
        python -m sim [-m] [--cfg job|hydra|all [--package P] [--resolve]] [hydra/launcher=...] [hydra.….=...] [key=value ...]
@@ -477,7 +478,8 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
         cal = cfg.calibration
         pairs = " and ".join(f"{f.parameter} to {f.kpi}" for f in calibration_pairs(cfg))
         print(f"{'[%d/%d] ' % (i + 1, len(jobs)) if len(jobs) > 1 else ''}calibrating {cfg.municipality.name}: "
-              f"{pairs}{' jointly' if cal.joint else ''} ({cfg.run.replications} replications per evaluation, "
+              f"{pairs}{' jointly' if cal.joint else ''} "
+              f"({count_text(cfg.run.replications, 'replication', 'replications')} per evaluation, "
               f"at most {cal.max_evaluations} evaluations)", flush=True)
         try:
             c = calibrate(job)

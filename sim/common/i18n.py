@@ -268,6 +268,20 @@ def fmt_da(v: float | None, money: bool = False) -> str:
     return danish_separators(f"{v:,.2f}")
 
 
+def count_text(n: float, one: str, many: str, language: str = "en") -> str:
+    """A count with its noun in the right number: (1, 'year', 'years') -> '1 year', 2 -> '2 years'; a decimal
+    comma in Danish (1.5 -> '1,5 år')."""
+    num = f"{n:g}"
+    return f"{num.replace('.', ',') if language == 'da' else num} {one if n == 1 else many}"
+
+
+def the_years(n: float, language: str = "en") -> str:
+    """'the 4 years' / 'de 4 år', and for one year 'the 1 year' / 'det ene år' (a horizon, in a sentence)."""
+    if language == "da":
+        return "det ene år" if n == 1 else f"de {count_text(n, 'år', 'år', 'da')}"
+    return f"the {count_text(n, 'year', 'years')}"
+
+
 def months_text(month: int | None, language: str = "en") -> str:
     """A horizon month (1 = the first) as years and months: 19 -> '1 år og 7 mdr.' / '1 year 7 months';
     None -> not within the horizon."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..common.i18n import fmt_da, t
+from ..common.i18n import count_text, fmt_da, t
 from ..metrics.followup import budget_followup, forecast, forecast_period
 from .danish import item_label, price_factor
 
@@ -112,4 +112,7 @@ def start_phrase(res, language: str = "en") -> str:
         return (f"fra dagens sagsstamme ({len(cl.cases)} sager pr. {cl.date})" if da else
                 f"from today's caseload ({len(cl.cases)} cases at {cl.date})")
     w = res.plan.arms[res.reference].run.warmup_years
-    return (f"efter {w:g} års indkøring".replace(".", ",") if da else f"after {w:g} warm-up years")
+    if w == 0:
+        return "uden indkøring" if da else "with no warm-up"
+    return (f"efter {count_text(w, 'års', 'års', 'da')} indkøring" if da else
+            f"after {count_text(w, 'warm-up year', 'warm-up years')}")

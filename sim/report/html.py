@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.i18n import danish_separators, kpi_label, scenario_title, t, unit_label
+from ..common.i18n import count_text, danish_separators, kpi_label, scenario_title, t, the_years, unit_label
 from ..common.kpi_catalog import KPI_DEFS
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
@@ -67,10 +67,10 @@ figcaption{font-size:.92em;color:#333;margin-top:.4em} figcaption b{color:#000}
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Indsatstrappen – simulering for {m}", "Staircase simulation: {m}"),
     "summary": ("Sammenfatning", "Executive summary"),
-    "summary_intro": ("Hvert scenarie sammenlignet med {ref} over de {n} år, parret replikation for replikation "
+    "summary_intro": ("Hvert scenarie sammenlignet med {ref} over {span}, parret replikation for replikation "
                       "(samme børn og tilfældige udfald i alle scenarier). Intervaller er 95 %-intervaller over "
                       "replikationerne: de viser simulationens usikkerhed, ikke usikkerheden i antagelserne.",
-                      "Each scenario against {ref} over the {n} years, paired replication by replication (the same "
+                      "Each scenario against {ref} over {span}, paired replication by replication (the same "
                       "children and draws in every arm). Intervals are 95 % intervals over the replications: they "
                       "show simulation uncertainty, not uncertainty in the assumptions."),
     "flows": ("Børnene på trappen", "Children on the staircase"),
@@ -221,20 +221,21 @@ def _head(res, language: str, has_figures: bool = True) -> str:
     cfg = res.plan.arms[res.reference]
     m, da = cfg.municipality, language == "da"
     ref = scenario_title(res.reference, language)
-    warm = f"{cfg.run.warmup_years:g}".replace(".", "," if da else ".")
     if res.plan.caseload is not None:        # today's caseload replaces the synthetic warm-up
         start = (f"start {_e(start_phrase(res, language))}, derefter" if da else
                  f"a start {_e(start_phrase(res, language))}, then")
     else:
-        start = (f"{warm} års indkøring under nuværende praksis, derefter" if da else
-                 f"{warm} warm-up years under current practice, then")
+        start = (("ingen indkøring, derefter" if da else "no warm-up, then") if cfg.run.warmup_years == 0 else
+                 f"{count_text(cfg.run.warmup_years, 'års', 'års', 'da')} indkøring under nuværende praksis, derefter"
+                 if da else f"{count_text(cfg.run.warmup_years, 'warm-up year', 'warm-up years')} under current "
+                 "practice, then")
     run = (f"Kørsel {_e(res.run_id or '-')}, skrevet {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference: <b>{_e(ref)}</b>; "
-           f"{cfg.run.replications} replikationer pr. scenarie med fælles tilfældige tal; {start} "
+           f"{count_text(cfg.run.replications, 'replikation', 'replikationer', 'da')} pr. scenarie med fælles tilfældige tal; {start} "
            f"{cfg.run.horizon_years} år under hvert scenarie. Seed "
            f"{cfg.run.seed}. Beløb i kr., {cfg.costs.price_year}-priser." if da else
            f"Run {_e(res.run_id or '-')}, written {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference <b>{_e(ref)}</b>; "
-           f"{cfg.run.replications} replications per arm with common random numbers; {start} "
-           f"{cfg.run.horizon_years} horizon years under each scenario. Seed "
+           f"{count_text(cfg.run.replications, 'replication', 'replications')} per arm with common random numbers; {start} "
+           f"{count_text(cfg.run.horizon_years, 'horizon year', 'horizon years')} under each scenario. Seed "
            f"{cfg.run.seed}. Money in DKK, {cfg.costs.price_year} prices.")
     note = ("De fleste parametre er markeret <code>[assumption]</code> eller <code>[calibrated]</code> i "
             "<code>conf/</code>: de er størrelsesordener for en gennemsnitskommune, ikke jeres kommunes tal. Erstat "
@@ -262,7 +263,7 @@ def _summary_flows_payback(res, language: str, figures_dir, uncertainty) -> list
     """The executive summary, the flow picture and the break-even chart with the payback tables."""
     cfg = res.plan.arms[res.reference]
     ref = ref_words(res, language)
-    intro = f"<p>{_e(_w('summary_intro', language, ref=ref, n=cfg.run.horizon_years))}</p>"
+    intro = f"<p>{_e(_w('summary_intro', language, ref=ref, span=the_years(cfg.run.horizon_years, language)))}</p>"
     parts = [_chapter("summary", f'<div id="executive-summary">{intro}{summary_html(res, language, uncertainty)}</div>',
                       language, first=True)]
     flows = _figure("staircase_flows.png", _png("staircase_flows.png", res, figures_dir, language), language, ref,
@@ -300,9 +301,9 @@ def _tables(res, language: str) -> list[str]:
         parts.append(_chapter("diff", f"<p>{_e(_w('diff_intro', language, ref=ref))}</p>"
                               + _table(format_comparison(res, language=language)), language, ref=ref))
     n = cfg.run.horizon_years
-    body = ("<p>" + _e(f"{title} over de {n} år: antal × enhedspris + fast udgift = udgift, middel over replikationerne; "
+    body = ("<p>" + _e(f"{title} over {the_years(n, language)}: antal × enhedspris + fast udgift = udgift, middel over replikationerne; "
                        "tilgang og afgang er børn, der kommer til og forlader trinnet. Pr. år: budget.csv." if da else
-                       f"{title} over the {n} horizon years: count × unit cost + fixed cost = cost, the mean of the "
+                       f"{title} over {the_years(n)} of the horizon: count × unit cost + fixed cost = cost, the mean of the "
                        "replications; in and out are children arriving on and leaving each step. Per year: budget.csv.")
             + "</p>" + _table(budget_display(res, language), index=False)
             + "<p>" + _e(f"Udgifter for {ref} pr. post og år (kr.):" if da else

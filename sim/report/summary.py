@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..common.i18n import months_text, scenario_title
+from ..common.i18n import months_text, scenario_title, the_years
 from ..metrics.budget import budget_difference
 from ..metrics.payback import payback_years
 from ..metrics.payback_monthly import monthly_cost, payback_months
@@ -155,10 +155,10 @@ def cost_sentence(res, s: ScenarioSummary, language: str) -> str:
     ref = ref[:1].lower() + ref[1:] if res.reference == "baseline" else ref
     unsure = np.isfinite(lo) and np.isfinite(hi) and lo < 0 < hi
     if language == "da":
-        text = (f"Over de {years} år koster scenariet {_amount(m, language)} end {ref}, investeringer medregnet "
+        text = (f"Over {the_years(years, language)} koster scenariet {_amount(m, language)} end {ref}, investeringer medregnet "
                 f"(95 %-interval: fra {_amount(lo, language)} til {_amount(hi, language)})")
         return text + (" – intervallet rummer både en besparelse og en merudgift." if unsure else ".")
-    text = (f"Over the {years} years the scenario costs {_amount(m, language)} than {ref}, investments included "
+    text = (f"Over {the_years(years)} the scenario costs {_amount(m, language)} than {ref}, investments included "
             f"(95 % interval: from {_amount(lo, language)} to {_amount(hi, language)})")
     return text + (" – the interval holds both a saving and an extra cost." if unsure else ".")
 
@@ -169,8 +169,8 @@ def payback_sentence(res, s: ScenarioSummary, language: str) -> str:
     years = res.plan.arms[res.reference].run.horizon_years
     da = language == "da"
     if s.payback_month is None:
-        return (f"Scenariet er ikke tjent hjem inden for de {years} år (i gennemsnit over replikationerne)." if da else
-                f"The scenario does not pay back within the {years} years (on average over the replications).")
+        return (f"Scenariet er ikke tjent hjem inden for {the_years(years, language)} (i gennemsnit over replikationerne)." if da else
+                f"The scenario does not pay back within {the_years(years)} (on average over the replications).")
     disc = months_text(s.payback_month_discounted, language)
     if s.payback_month == 1:
         text = ("Scenariet er billigere end referencen allerede fra første måned" if da else

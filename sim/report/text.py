@@ -12,7 +12,7 @@ import textwrap
 
 import pandas as pd
 
-from ..common.i18n import kpi_label, months_text
+from ..common.i18n import count_text, kpi_label, months_text, the_years
 from ..metrics.payback_monthly import payback_months
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
@@ -82,7 +82,8 @@ def summary_text(res, width: int = WIDTH) -> str:
     payback month; the full tables are in the run folder (summary.txt, report.html, business_case.xlsx)."""
     cfg = res.plan.arms[res.reference]
     lines = _wrap(f"Staircase simulation - {cfg.municipality.label}", width)
-    lines += _wrap(f"{cfg.run.replications} replications per arm, {cfg.run.horizon_years} horizon years "
+    lines += _wrap(f"{count_text(cfg.run.replications, 'replication', 'replications')} per arm, "
+                   f"{count_text(cfg.run.horizon_years, 'horizon year', 'horizon years')} "
                    f"{start_phrase(res)}, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices", width)
     lines += [""] + _wrap(f"{res.reference} over the horizon (flows: total; stocks: mean per year)", width)
     lines += _reference_lines(res, width)
@@ -90,7 +91,7 @@ def summary_text(res, width: int = WIDTH) -> str:
     if follow:
         lines += [""] + [x for line in follow for x in _wrap(line, width)]
     if not res.comparison.empty:
-        lines += [""] + _wrap(f"Paired difference vs {res.reference} over the {cfg.run.horizon_years} years, mean "
+        lines += [""] + _wrap(f"Paired difference vs {res.reference} over {the_years(cfg.run.horizon_years)}, mean "
                               "[95 % interval]; payback: the month by which the mean cumulative cost difference, "
                               "investments included, is below zero ('-' = not within the horizon)", width)
         lines += _scenario_lines(res, width)
@@ -107,7 +108,8 @@ def summary_text_full(res, uncertainty=None) -> str:
     lines = [
         f"Staircase simulation - {cfg.municipality.label}",
         f"reference: {res.reference}; arms: {', '.join(res.arms)}",
-        f"replications: {cfg.run.replications}, horizon: {cfg.run.horizon_years} years {start_phrase(res)}, "
+        f"replications: {cfg.run.replications}, horizon: {count_text(cfg.run.horizon_years, 'year', 'years')} "
+        f"{start_phrase(res)}, "
         f"seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices",
     ]
     lines += followup_lines(res)                # today's caseload, the forecast and the budget follow-up
@@ -125,7 +127,7 @@ def summary_text_full(res, uncertainty=None) -> str:
         lines += ["", f"Paired difference vs {res.reference} over the horizon, mean [95 % interval]",
                   format_comparison(res).to_string(), "",
                   f"Payback: first horizon year by which the cumulative paired cost difference (investments included) "
-                  f"is below zero - with 95 % confidence, and on average; '-' = not within the {cfg.run.horizon_years} years",
+                  f"is below zero - with 95 % confidence, and on average; '-' = not within {the_years(cfg.run.horizon_years)}",
                   payback_display(res).to_string(index=False), "",
                   "Investment headroom: the operating saving accumulated by each horizon year (paired, scenario investments "
                   "left out; mean [95 % interval]) = the most the scenario's investments could total by then for it still "

@@ -192,3 +192,30 @@ def test_the_forecast_and_budget_follow_up_chapter_fits_1280px(tmp_path):
             assert _visible_and_loaded(page, "#followup table")
         finally:
             browser.close()
+
+
+def test_one_replication_one_year_and_no_warm_up_are_said_so_in_every_text_and_both_languages(tmp_path):
+    """Counts of one are singular and a warm-up of 0 years is 'no warm-up', in the console, summary.txt and the
+    report in Danish and English (they said '1 replications', 'over the 1 years', 'after 0 warm-up years')."""
+    from sim.common.i18n import count_text, the_years
+    assert [count_text(n, "year", "years") for n in (0, 1, 1.5, 2)] == ["0 years", "1 year", "1.5 years", "2 years"]
+    assert count_text(1.5, "år", "år", "da") == "1,5 år" and count_text(1, "replikation", "replikationer", "da") \
+        == "1 replikation"
+    assert (the_years(1), the_years(4), the_years(1, "da"), the_years(4, "da")) == \
+        ("the 1 year", "the 4 years", "det ene år", "de 4 år")
+    res = sim.simulate(["run.replications=1", "run.warmup_years=0", "run.horizon_years=1", "run.workers=1",
+                        "output.progress=false", "output.figures=false", "output.excel=false", "output.report=true",
+                        "compare=[kinship_first]", f"output.dir={tmp_path}"])
+    short = summary_text(res)
+    full = (res.run_dir / "summary.txt").read_text()
+    write_report(res, tmp_path / "en.html", language="en")
+    en = (tmp_path / "en.html").read_text(encoding="utf-8")
+    da = (res.run_dir / "report.html").read_text(encoding="utf-8")
+    assert "1 replication per arm, 1 horizon year with no warm-up" in short
+    assert "over the 1 year," in short and "horizon: 1 year with no warm-up" in full
+    assert "1 replication per arm" in en and "no warm-up, then 1 horizon year under each scenario" in en
+    assert "1 replikation pr. scenarie" in da and "ingen indkøring, derefter 1 år" in da and "over det ene år" in da
+    for text in (short, full, en, da):
+        for wrong in ("1 replications", "1 years", "0 warm-up", "1 horizon years", "de 1 år", "1 replikationer",
+                      "0 års indkøring"):
+            assert wrong not in text, wrong
