@@ -32,9 +32,12 @@ shared machine whose speed drifts by tens of per cent between minutes, this is f
 dividing by a bare loop timed at another moment (the unpaired ratio is printed too).
 
 Targets (reported as PASS / MISS; the script always exits 0 - it is a benchmark, not a test):
-    model events/s / bare-loop events/s >= 0.5
+    the model's events/s / its own skeleton's events/s (section 5, paired) >= 0.6   (issue #12 section 6)
     one 10-year replication (model.run, slowest of N) <= 1.5 s
     process peak RSS <= 300 MB
+The ratio to the bare loop is still printed, as information: SimPy itself reaches only ~0.3 of the bare loop
+at this model's population and event mix (the skeleton), so it stopped being a target. Also printed: the
+proposed target model / skeleton >= 0.4 without changing results (README, "Speed").
 """
 from __future__ import annotations
 
@@ -64,7 +67,9 @@ from sim.model.streams import replication_streams  # noqa: E402
 from sim.model.team import Team  # noqa: E402
 
 OVERRIDES = ["compare=[]", "run.warmup_years=6", "run.horizon_years=4", "output.progress=false"]
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.5              # the former target against the bare loop: printed as information
+TARGET_SKELETON = 0.6           # issue #12 section 6: the model at >= 0.6 x its own skeleton
+PROPOSED_SKELETON = 0.4         # the proposed target without changing results (README, "Speed")
 TARGET_REP_S = 1.5
 TARGET_MEM_MB = 300.0
 
@@ -417,15 +422,20 @@ def main(argv=None) -> int:
           f"\n      the model itself runs at {ratio / ceiling:.2f} x its skeleton.")
 
     # ---- targets
+    own = ratio / ceiling                      # the model / its skeleton, both paired with a bare loop
     checks = [
-        ("model events/s / bare events/s (1 process, paired)", f">= {TARGET_RATIO}",
-         f"{ratio:.3f}  (unpaired {model_rate / ref_rate:.3f} = {fmt_rate(model_rate)} / {fmt_rate(ref_rate)})",
-         ratio >= TARGET_RATIO),
+        ("model events/s / its skeleton's events/s (section 5, paired)", f">= {TARGET_SKELETON}", f"{own:.3f}",
+         own >= TARGET_SKELETON),
         ("one 10-year replication, Model.run (max of N)", f"<= {TARGET_REP_S} s",
          f"{max(rep_times):.3f} s (median {med_model:.3f} s)", max(rep_times) <= TARGET_REP_S),
         ("process peak RSS", f"<= {TARGET_MEM_MB:.0f} MB", f"{rss_peak:.1f} MB", rss_peak <= TARGET_MEM_MB),
     ]
     rows = [[n, t, v, "PASS" if ok else "MISS"] for n, t, v, ok in checks]
+    rows.append(["(info) proposed: model / its skeleton, results unchanged", f">= {PROPOSED_SKELETON}", f"{own:.3f}",
+                 "pass" if own >= PROPOSED_SKELETON else "miss"])
+    rows.append(["(info) model events/s / bare events/s (1 process, paired)", f"(was >= {TARGET_RATIO})",
+                 f"{ratio:.3f}  (unpaired {model_rate / ref_rate:.3f} = {fmt_rate(model_rate)} / {fmt_rate(ref_rate)})",
+                 ""])
     rows.append(["(info) ceiling: model's skeleton / bare (section 5)", f">= {TARGET_RATIO}", f"{ceiling:.3f}",
                  "pass" if ceiling >= TARGET_RATIO else "miss"])
     rows.append(["(info) ratio vs 10 / 1000 bare processes", "", f"{model_rate / bare[1]['rate']:.3f} / "

@@ -64,6 +64,12 @@ def test_benchmark_script_runs_and_reports_every_target():
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert out.returncode == 0
     assert "error" not in out.stderr.lower(), out.stderr[-2000:]
-    for line in ("model events/s / bare events/s", "one 10-year replication", "process peak RSS",
-                 "ceiling: model's skeleton / bare"):
+    for line in ("model events/s / its skeleton's events/s", "one 10-year replication", "process peak RSS",
+                 "ceiling: model's skeleton / bare", "(info) model events/s / bare events/s",
+                 "(info) proposed: model / its skeleton"):
         assert line in out.stdout, line
+    # the target (the model against its own skeleton, 0.6) has a verdict; the bare-loop ratio has none
+    target = next(x for x in out.stdout.splitlines() if "model events/s / its skeleton's events/s" in x)
+    assert ">= 0.6" in target and target.rstrip().endswith(("PASS", "MISS"))
+    bare = next(x for x in out.stdout.splitlines() if "(info) model events/s / bare events/s" in x)
+    assert not bare.rstrip().endswith(("PASS", "MISS", "pass", "miss"))
