@@ -21,7 +21,9 @@ import json
 import logging
 import os
 import signal
+import shutil
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,19 @@ as results.duckdb.v1-<time> (its rows are first written into their folders); run
 versions are indexed from their config.yaml and overrides.txt; staging folders left by killed
 processes are removed. Nothing else in the folders is changed.
 """
+
+
+def check_repeated(overrides: list[str]) -> None:
+    """ConfigError (one line) if the command line sets a key (or group) twice: which one wins differs between
+    this CLI's expansion of a sweep and Hydra's (run.seed=1,2 run.seed=3 was two jobs here and one under a
+    launcher), so neither is guessed."""
+    first: dict[str, str] = {}
+    for o in overrides:
+        key = override_key(o).strip()
+        if key in first:
+            raise ConfigError(f"{key}: given twice ({first[key]} and {o}); allowed: each key once - for a sweep, "
+                              f"one override with every value (-m {key}=a,b)")
+        first[key] = o
 
 
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
@@ -199,7 +214,7 @@ class Args:
     calibrate: bool = False
     sensitivity: bool = False
     uncertainty: bool = False
-    hydra_only: bool = False               # --info, --shell-completion, --hydra-help, --version: Hydra answers
+    hydra_only: str | bool = False         # --info, --shell-completion, --hydra-help, --version: Hydra answers (the flag)
     overrides: list = field(default_factory=list)
     hydra_overrides: list = field(default_factory=list)
 
@@ -250,13 +265,19 @@ def parse_argv(argv: list[str]) -> Args:
             if a.package is None:
                 raise ConfigError(f"{tok}: --package takes the package to show, e.g. --cfg job --package run")
         elif name in HYDRA_ONLY:
-            a.hydra_only = True
+            a.hydra_only = name if name != "-i" else "--info"
         elif name in REFUSED_FLAGS:
             raise ConfigError(f"{tok}: not honoured by this CLI ({REFUSED_FLAGS[name]})")
         else:
             raise ConfigError(f"unknown option {tok!r}; see python -m sim --help")
         i += step
-    if not a.hydra_only:
+    if a.hydra_only:
+        extra = a.overrides + a.hydra_overrides + (["-m"] if a.multirun else [])
+        if a.hydra_only == "--hydra-help" and extra:
+            hint = "" if extra[0] == "-m" else f" (the simulation's configuration: python -m sim --cfg job {extra[0]})"
+            raise ConfigError(f"--hydra-help: prints Hydra's own help and takes nothing else; drop {extra[0]}{hint}")
+    else:
+        check_repeated(a.overrides + a.hydra_overrides)
         check_hydra(a)
     return a
 
@@ -282,9 +303,24 @@ def check_hydra(a: Args) -> None:
             raise ConfigError(f"{o}: {why}")
 
 
+# keys of Hydra's joblib launcher that it does not honour (hydra_joblib_launcher sets backend=loky, processes,
+# whatever the configuration says): key -> (the values that match what it does, the reason)
+LAUNCHER_FIXED = {
+    "hydra.launcher.backend": (("loky", "null"), "the joblib launcher always runs its jobs in loky processes"),
+    "hydra.launcher.prefer": (("processes", "null"), "the joblib launcher always runs its jobs in loky processes, "
+                                                     "never threads"),
+    "hydra.launcher.require": (("null",), "the joblib launcher's loky processes share no memory"),
+}
+
+
 def hydra_problem(override: str, multirun: bool) -> str | None:
     """Why a ``hydra/...`` or ``hydra.…`` override cannot be honoured (None if it can)."""
     key = override_key(override)
+    if key in LAUNCHER_FIXED and not override.startswith("~"):
+        allowed, why = LAUNCHER_FIXED[key]
+        value = override.split("=", 1)[1].strip().strip("'\"") if "=" in override else ""
+        if value not in allowed:
+            return f"not honoured ({why}); allowed: {' or '.join(allowed)}, or leave it out"
     try:
         swept = OverridesParser.create().parse_overrides([override])[0].is_sweep_override()
     except Exception as err:  # hydra raises OverrideParseException
@@ -667,6 +703,57 @@ def run_hydra(args: list[str]) -> int:
     return 0
 
 
+HYDRA_DIRS = ("hydra.sweep.dir", "hydra.run.dir")       # folders Hydra creates for its jobs, when given
+
+
+def check_hydra_dirs(hydra_overrides: list[str]) -> None:
+    """ConfigError (one line) unless every folder given as hydra.sweep.dir or hydra.run.dir exists as a folder
+    this user can write, or can be created (its nearest existing parent is such a folder): checked before any job
+    runs, as output.dir is, since Hydra would fail with a traceback only when it creates the folder. A value with
+    an interpolation (${...}) is Hydra's to resolve and is not checked here."""
+    for o in hydra_overrides:
+        key = override_key(o)
+        if key not in HYDRA_DIRS or "=" not in o or o.startswith("~"):
+            continue
+        value = o.split("=", 1)[1].strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if "${" in value:
+            continue
+        problem = _unwritable(Path(value).expanduser())
+        if problem:
+            raise ConfigError(f"{key} = {value!r}: {problem}; allowed: a folder this user can write or create")
+
+
+def _unwritable(path: Path) -> str:
+    """Why ``path`` cannot be used as a folder to write in ('' if it can), found by trying: the missing folders
+    are created and removed again, and in an existing one a file is created and removed (permissions alone do not
+    tell, e.g. for root or on a read-only file system)."""
+    if not str(path):
+        return "empty"
+    p = path if path.is_absolute() else Path.cwd() / path
+    made: list[Path] = []
+    try:
+        if p.exists() and not p.is_dir():
+            return "not a folder"
+        missing = [q for q in [p, *p.parents] if not q.exists()]
+        for q in reversed(missing):
+            q.mkdir()
+            made.append(q)
+        fd, probe = tempfile.mkstemp(dir=p, prefix=".sim-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        return f"cannot be written ({err.strerror or err})"
+    finally:
+        for q in reversed(made):
+            try:
+                q.rmdir()
+            except OSError:
+                pass
+    return ""
+
+
 def _quoted(path: Path) -> str:
     """A path as a quoted value of a Hydra override."""
     return "'" + str(path).replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -691,6 +778,10 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
             if code:
                 return code
         return 0
+    try:
+        check_hydra_dirs(a.hydra_overrides)                         # Hydra's folders, before anything runs
+    except ConfigError as err:
+        return _input_error(err)
     checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs
     if checked:
         return checked
@@ -705,7 +796,18 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
     except KeyboardInterrupt:
         _KEPT.extend(s["run_dir"] for s in _job_statuses(jobs_dir) if s["run_dir"])
         raise
+    if code and not _job_statuses(jobs_dir):        # Hydra failed before any job ran: its bookkeeping goes too
+        _remove_jobs_dir(jobs_dir)
     return _after_hydra(code, jobs, plans, sweep, jobs_dir)
+
+
+def _remove_jobs_dir(jobs_dir: Path) -> None:
+    """Remove a Hydra jobs folder (output.dir/hydra/<id>) that no job wrote to, and output.dir/hydra if empty."""
+    shutil.rmtree(jobs_dir, ignore_errors=True)
+    try:
+        jobs_dir.parent.rmdir()
+    except OSError:                  # other sweeps' folders are there (or it is gone already)
+        pass
 
 
 def _job_statuses(jobs_dir: Path) -> list[dict]:

@@ -127,6 +127,32 @@ def test_info_and_shell_completion_are_hydras(tmp_path):
     (["-r"], "error: -r: not honoured by this CLI"),
     (["--info", "-cn", "x"], "error: -cn: not honoured by this CLI"),
     (["--nope"], "error: unknown option '--nope'"),
+    # Hydra's help takes no overrides (Hydra composed the simulation's configuration for it and failed)
+    (["--hydra-help", "run.seed=3"], "error: --hydra-help: prints Hydra's own help and takes nothing else; drop "
+                                     "run.seed=3"),
+    (["--hydra-help", "-m", "municipality=kolding,average"], "error: --hydra-help: prints Hydra's own help and "
+                                                             "takes nothing else; drop municipality=kolding,average"),
+    # a key given twice: this CLI's expansion and Hydra's disagreed on which wins (2 jobs here, 1 under a launcher)
+    (["-m", "run.seed=1,2", "run.seed=3"], "error: run.seed: given twice (run.seed=1,2 and run.seed=3)"),
+    (["run.seed=1", "+run.seed=3"], "error: run.seed: given twice (run.seed=1 and +run.seed=3)"),
+    (["-m", "run.replications=2,3", "run.seed=1", "run.replications=2"], "error: run.replications: given twice"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.launcher.n_jobs=3", "run.seed=1,2"],
+     "error: hydra.launcher.n_jobs: given twice"),
+    # keys the joblib launcher does not honour (it always uses loky processes)
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.backend=threading", "run.seed=1,2"],
+     "error: hydra.launcher.backend=threading: not honoured (the joblib launcher always runs its jobs in loky "
+     "processes)"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.backend=multiprocessing", "run.seed=1,2"],
+     "error: hydra.launcher.backend=multiprocessing: not honoured"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.prefer=threads", "run.seed=1,2"],
+     "error: hydra.launcher.prefer=threads: not honoured"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.require=sharedmem", "run.seed=1,2"],
+     "error: hydra.launcher.require=sharedmem: not honoured"),
+    # Hydra's folders are checked before anything runs (Hydra failed with a traceback when it made them)
+    (["-m", "hydra/launcher=joblib", "hydra.sweep.dir=/proc/forbidden/x", "run.seed=1,2"],
+     "error: hydra.sweep.dir = '/proc/forbidden/x': cannot be written"),
+    (["hydra.run.dir=/proc/forbidden/x"], "error: hydra.run.dir = '/proc/forbidden/x': cannot be written"),
+    (["hydra.run.dir=/dev/null"], "error: hydra.run.dir = '/dev/null': not a folder"),
 ])
 def test_what_cannot_be_honoured_is_refused_with_one_line(tmp_path, capsys, args, message):
     out = tmp_path / "results"
@@ -163,3 +189,21 @@ def test_hydra_overrides_outside_the_command_lines_runs_are_refused_not_dropped(
     out = tmp_path / "results"
     assert main(["catalog", "rebuild", "hydra.run.dir=x", f"output.dir={out}"]) == 2
     assert "hydra.run.dir=x: Hydra's own configuration" in capsys.readouterr().err
+
+
+def test_launcher_keys_that_match_what_the_joblib_launcher_does_are_accepted():
+    for o in ("hydra.launcher.backend=loky", "hydra.launcher.prefer=processes", "hydra.launcher.require=null",
+              "~hydra.launcher.backend", "hydra.launcher.n_jobs=2"):
+        assert hydra_problem(o, multirun=True) is None, o
+
+
+def test_a_hydra_folder_that_can_be_made_is_accepted_and_the_check_leaves_nothing(tmp_path):
+    from sim.cli import check_hydra_dirs
+    target = tmp_path / "a" / "b" / "c"
+    check_hydra_dirs([f"hydra.run.dir={target}", f"hydra.sweep.dir='{tmp_path}'", "hydra.sweep.dir=${now:%Y}"])
+    assert list(tmp_path.iterdir()) == []            # the folders it tried were removed again
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="not a folder"):
+        check_hydra_dirs([f"hydra.sweep.dir={tmp_path / 'file'}"])
+    with pytest.raises(ConfigError, match="cannot be written"):
+        check_hydra_dirs([f"hydra.sweep.dir={tmp_path / 'file' / 'below'}"])
