@@ -594,6 +594,11 @@ def _catalog(args: list[str]) -> int:
         print(f"error: python -m sim catalog takes 'rebuild' (got {' '.join(args) or 'nothing'}); "
               f"see python -m sim catalog --help", file=sys.stderr)
         return 2
+    other = [a for a in args[1:] if override_key(a).strip() != "output.dir"]
+    if other:
+        print(f"error: {other[0]}: catalog rebuild takes only output.dir=<folder> (nothing else changes what it "
+              f"does); drop it", file=sys.stderr)
+        return 2
     try:
         arms = plan(args[1:]).arms                    # the configured output.dir, with any overrides
         where = next(iter(arms.values())).output.dir

@@ -346,3 +346,15 @@ def test_a_run_whose_id_is_taken_is_stored_under_a_new_one(tmp_path, monkeypatch
     assert json.loads((res.run_dir / "run.json").read_text())["run_id"] == res.run_id
     assert set(pd.read_parquet(res.run_dir / "kpis.parquet").run_id) == {res.run_id}
     assert (out / "20200101-000000-baseline-aaaaaa" / "run.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("extra", [["run.seed=3"], ["+run.seed=3"], ["municipality=kolding"], ["bogus"]])
+def test_catalog_rebuild_refuses_what_would_change_nothing_instead_of_ignoring_it(tmp_path, capsys, extra):
+    from sim.cli import main
+    out = tmp_path / "results"
+    out.mkdir()
+    code = main(["catalog", "rebuild", f"output.dir={out}", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {extra[0]}: catalog rebuild takes only")
+    assert not (out / "results.duckdb").exists()       # nothing rebuilt
+    assert main(["catalog", "rebuild", f"output.dir={out}"]) == 0 and (out / "results.duckdb").exists()
