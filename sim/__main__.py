@@ -50,11 +50,27 @@ def _end_interrupted(code: int) -> None:
         os._exit(code)
 
 
+# The resource trackers of multiprocessing and loky (separate processes, one per process tree that uses a pool)
+# free the semaphores of worker processes that were stopped (Ctrl-C, SIGTERM, a launcher's job ended) and say so
+# with a UserWarning "resource_tracker: There appear to be N leaked semlock objects to clean up at shutdown"
+# after this command has given its one line. They clean up all the same; the warning is silenced in every process
+# this command starts (they read PYTHONWARNINGS when they start).
+QUIET_TRACKERS = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_trackers() -> None:
+    import os
+    given = os.environ.get("PYTHONWARNINGS", "")
+    if QUIET_TRACKERS not in given.split(","):
+        os.environ["PYTHONWARNINGS"] = f"{given},{QUIET_TRACKERS}" if given else QUIET_TRACKERS
+
+
 def console() -> None:
     """Run the command line and end the process with its exit code (``staircase-sim``; ``python -m sim``).
     A signal at any moment - while the libraries load, during the run, or just as it ends - gives one line and
     the signal's exit code (130, 143)."""
     signal.signal(signal.SIGTERM, _early)
+    _quiet_trackers()
     try:
         from .cli import Terminated, ended, main
     except KeyboardInterrupt:

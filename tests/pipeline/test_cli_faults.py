@@ -334,3 +334,42 @@ def test_ctrl_c_inside_exec_still_exits_130(tmp_path, when, entry):
     assert proc.returncode == 130, (proc.returncode, proc.stderr[-2000:])
     assert proc.stderr.strip() == "interrupted: nothing was written", proc.stderr[-2000:]
     assert proc.stdout == ""
+
+
+def test_the_resource_trackers_warning_after_a_stopped_pool_is_silenced_in_every_process_the_command_starts(
+        monkeypatch):
+    """After SIGTERM under a launcher, loky's resource tracker printed 'There appear to be 4 leaked semlock
+    objects' (4 lines) after the command's one line; it cleans up all the same. The command sets PYTHONWARNINGS so
+    that every process it starts, the trackers included, is quiet about it - and keeps the user's own filters."""
+    from sim import __main__ as entry
+    monkeypatch.setenv("PYTHONWARNINGS", "default::DeprecationWarning")
+    entry._quiet_trackers()
+    entry._quiet_trackers()
+    assert os.environ["PYTHONWARNINGS"] == f"default::DeprecationWarning,{entry.QUIET_TRACKERS}"
+    code = ("import warnings; warnings.warn('resource_tracker: There appear to be 4 leaked semlock objects to clean "
+            "up at shutdown: {\"/loky-1-x\"}', UserWarning); warnings.warn('another', UserWarning)")
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert "leaked semlock" not in quiet.stderr and "another" in quiet.stderr      # only that warning is silenced
+    monkeypatch.delenv("PYTHONWARNINGS")
+    loud = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert "leaked semlock" in loud.stderr
+
+
+@pytestmark_linux
+def test_sigterm_while_a_launchers_jobs_run_is_one_line(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    out = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                             "run.seed=1,2,3,4", "run.replications=40", "run.workers=2", "compare=[]",
+                             "output.figures=false", "output.report=false", "output.excel=false",
+                             "output.progress=false", f"output.dir={out}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("hydra/*/*/cli.log")) and time.monotonic() < deadline:   # a job has started
+        time.sleep(0.2)
+    time.sleep(3.0)                          # its own pool of 2 workers is simulating
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    lines = [x for x in err.splitlines() if x.strip() and "][INFO] - " not in x]
+    assert proc.returncode == 143, err[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("terminated: "), err[-2000:]
