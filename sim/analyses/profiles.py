@@ -5,7 +5,9 @@ One row per municipality; the first line names the columns (any order):
 =============================== ======== ==================================================================
 column                          needed   what (empty cell = the default, marked ``[assumption]``)
 =============================== ======== ==================================================================
-name                            yes      the profile's name: a lower-case identifier (``municipality=<name>``)
+name                            yes      the profile's name: a lower-case identifier (``municipality=<name>``),
+                                         not a word YAML or Hydra reads as a value (``READ_AS_VALUE``: null,
+                                         true, false, yes, no, on, off, inf, nan)
 label                           yes      the name people read, e.g. ``Middelfart (2015)``
 population                      yes      inhabitants (a whole number)
 children_0_17                   no       children aged 0-17; empty = CHILD_SHARE of the population
@@ -30,11 +32,31 @@ caseload), the team for that many open cases each when the municipality has as m
 municipality's 12,600 children) - ``children_0_17 x 14 / 12,600 x 32 / cases_per_caseworker``, marked
 ``[assumption]``; it is not a staffing norm (``casework.staffing.cases_per_caseworker``).
 
-A CSV with semicolons between the cells takes decimal commas (as a Danish spreadsheet writes it); lines
+The file is a CSV in UTF-8 (a byte-order mark is dropped), its cells separated by ',' or by ';' - whichever the
+header line has more of. An Excel workbook (.xlsx, .xls), an OpenDocument spreadsheet, UTF-16 text, other
+encodings and tab-separated files are refused with one line saying so (save the sheet as "CSV UTF-8"). Lines
 starting with ``#`` and empty lines are skipped; row numbers are the file's line numbers (the header is row 1),
-as a spreadsheet shows them. Every row is checked before anything is written - whole numbers where counts are
-meant, the schema's ranges (``sim.config.schema.Municipality``), and the whole configuration with the profile
-in place (``sim.config.validate``) - and every bad row is reported, one line each:
+as a spreadsheet shows them.
+
+Numbers are read by one rule, never guessed (``_number``):
+
+* with ',' between the cells, '.' is the decimal mark and there is no thousands separator: 40000, 8.5, 0.01;
+* with ';' between the cells (as a Danish Excel saves it), ',' is the decimal mark and '.' a thousands
+  separator, but only between groups of three digits: 40.000 and 1.234.567,5 are read, 40.00, 4.0000 and
+  0.5 are refused;
+* in either, a space between groups of three digits (40 000) is a thousands separator, a sign may lead, and
+  a number of a decimal column may have an exponent (1e-3) unless its thousands are grouped;
+* whole-number columns (population, children_0_17, young_18_22, caseworkers) take no decimal mark and no
+  exponent at all: 40.000 in a ','-separated file and 40,000 in a ';'-separated one are refused, never 40;
+* a decimal mark after one to three digits (not starting with 0) and before exactly three digits - 9.000 with
+  ',' between the cells, 9,000 with ';' - may be the other convention's thousands separator: refused as
+  ambiguous (write 9 or 9000); 0.015 and 12.5 are not ambiguous.
+
+The values derived from empty cells (the age groups, the team) are computed from the numbers so read.
+
+Every row is checked before anything is written - whole numbers where counts are meant, the schema's ranges
+(``sim.config.schema.Municipality``), and the whole configuration with the profile in place
+(``sim.config.validate``) - and every bad row is reported, one line each:
 ``file.csv:<row>: <column> = <value>: <what is allowed>``; then nothing is written. A profile is not written
 over an existing file unless ``force``.
 
@@ -68,6 +90,14 @@ from ..common.i18n import count_text
 
 GROUP = "municipality"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# identifiers that YAML (null, true, false, yes, no, on, off) or Hydra's override grammar (also inf and nan) read as
+# a value, not as text: a profile so named could not be selected (municipality=true is a bool)
+READ_AS_VALUE = ("null", "true", "false", "yes", "no", "on", "off", "inf", "nan")
+NAME_ALLOWED = (f"allowed: a lower-case identifier (a-z, 0-9 and _, starting with a letter) other than "
+                f"{', '.join(READ_AS_VALUE)} (YAML or Hydra reads those as values), e.g. middelfart")
+FILE_ALLOWED = ("allowed: a CSV file - UTF-8 text, a header line naming the columns, ',' or ';' between the cells "
+                "(in Excel: Save As 'CSV UTF-8')")
+GROUP_SPACES = " \u00a0\u202f"   # a space, a no-break space or a narrow one between groups of three digits
 CHILD_SHARE = 0.208          # children 0-17 / inhabitants: the national age structure [assumption], as the profiles in conf/
 YOUNG_SHARE = 0.063          # young people 18-22 / inhabitants: likewise [assumption]
 ROUND_TO = 100               # derived head counts are rounded to hundreds (estimates), as in the profiles of conf/
@@ -151,20 +181,52 @@ class Profile:
 
 # --------------------------------------------------------------------------- reading and checking
 
-def _number(text: str, kind: str, decimal_comma: bool) -> float | int:
-    """A cell as a number (a whole number for kind 'int'); ValueError with what is allowed."""
-    t = text.strip().replace(" ", "")
+def is_name(text: str) -> bool:
+    """Whether ``text`` can name a profile: a lower-case identifier that YAML and Hydra read back as that text
+    (``NAME_ALLOWED``)."""
+    return bool(NAME.match(text)) and text not in READ_AS_VALUE and yaml.safe_load(text) == text
+
+
+def _allowed_number(kind: str, decimal_comma: bool) -> str:
+    """What a numeric cell may hold (the rule of the module docstring)."""
     if decimal_comma:
-        t = t.replace(",", ".")
-    allowed = "allowed: a whole number (digits only, no thousands separator)" if kind == "int" else \
-        "allowed: a number" + (" with a decimal comma" if decimal_comma else " with a decimal point")
-    try:
-        v = float(t)
-    except ValueError:
-        raise ValueError(allowed) from None
-    if not math.isfinite(v) or (kind == "int" and v != int(v)):
+        return ("allowed: a whole number: digits, or '.' between groups of three digits (40000 or 40.000)"
+                if kind == "int" else
+                "allowed: a number with a decimal comma (8,5), optionally '.' between groups of three digits "
+                "(9.000 or 1.234,5)")
+    return ("allowed: a whole number (digits only, no thousands separator)" if kind == "int" else
+            "allowed: a number with a decimal point (8.5), no thousands separator")
+
+
+def _number(text: str, kind: str, decimal_comma: bool) -> float | int:
+    """A cell as a number (a whole number for kind 'int'); ValueError with what is allowed. The decimal mark is
+    ',' in a ';'-separated file (``decimal_comma``), '.' otherwise; a thousands separator only between groups
+    of three digits: '.' (with the decimal comma) or a space. A decimal mark after 1-3 digits and before
+    exactly three (9,000 / 9.000) could be a thousands separator of the other convention: refused as ambiguous."""
+    t = text.strip()
+    mark = "," if decimal_comma else "."
+    seps = re.escape(("." if decimal_comma else "") + GROUP_SPACES)
+    m = re.fullmatch(rf"([+-]?)(?:([0-9]+)|([1-9][0-9]{{0,2}}([{seps}])[0-9]{{3}}(?:\4[0-9]{{3}})*))?"
+                     rf"(?:{re.escape(mark)}([0-9]*))?(?:[eE]([+-]?[0-9]+))?", t)
+    allowed = _allowed_number(kind, decimal_comma)
+    if not m:
         raise ValueError(allowed)
-    return int(v) if kind == "int" else v
+    sign, plain, grouped, _, frac, exp = m.groups()
+    whole = plain if plain is not None else re.sub("[^0-9]", "", grouped or "")
+    if not (whole or frac) or (exp is not None and (grouped or kind == "int")) or (kind == "int" and frac is not None):
+        raise ValueError(allowed)
+    if kind == "int":
+        return int(sign + whole)
+    if frac is not None and len(frac) == 3 and exp is None and re.fullmatch("[1-9][0-9]{0,2}", plain or ""):
+        small = f"{float(f'{sign}{plain}.{frac}'):g}".replace(".", mark)
+        rule = ("a decimal comma; '.' only between groups of three digits" if decimal_comma else
+                "a decimal point, no thousands separator")
+        raise ValueError(f"ambiguous ('{mark}' before three digits may be a thousands separator); allowed: {small} "
+                         f"or {sign}{plain}{frac} ({rule})")
+    v = float(f"{sign}{whole or '0'}.{frac or '0'}" + (f"e{exp}" if exp else ""))
+    if not math.isfinite(v):
+        raise ValueError(allowed)
+    return v
 
 
 def _shown(text: str) -> str:
@@ -256,9 +318,8 @@ def _row_problems(cells: dict[str, str], decimal_comma: bool) -> tuple[dict, lis
                 problems.append(f"{col} = {_shown(text)}: {err}")
     readable = not problems
     name = values.get("name")
-    if name is not None and not NAME.match(name):
-        problems.append(f"name = {name}: allowed: a lower-case identifier (a-z, 0-9 and _, starting with a letter), "
-                        f"e.g. middelfart")
+    if name is not None and not is_name(name):
+        problems.append(f"name = {name}: {NAME_ALLOWED}")
     for col, why in POSITIVE.items():
         v = values.get(col)
         if isinstance(v, (int, float)) and v <= 0:
@@ -285,12 +346,41 @@ def _header(header: list[str], file: str) -> list[str]:
     return cols
 
 
+WORKBOOKS = {b"PK\x03\x04": "a zip file, e.g. an Excel workbook (.xlsx) or an OpenDocument spreadsheet (.ods)",
+             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "an old Excel workbook (.xls)",
+             b"\xff\xfe": "UTF-16 text (Excel's 'Unicode text')", b"\xfe\xff": "UTF-16 text"}
+
+
 def _lines(path: Path, file: str) -> list[str]:
-    """The file's lines (UTF-8, a spreadsheet's byte-order mark dropped); BadRows if it cannot be read."""
+    """The file's lines (UTF-8, a spreadsheet's byte-order mark dropped); BadRows (one line: what the file is and
+    ``FILE_ALLOWED``) if it cannot be read or is not a CSV."""
     try:
-        return path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadRows([f"{file}: cannot be read ({' '.join(str(err).split())})"]) from None
+        raw = path.read_bytes()
+    except OSError as err:
+        raise BadRows([f"{file}: cannot be read ({' '.join(str(err).split())}); {FILE_ALLOWED}"]) from None
+    what = f"a spreadsheet workbook ({path.suffix})" if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") \
+        else next((w for magic, w in WORKBOOKS.items() if raw.startswith(magic)), None)
+    if what is not None:
+        raise BadRows([f"{file}: {what}, not a CSV; {FILE_ALLOWED}"])
+    try:
+        return raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise BadRows([(f"{file}: not UTF-8 text (byte 0x{raw[err.start]:02x} in line {line}; "
+                        f"a Danish Excel's plain 'CSV' is Windows-1252); {FILE_ALLOWED}")]) from None
+
+
+def _delimiter(first: str, file: str) -> str:
+    """The header line's separator: ';' if it has more semicolons than commas, else ','; BadRows (one line) if its
+    cells are separated otherwise (tabs) or not at all."""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    if first.count("\t") > first.count(delimiter):
+        raise BadRows([f"{file}:1: the columns are separated by tabs; {FILE_ALLOWED}"])
+    cells = next(csv.reader([first], delimiter=delimiter))
+    if len(cells) == 1 and cells[0].strip() not in COLUMNS:
+        raise BadRows([(f"{file}:1: header {first.strip()[:60]!r}: no ',' or ';' between the column names; "
+                        f"{FILE_ALLOWED}")])
+    return delimiter
 
 
 def read_profiles(path: str | Path, force: bool = False) -> list[Profile]:
@@ -302,7 +392,7 @@ def read_profiles(path: str | Path, force: bool = False) -> list[Profile]:
     if len(numbered) < 2:
         raise BadRows([f"{file}: no rows; allowed: a header line naming the columns, then one row per municipality"])
     first = numbered[0][1]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    delimiter = _delimiter(first, file)
     cols = _header(next(csv.reader([first], delimiter=delimiter)), file)
     tree = compose_tree([])                 # the default configuration: the team per child, and the check
     base = validate(tree)
@@ -335,7 +425,7 @@ def _profile(cells: dict, row: int, file: str, decimal_comma: bool, team: tuple[
     """One row as a Profile (None if its cells cannot be read) and its problems: the cells, the schema's
     Municipality, and the whole configuration with the profile in place."""
     values, problems, readable = _row_problems(cells, decimal_comma)
-    name = values.get("name") if values.get("name") and NAME.match(values["name"]) else None
+    name = values.get("name") if values.get("name") and is_name(values["name"]) else None
     if not readable:
         return (None if name is None else Profile(name, row, file, values)), problems
     cells = {c: cells.get(c, "") for c in COLUMNS}

@@ -207,3 +207,127 @@ def test_calibrate_writes_the_fitted_value_into_the_profile(tmp_conf, tmp_path, 
     said = float(re.search(rf"{name}\.yaml: need\.onset_scale = ([\d.eE+-]+)", out.out).group(1))
     assert written == pytest.approx(said, rel=1e-5) and written != default
     assert plan([f"municipality={name}", "compare=[]"]).arms["baseline"].need.onset_scale == written
+
+
+# --------------------------------------------------------------------------- profiles: what the CSV may hold
+
+SEMI = HEADER.replace(",", ";")
+
+
+def _lines_of(path, rows: list[str], header: str) -> list[str]:
+    """The problem lines read_profiles reports for a CSV of ``rows`` (each line ``<path>:<row>: ...``)."""
+    f = _csv(path, rows, header)
+    with pytest.raises(profiles.BadRows) as err:
+        profiles.read_profiles(f)
+    return err.value.lines
+
+
+def test_a_semicolon_csv_reads_decimal_commas_and_thousands_points(tmp_path):
+    """With ';' between the cells (a Danish Excel's CSV) ',' is the decimal mark and '.' a thousands separator
+    between groups of three digits: 40.000 inhabitants are 40000, and the values derived from them follow."""
+    a, b, c = _name("semi_a"), _name("semi_b"), _name("semi_c")
+    f = _csv(tmp_path / "semi.csv", [f"{a};Semi A;40.000;;;0,01;8,5;9.000;9.500,25;;",
+                                     f"{b};Semi B;1.234.567;250.000;80 000;-0,005;12,25;10.500;9800;;25,5",
+                                     f"{c};Semi C;40000;8000;2.500;;9;9000;9500;11;"], SEMI)
+    got = {p.name: p.values for p in profiles.read_profiles(f)}
+    default = plan(["compare=[]"]).arms["baseline"]
+    per_child = default.casework.caseworkers / default.municipality.children_0_17
+    assert {k: got[a][k] for k in ("population", "children_0_17", "young_18_22", "population_growth_per_year",
+                                   "placed_per_1000_0_22", "spending_per_child_0_22_dkk",
+                                   "expected_spending_need_per_child_0_22_dkk", "caseworkers")} == \
+        {"population": 40000, "children_0_17": 8300, "young_18_22": 2500, "population_growth_per_year": 0.01,
+         "placed_per_1000_0_22": 8.5, "spending_per_child_0_22_dkk": 9000.0,
+         "expected_spending_need_per_child_0_22_dkk": 9500.25, "caseworkers": round(8300 * per_child)}
+    assert (got[b]["population"], got[b]["children_0_17"], got[b]["young_18_22"]) == (1234567, 250000, 80000)
+    assert (got[b]["population_growth_per_year"], got[b]["spending_per_child_0_22_dkk"]) == (-0.005, 10500.0)
+    assert got[b]["cases_per_caseworker"] == 25.5 and got[b]["caseworkers"] == round(250000 * per_child * 32 / 25.5)
+    assert (got[c]["young_18_22"], got[c]["caseworkers"]) == (2500, 11)
+    # with ',' between the cells, '.' is the decimal mark: unambiguous decimals are read as before
+    g = _csv(tmp_path / "comma.csv", [f"{_name('comma')},Comma,40000,8000,2500,0.015,12.5,9000.5,9500,,32.5"])
+    (p,) = profiles.read_profiles(g)
+    assert (p.values["population_growth_per_year"], p.values["placed_per_1000_0_22"],
+            p.values["spending_per_child_0_22_dkk"], p.values["cases_per_caseworker"]) == (0.015, 12.5, 9000.5, 32.5)
+
+
+# (separator, column, cell): each a number that is not what the file's convention says, or could be misread
+# (40.000 is never 40): refused, one line naming the row, the column, the value and what is allowed
+MISREAD = [(";", "population", "40,000"), (";", "population", "40.00"), (";", "population", "4.0000"),
+           (";", "children_0_17", "8,000"), (";", "young_18_22", "2.50"), (";", "caseworkers", "11,0"),
+           (";", "spending_per_child_0_22_dkk", "9,000"), (";", "cases_per_caseworker", "25,000"),
+           (";", "placed_per_1000_0_22", "8.5"), (";", "population_growth_per_year", "0.01"),
+           (";", "expected_spending_need_per_child_0_22_dkk", "9500.5"), (";", "population", "40 00"),
+           (",", "population", "40.000"), (",", "children_0_17", "8.000"), (",", "caseworkers", "12.000"),
+           (",", "young_18_22", "2500.0"), (",", "spending_per_child_0_22_dkk", "9.000"),
+           (",", "placed_per_1000_0_22", "12.500"), (",", "cases_per_caseworker", "32.000"),
+           (",", "population", "4 0000"), (",", "population", "1e5"), (",", "caseworkers", "inf")]
+
+
+@pytest.mark.parametrize("sep", [";", ","])
+def test_numbers_that_could_be_misread_are_refused(tmp_path, sep):
+    good = dict(zip(HEADER.split(","), ["", "Label", "40000", "8000", "2500", "", "9", "9000", "9500", "", ""]))
+    cases = [(col, cell) for s, col, cell in MISREAD if s == sep]
+    rows = []
+    for col, cell in cases:
+        cells = {**good, "name": _name("num"), col: cell}
+        if col == "cases_per_caseworker":
+            cells["caseworkers"] = ""
+        rows.append(sep.join(f'"{v}"' if sep in v else v for v in cells.values()))
+    f = tmp_path / "misread.csv"
+    lines = _lines_of(f, rows, HEADER.replace(",", sep))
+    assert len(lines) == len(cases), lines
+    for row, ((col, cell), line) in enumerate(zip(cases, lines), start=2):
+        assert line.startswith(f"{f}:{row}: {col} = {cell}: "), line
+        assert "allowed: " in line and line.count(" = ") == 1 and "\n" not in line, line
+
+
+# lower-case identifiers that YAML or Hydra read as a value (a profile so named cannot be selected:
+# municipality=true is a bool), and names that are no identifier at all
+VALUE_NAMES = ["null", "true", "false", "yes", "no", "on", "off", "inf", "nan"]
+NOT_NAMES = ["1", "1e3", "True", "NULL", "Yes", "_x", "a-b"]
+
+
+def test_names_that_yaml_or_hydra_read_as_values_are_refused(tmp_path):
+    f = tmp_path / "names.csv"
+    lines = _lines_of(f, [f"{n},Label,40000,,,,9,9000,9500,," for n in VALUE_NAMES + NOT_NAMES], HEADER)
+    assert len(lines) == len(VALUE_NAMES + NOT_NAMES), lines
+    for row, (n, line) in enumerate(zip(VALUE_NAMES + NOT_NAMES, lines), start=2):
+        assert line == f"{f}:{row}: name = {n}: {profiles.NAME_ALLOWED}", line
+    # the rule is the category, not a list: a name is allowed exactly when YAML and Hydra read it back as text
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    parser = OverridesParser.create()
+    for n in VALUE_NAMES + ["none", "y", "n", "nan_by", "inf_2", "yes_no", "ontario", "truex", "middelfart"]:
+        as_text = yaml.safe_load(n) == n and parser.parse_override(f"municipality={n}").value() == n
+        assert profiles.is_name(n) == as_text, n
+    assert not any(profiles.is_name(n) for n in NOT_NAMES)
+
+
+def _tabbed(path):
+    path.write_text("\n".join([HEADER.replace(",", "\t"), "\t".join(["ok", "Ok", "40000"] + [""] * 3 + ["9", "9000",
+                                                                                                    "9500", "", ""])]))
+
+
+NOT_CSV = {
+    "book.xlsx": lambda p: pd.DataFrame({"name": ["ok"], "label": ["Ok"]}).to_excel(p, index=False),
+    "book_saved_as.csv": lambda p: pd.DataFrame({"name": ["ok"], "label": ["Ok"]}).to_excel(p, index=False,
+                                                                                                engine="openpyxl"),
+    "old.xls": lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)),
+    "unicode.txt": lambda p: p.write_text(HEADER.replace(",", "\t") + "\n", encoding="utf-16"),
+    "ansi.csv": lambda p: p.write_bytes((HEADER + "\naarhus,\xc5rhus,40000,,,,9,9000,9500,,\n").encode("cp1252")),
+    "tabs.csv": _tabbed,
+    "pipes.csv": lambda p: p.write_text(HEADER.replace(",", "|") + "\nok|Ok|40000||||9|9000|9500||\n"),
+}
+
+
+@pytest.mark.parametrize("file", list(NOT_CSV))
+def test_a_file_that_is_no_csv_is_refused_saying_what_is_allowed(tmp_conf, tmp_path, file):
+    f = tmp_path / file
+    NOT_CSV[file](f)
+    before = sorted(p.name for p in (tmp_conf / "municipality").iterdir())
+    said = []
+    assert profiles.make_profiles(str(f), echo=said.append, warn=said.append) == 2
+    problems = [ln for ln in said if ln.startswith(str(f))]
+    assert len(problems) == 1 and said[-1].startswith("error: ") and "nothing was written" in said[-1], said
+    assert "allowed: a CSV file" in problems[0] and "',' or ';' between the cells" in problems[0], problems
+    assert "UTF-8" in problems[0] and "unknown" not in problems[0] and "codec" not in problems[0], problems
+    assert ("tabs" in problems[0]) == (file == "tabs.csv"), problems
+    assert sorted(p.name for p in (tmp_conf / "municipality").iterdir()) == before
