@@ -83,6 +83,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..config import CONF_DIR, ConfigError, calibration_pairs, compose_tree, validate
+from ..config.inputs import read_number
 from ..config.schema import Municipality, Targets
 from ..store import OutputDirError, check_output_dir
 from .calibrate import Calibration, calibrate, overlay_lines, unmet, write_calibration
@@ -97,7 +98,6 @@ NAME_ALLOWED = (f"allowed: a lower-case identifier (a-z, 0-9 and _, starting wit
                 f"{', '.join(READ_AS_VALUE)} (YAML or Hydra reads those as values), e.g. middelfart")
 FILE_ALLOWED = ("allowed: a CSV file - UTF-8 text, a header line naming the columns, ',' or ';' between the cells "
                 "(in Excel: Save As 'CSV UTF-8')")
-GROUP_SPACES = " \u00a0\u202f"   # a space, a no-break space or a narrow one between groups of three digits
 CHILD_SHARE = 0.208          # children 0-17 / inhabitants: the national age structure [assumption], as the profiles in conf/
 YOUNG_SHARE = 0.063          # young people 18-22 / inhabitants: likewise [assumption]
 ROUND_TO = 100               # derived head counts are rounded to hundreds (estimates), as in the profiles of conf/
@@ -187,46 +187,10 @@ def is_name(text: str) -> bool:
     return bool(NAME.match(text)) and text not in READ_AS_VALUE and yaml.safe_load(text) == text
 
 
-def _allowed_number(kind: str, decimal_comma: bool) -> str:
-    """What a numeric cell may hold (the rule of the module docstring)."""
-    if decimal_comma:
-        return ("allowed: a whole number: digits, or '.' between groups of three digits (40000 or 40.000)"
-                if kind == "int" else
-                "allowed: a number with a decimal comma (8,5), optionally '.' between groups of three digits "
-                "(9.000 or 1.234,5)")
-    return ("allowed: a whole number (digits only, no thousands separator)" if kind == "int" else
-            "allowed: a number with a decimal point (8.5), no thousands separator")
-
-
 def _number(text: str, kind: str, decimal_comma: bool) -> float | int:
-    """A cell as a number (a whole number for kind 'int'); ValueError with what is allowed. The decimal mark is
-    ',' in a ';'-separated file (``decimal_comma``), '.' otherwise; a thousands separator only between groups
-    of three digits: '.' (with the decimal comma) or a space. A decimal mark after 1-3 digits and before
-    exactly three (9,000 / 9.000) could be a thousands separator of the other convention: refused as ambiguous."""
-    t = text.strip()
-    mark = "," if decimal_comma else "."
-    seps = re.escape(("." if decimal_comma else "") + GROUP_SPACES)
-    m = re.fullmatch(rf"([+-]?)(?:([0-9]+)|([1-9][0-9]{{0,2}}([{seps}])[0-9]{{3}}(?:\4[0-9]{{3}})*))?"
-                     rf"(?:{re.escape(mark)}([0-9]*))?(?:[eE]([+-]?[0-9]+))?", t)
-    allowed = _allowed_number(kind, decimal_comma)
-    if not m:
-        raise ValueError(allowed)
-    sign, plain, grouped, _, frac, exp = m.groups()
-    whole = plain if plain is not None else re.sub("[^0-9]", "", grouped or "")
-    if not (whole or frac) or (exp is not None and (grouped or kind == "int")) or (kind == "int" and frac is not None):
-        raise ValueError(allowed)
-    if kind == "int":
-        return int(sign + whole)
-    if frac is not None and len(frac) == 3 and exp is None and re.fullmatch("[1-9][0-9]{0,2}", plain or ""):
-        small = f"{float(f'{sign}{plain}.{frac}'):g}".replace(".", mark)
-        rule = ("a decimal comma; '.' only between groups of three digits" if decimal_comma else
-                "a decimal point, no thousands separator")
-        raise ValueError(f"ambiguous ('{mark}' before three digits may be a thousands separator); allowed: {small} "
-                         f"or {sign}{plain}{frac} ({rule})")
-    v = float(f"{sign}{whole or '0'}.{frac or '0'}" + (f"e{exp}" if exp else ""))
-    if not math.isfinite(v):
-        raise ValueError(allowed)
-    return v
+    """A cell as a number (a whole number for kind 'int'); ValueError with what is allowed
+    (``sim.config.inputs.read_number``: the rule of the module docstring, shared with the caseload and budget)."""
+    return read_number(text, decimal_comma, whole=kind == "int")
 
 
 def _shown(text: str) -> str:

@@ -104,7 +104,7 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
     suffix = p.suffix.lower()
     try:
         danish = False
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in WORKBOOK_SUFFIXES:
             # (only an empty cell is missing: 'nan' or 'NA' typed in a cell is text, reported as such)
             df = pd.read_excel(p, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
         elif suffix in (".csv", ".txt"):
@@ -167,17 +167,71 @@ def parse_date(text: str, month_only: bool = False) -> dt.date | None:
     return None
 
 
-def parse_number(text: str, danish: bool = False) -> float | None:
-    """A number: written the Danish way (``danish``: decimal comma, thousands points, e.g. 1.250.000,50) or with
-    a decimal point (thousands commas are not allowed there); spaces are ignored. None if it is no number."""
-    s = str(text).strip().replace(" ", "").replace("\u00a0", "")
-    if danish:
-        s = s.replace(".", "").replace(",", ".")
+GROUP_SPACES = " \u00a0\u202f"   # a space, a no-break space or a narrow one between groups of three digits
+
+
+def number_allowed(whole: bool, decimal_comma: bool) -> str:
+    """What a numeric cell of a CSV may hold (``read_number``)."""
+    if decimal_comma:
+        return ("allowed: a whole number: digits, or '.' between groups of three digits (40000 or 40.000)"
+                if whole else
+                "allowed: a number with a decimal comma (8,5), optionally '.' between groups of three digits "
+                "(9.000 or 1.234,5)")
+    return ("allowed: a whole number (digits only, no thousands separator)" if whole else
+            "allowed: a number with a decimal point (8.5), no thousands separator")
+
+
+def read_number(text: str, decimal_comma: bool, whole: bool = False, exact: bool = False) -> float | int:
+    """A cell of a CSV as a number (an int if ``whole``); ValueError saying what is allowed. Numbers are read by
+    one rule, never guessed: the decimal mark is ',' in a ';'-separated file (``decimal_comma``: as a Danish
+    Excel saves it), '.' otherwise; a thousands separator only between groups of three digits: '.' (with the
+    decimal comma) or a space; a sign may lead, and a decimal number may have an exponent unless its thousands
+    are grouped; a whole number takes no decimal mark and no exponent. A decimal mark after 1-3 digits and
+    before exactly three (9,000 / 9.000) could be a thousands separator of the other convention: refused as
+    ambiguous - unless ``exact`` (a spreadsheet's own numeric cell, written out by the program: 1.125 is 1.125).
+    Not finite: refused."""
+    t = text.strip()
+    mark = "," if decimal_comma else "."
+    seps = re.escape(("." if decimal_comma else "") + GROUP_SPACES)
+    m = re.fullmatch(rf"([+-]?)(?:([0-9]+)|([1-9][0-9]{{0,2}}([{seps}])[0-9]{{3}}(?:\4[0-9]{{3}})*))?"
+                     rf"(?:{re.escape(mark)}([0-9]*))?(?:[eE]([+-]?[0-9]+))?", t)
+    allowed = number_allowed(whole, decimal_comma)
+    if not m:
+        raise ValueError(allowed)
+    sign, plain, grouped, _, frac, exp = m.groups()
+    digits = plain if plain is not None else re.sub("[^0-9]", "", grouped or "")
+    if not (digits or frac) or (exp is not None and (grouped or whole)) or (whole and frac is not None):
+        raise ValueError(allowed)
+    if whole:
+        return int(sign + digits)
+    if not exact and frac is not None and len(frac) == 3 and exp is None and re.fullmatch("[1-9][0-9]{0,2}", plain or ""):
+        small = f"{float(f'{sign}{plain}.{frac}'):g}".replace(".", mark)
+        rule = ("a decimal comma; '.' only between groups of three digits" if decimal_comma else
+                "a decimal point, no thousands separator")
+        raise ValueError(f"ambiguous ('{mark}' before three digits may be a thousands separator); allowed: {small} "
+                         f"or {sign}{plain}{frac} ({rule})")
+    v = float(f"{sign}{digits or '0'}.{frac or '0'}" + (f"e{exp}" if exp else ""))
+    if not math.isfinite(v):
+        raise ValueError(allowed)
+    return v
+
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")     # a workbook's numeric cells are exact numbers, not text to interpret
+
+
+def _number_rule(danish: bool) -> str:
+    """The number format of a caseload or budget file, in a few words."""
+    return ("';' between the cells: decimal comma, '.' only between groups of three digits, e.g. 1.250.000,5"
+            if danish else "',' between the cells: decimal point, no thousands separator, e.g. 1250000.5")
+
+
+def parse_number(text: str, danish: bool = False, exact: bool = False) -> float | None:
+    """A number of a caseload or budget file by ``read_number``'s rule (``danish``: a ';'-separated CSV, decimal
+    comma; ``exact``: a workbook's cell); None if it is none."""
     try:
-        v = float(s)
+        return float(read_number(text, danish, exact=exact))
     except ValueError:
         return None
-    return v if math.isfinite(v) else None
 
 
 def _cell(row, col: str | None) -> str | None:
@@ -227,7 +281,7 @@ def read_caseload(path: str, cfg, date: dt.date | None) -> Caseload:
         last = max(known)
         date = dt.date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
         source = "the last day of the month of the file's latest start date"
-    check = _CaseRules(cfg, cols, date, danish)
+    check = _CaseRules(cfg, cols, date, danish, exact=p.suffix.lower() in WORKBOOK_SUFFIXES)
     errors, cases, ids = [], [], {}
     for i, (idx, r) in enumerate(df.iterrows()):
         row = int(idx) + 1 + HEADER_ROWS           # blank lines keep their numbers (dropped, not renumbered)
@@ -247,8 +301,8 @@ def read_caseload(path: str, cfg, date: dt.date | None) -> Caseload:
 class _CaseRules:
     """The checks of one caseload row against a configuration and the caseload date."""
 
-    def __init__(self, cfg, cols: dict, date: dt.date, danish: bool):
-        self.cols, self.date, self.danish = cols, date, danish
+    def __init__(self, cfg, cols: dict, date: dt.date, danish: bool, exact: bool = False):
+        self.cols, self.date, self.danish, self.exact = cols, date, danish, exact
         self.steps = _step_names(cfg)
         self.step_list = ", ".join(n for n in cfg.staircase.steps if n != cfg.staircase.ground_step)
         self.levels = list(cfg.need.levels)
@@ -260,9 +314,10 @@ class _CaseRules:
         col = "age" if "age" in self.cols else "birth"
         v = _cell(r, self.cols[col])
         if col == "age":
-            age = parse_number(v, self.danish) if v is not None else None
+            age = parse_number(v, self.danish, self.exact) if v is not None else None
             if age is None:
-                return bad(col, v, "the age in years, e.g. 7 or 7,5")
+                return bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish else "7.5")
+                           + f" ({_number_rule(self.danish)})")
         else:
             b = parse_date(v or "", month_only=True)
             if b is None:
@@ -327,6 +382,7 @@ class _CaseRules:
 def read_budget(path: str, cfg) -> Budget:
     """A budget (counts x unit prices per measure) from ``path``, checked against the steps of ``cfg``."""
     df, p, danish = read_table(path, "budget")
+    exact = p.suffix.lower() in WORKBOOK_SUFFIXES
     cols = _columns(df, "budget", path, BUDGET_REQUIRED, ())
     if df.empty:
         raise ConfigError(f"budget = {path!r}: no rows; allowed: a header row and one row per measure")
@@ -349,9 +405,9 @@ def read_budget(path: str, cfg) -> Budget:
         for k, what in (("count", "children on average over the year (helårspersoner), a number >= 0"),
                         ("unit_price_dkk", "DKK per child-year, a number >= 0")):
             v = _cell(r, cols[k])
-            x = parse_number(v, danish) if v is not None else None
+            x = parse_number(v, danish, exact) if v is not None else None
             if x is None or x < 0:
-                errors.append(f"row {row}, column {cols[k]}: {v!r} - {what}")
+                errors.append(f"row {row}, column {cols[k]}: {v!r} - {what} ({_number_rule(danish)})")
             vals[k] = x
         if step is not None and None not in vals.values():
             lines.append(BudgetLine(row, step, vals["count"], vals["unit_price_dkk"]))

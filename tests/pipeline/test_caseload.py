@@ -250,3 +250,36 @@ def test_a_csv_saved_by_a_danish_excel_in_windows_1252_is_read(tmp_path):
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(ConfigError, match="cannot be read|missing column"):
         read_caseload(str(tmp_path / "empty.csv"), cfg, None)
+
+
+@pytest.mark.parametrize("danish,typed,read", [
+    (True, "1.250.000,50", 1_250_000.5), (True, "40.000", 40_000.0), (True, "1,5", 1.5), (True, "7", 7.0),
+    (True, "1 250 000", 1_250_000.0), (True, "1.5", None), (True, "40.00", None), (True, "4.0000", None),
+    (True, "12,500", None), (True, "1.234.56", None),
+    (False, "1250000.5", 1_250_000.5), (False, "1.5", 1.5), (False, "0.125", 0.125), (False, "1e5", 100_000.0),
+    (False, "1.250", None), (False, "40,000", None), (False, "1,5", None), (False, "inf", None),
+])
+def test_a_number_is_read_by_one_rule_never_guessed(danish, typed, read):
+    """Caseload and budget files read numbers by the rule of the profiles (sim.config.inputs.read_number): in a
+    ';' file (a Danish Excel) ',' is the decimal mark and '.' only a thousands separator between groups of three
+    digits - '1.5' was read as 15 -, in a ',' file '.' is the decimal mark; a decimal mark before exactly three
+    digits is ambiguous and refused, except in a workbook's own numeric cells."""
+    assert parse_number(typed, danish=danish) == read
+    if read is None and typed in ("1.250", "12,500"):
+        assert parse_number(typed, danish=danish, exact=True) == (1.25 if typed == "1.250" else 12.5)
+
+
+def test_a_budget_cell_that_would_be_misread_is_refused_saying_the_rule(tmp_path):
+    p = write(tmp_path, "indsats;antal;enhedspris\nAnbringelse i familiepleje;1.5;500.000\n", "budget.csv")
+    with pytest.raises(ConfigError, match=r"row 2, column antal: '1.5' - .*decimal comma, '.' only between groups of "
+                                          r"three digits"):
+        plan(QUICK + [f"budget={p}", "compare=[]"])
+    ok = write(tmp_path, "indsats;antal;enhedspris\nAnbringelse i familiepleje;12,5;1.500.000\n", "ok.csv")
+    b = plan(QUICK + [f"budget={ok}", "compare=[]"]).budget
+    assert (b.lines[0].count, b.lines[0].unit_price_dkk) == (12.5, 1_500_000.0)
+    # a workbook's numeric cells are exact: 1.125 children-years is 1.125, not ambiguous
+    xlsx = tmp_path / "budget.xlsx"
+    pd.DataFrame({"indsats": ["Anbringelse i familiepleje"], "antal": [1.125], "enhedspris": [1250000.5]}).to_excel(
+        xlsx, index=False)
+    b = plan(QUICK + [f"budget={xlsx}", "compare=[]"]).budget
+    assert (b.lines[0].count, b.lines[0].unit_price_dkk) == (1.125, 1_250_000.5)
