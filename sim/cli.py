@@ -48,7 +48,7 @@ from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, c
 from .config.compose import SCENARIO_GROUP, override_key
 from .publish import results_dir
 from .report.text import summary_text
-from .runner import Results
+from .runner import Results, check_dask
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 from .common.i18n import count_text
@@ -464,6 +464,10 @@ def _main(argv: list[str] | None = None) -> int:
         for p in plans:
             print(yaml.safe_dump(p.tree, sort_keys=False, allow_unicode=True))
         return 0
+    try:
+        _check_schedulers(plans, keep=True)                      # a Dask scheduler out of reach: before anything
+    except ConfigError as err:
+        return _input_error(err)
     checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs
     if checked:
         return checked
@@ -555,8 +559,10 @@ def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
     """--sensitivity and --uncertainty: validate, say what will run, run it with progress lines, print
     the summary, store it (exit 2 for bad input, 1 if it cannot be stored)."""
     try:
-        arms = plan(overrides).arms
+        p = plan(overrides)
+        arms = p.arms
         ref = next(iter(arms.values()))
+        _check_schedulers([p], keep=True)             # a Dask scheduler out of reach: before anything runs
         checked = _preflight([ref])                  # output.dir, before anything runs
         if checked:
             return checked
@@ -571,6 +577,15 @@ def _analysis(overrides: list[str], name: str, header, run, text, write) -> int:
             return d
         print(f"{name}: {d}")
     return 0
+
+
+def _check_schedulers(plans, keep: bool) -> None:
+    """ConfigError (one line) if a job asks for a Dask scheduler (run.backend=dask, run.dask_scheduler) that does
+    not answer: found before any job runs or anything is written (``sim.runner.check_dask``). With ``keep`` the
+    connection is kept for the runs of this process."""
+    runs = [p.arms[p.reference].run for p in plans]
+    for run in {(r.backend, r.dask_scheduler): r for r in runs}.values():
+        check_dask(run, keep=keep)
 
 
 def _preflight(cfgs) -> int:
@@ -594,7 +609,7 @@ def _catalog(args: list[str]) -> int:
         print(f"error: python -m sim catalog takes 'rebuild' (got {' '.join(args) or 'nothing'}); "
               f"see python -m sim catalog --help", file=sys.stderr)
         return 2
-    other = [a for a in args[1:] if override_key(a).strip() != "output.dir"]
+    other = [a for a in args[1:] if override_key(a).strip() != "output.dir" and not _is(override_key(a), "hydra")]
     if other:
         print(f"error: {other[0]}: catalog rebuild takes only output.dir=<folder> (nothing else changes what it "
               f"does); drop it", file=sys.stderr)
@@ -785,6 +800,7 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
         return 0
     try:
         check_hydra_dirs(a.hydra_overrides)                         # Hydra's folders, before anything runs
+        _check_schedulers(plans, keep=False)                        # the jobs connect in their own processes
     except ConfigError as err:
         return _input_error(err)
     checked = _preflight([p.arms[p.reference] for p in plans])     # output.dir, before anything runs

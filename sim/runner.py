@@ -15,7 +15,9 @@ cluster started with dask-jobqueue), or, when that is null, a ``LocalCluster`` o
 with one thread each. Either way the outputs are sorted by (arm, replication) before they are collected, so
 the tables are identical for the same seed. The Dask client is made once per process and setting (an
 analysis calls :func:`execute` many times) and closed when the process ends; a local cluster's workers
-also end when this process is killed (distributed ends a worker whose parent's pipe closes).
+also end when this process is killed (distributed ends a worker whose parent's pipe closes). An address where
+no Dask scheduler answers (malformed, refused, another kind of service, silent) is one line within about
+CONNECT_SECONDS (:func:`check_dask`), and a scheduler lost during a run ends it with one line, never a hang.
 """
 from __future__ import annotations
 
@@ -142,6 +144,11 @@ class Results:
 
 # --- the Dask backend (run.backend=dask)
 CONNECT_SECONDS = 5          # a scheduler that does not answer within this is a one-line input error, not a hang
+CONNECT_MARGIN = 1.0         # the hard wall-clock limit on a connection check is CONNECT_SECONDS + this
+LOST_SECONDS = 1.0           # a run whose scheduler connection is gone this long ends (one line), never hangs
+PING_SECONDS = 10            # while no task finishes, the run asks the scheduler this often whether it is there,
+SILENT_SECONDS = 60          # and ends (one line) when it has not answered for this long (Dask gives a silent
+                             # worker 5 minutes; a scheduler that answers nothing for a minute is stopped or cut off)
 _DASK: dict = {}             # the client of this process: {"key", "client", "cluster" (None for a scheduler)}
 # run in each worker of a local cluster as it starts. Ctrl-C reaches the whole process group, and is for the run's
 # main process, which ends the run with one line and closes the cluster (a worker would print a traceback); a worker
@@ -149,15 +156,177 @@ _DASK: dict = {}             # the client of this process: {"key", "client", "cl
 _WORKER_PRELOAD = ("import logging, signal  # sim.runner: a worker of a local cluster\n"
                    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                    "logging.getLogger('distributed').setLevel(logging.CRITICAL)\n")
+_ALLOWED = "the address of a running Dask scheduler, e.g. tcp://host:8786, or null for a local cluster"
+
+
+def _cannot_connect(address: str, why: str) -> ConfigError:
+    return ConfigError(f"run.dask_scheduler = {address!r}: cannot connect ({why}); allowed: {_ALLOWED}")
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _scheduler_problem(address: str, seconds: float = CONNECT_SECONDS) -> str | None:
+    """Why no Dask scheduler answers at ``address`` (None if one does): a malformed address, nothing listening
+    there (refused, unroutable: distributed retries for ``seconds``), or a service that is not a Dask scheduler
+    (it says nothing, closes the connection, or answers bytes that are not Dask's protocol).
+
+    No ``distributed.Client`` is made (a half-made one prints a traceback as it is collected, and may hang):
+    distributed's own ``connect`` (the Dask handshake) and an ``identity`` call run on a private event loop in a
+    short-lived thread, under a hard limit of ``seconds`` + CONNECT_MARGIN - distributed bounds the connection
+    attempts but not the handshake, so a silent service would otherwise hang it for ever. Nothing is left
+    running afterwards."""
+    import asyncio
+    from distributed.comm import connect, registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.core import CommClosedError
+    from distributed.security import Security
+
+    try:
+        scheme, loc = parse_address(address)
+        registry.get_backend(scheme)                       # an unknown scheme (http://...)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(loc)                           # no port, a port that is not a number
+        args = Security().get_connection_args("client")
+    except Exception as err:
+        return _one_line(err)
+    limit = seconds + CONNECT_MARGIN
+    outcome: dict = {}
+
+    async def identity():
+        comm = await connect(address, timeout=seconds, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            reply = await comm.read()
+            try:
+                await comm.write({"op": "close", "reply": False})      # the scheduler's polite goodbye
+            except Exception:
+                pass
+            return reply
+        finally:
+            comm.abort()
+
+    def probe():
+        loop = asyncio.new_event_loop()
+        try:
+            outcome["reply"] = loop.run_until_complete(asyncio.wait_for(identity(), limit))
+        except BaseException as err:   # reported below, in the caller's thread
+            outcome["error"] = err
+        finally:
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()                               # does not wait for a DNS look-up still in its executor
+
+    thread = threading.Thread(target=probe, name="sim-dask-connect-check", daemon=True)
+    thread.start()
+    thread.join(limit + 2)
+    err = outcome.get("error")
+    if thread.is_alive() or isinstance(err, (asyncio.TimeoutError, TimeoutError)):
+        return f"no answer to the Dask handshake within {limit:g} s: is a Dask scheduler listening there?"
+    if isinstance(err, CommClosedError):                   # connect() retries these; here, in the handshake
+        return "the service there closed the connection during the Dask handshake: not a Dask scheduler?"
+    if isinstance(err, OSError):                           # distributed's "Timed out trying to connect ..."
+        why = _one_line(err)
+        cause = err.__cause__
+        if cause is not None and str(cause).strip():     # the last attempt's error, e.g. connection refused
+            detail = _one_line(cause).rsplit(">: ", 1)[-1]    # "in <TCPConnector ...>: ConnectionRefusedError: ..."
+            why += f" ({detail})" if detail not in why else ""
+        return why
+    if err is not None and _garbled(err):                 # MemoryError (a frame "length" of exabytes), msgpack's..
+        return "the service there does not speak the Dask protocol: not a Dask scheduler"
+    if err is not None:                                    # e.g. tls:// without TLS configured
+        return f"{type(err).__name__}: {_one_line(err)}"
+    reply = outcome.get("reply")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        return (f"the Dask service there is a {kind}, not a scheduler" if isinstance(kind, str) and kind
+                else "the service there gave no Dask scheduler's identity: not a Dask scheduler")
+    return None
+
+
+def _garbled(err: BaseException) -> bool:
+    """Whether ``err`` was raised while reading (or decoding) what the peer sent: bytes that are not the Dask
+    protocol give all sorts of errors (MemoryError for a frame "length" of exabytes, struct's, msgpack's, ...)."""
+    try:
+        from tornado.websocket import WebSocketError       # ws://: an HTTP server that does not upgrade
+        if isinstance(err, WebSocketError):
+            return True
+    except ImportError:
+        pass
+    tb = err.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        where = code.co_filename.replace(os.sep, "/")
+        if ("/distributed/comm/" in where and code.co_name in ("read", "read_bytes_rw", "from_frames")
+                or "/distributed/protocol/" in where):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _connect(address: str):
+    """A ``distributed.Client`` connected to the scheduler at ``address``, or ConfigError (one line). The address
+    is checked first (:func:`_scheduler_problem`, bounded by a hard limit); should the Client still fail (the
+    scheduler went away in between), the half-made Client is closed here and made quiet, so that neither its
+    ``__del__`` nor its event loop prints anything or keeps this process waiting."""
+    why = _scheduler_problem(address)
+    if why is not None:
+        raise _cannot_connect(address, why)
+    from distributed import Client
+    client = Client.__new__(Client)                        # kept if __init__ raises, to be closed here
+    try:
+        client.__init__(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
+    except Exception as err:
+        _discard(client)
+        why = _one_line(err)
+        if _garbled(err):
+            why = "the service there does not speak the Dask protocol: not a Dask scheduler"
+        elif not isinstance(err, (OSError, ValueError)):
+            why = f"{type(err).__name__}: {why}"
+        raise _cannot_connect(address, why) from None
+    return client
+
+
+def _discard(client) -> None:
+    """Close a Client that failed to start, within a few seconds, and keep its ``__del__`` quiet."""
+    try:
+        if getattr(client, "status", "newly-created") not in ("closed", "newly-created"):
+            client.close(timeout=2)
+    except BaseException:   # it is being thrown away
+        pass
+    try:
+        client._loop_runner.stop()
+    except BaseException:
+        pass
+    client.status = "closed"                               # Client.__del__ -> close(): nothing to do
+
+
+def check_dask(run, keep: bool = True):
+    """For a validated run group: ConfigError (one line, within about CONNECT_SECONDS) if ``run.backend`` is dask
+    and no Dask scheduler answers at ``run.dask_scheduler``; None for another backend. With ``keep`` (the
+    default) the connected client is kept for the run (:func:`dask_client`) and returned; without it the address
+    is only checked (no client, nothing left running), e.g. before jobs start in other processes. A local cluster
+    (``run.dask_scheduler`` null) is not started here: there is nothing to check; returns None."""
+    if run.backend != "dask" or run.dask_scheduler is None:
+        return None
+    if keep:
+        return dask_client(run)
+    why = _scheduler_problem(run.dask_scheduler)
+    if why is not None:
+        raise _cannot_connect(run.dask_scheduler, why)
+    return None
 
 
 def dask_client(run):
     """The ``distributed.Client`` for ``run`` (the config's run group): connected to ``run.dask_scheduler``, or
     to a ``LocalCluster`` of ``run.workers`` processes with one thread each when that is null. One per process
     and setting, reused by every :func:`execute` (a sensitivity analysis runs ~30), closed at exit
-    (:func:`close_dask`). An address that cannot be reached within CONNECT_SECONDS is a ConfigError."""
+    (:func:`close_dask`). An address where no Dask scheduler answers within CONNECT_SECONDS (malformed,
+    refused, unroutable, another kind of service) is a ConfigError, one line, with nothing left running."""
     key = ("scheduler", run.dask_scheduler) if run.dask_scheduler else ("local", run.workers)
-    if _DASK.get("key") == key and _DASK["client"].status == "running":
+    if _DASK.get("key") == key and _dask_alive(_DASK["client"]):
         return _DASK["client"]
     close_dask()
     from distributed import Client, LocalCluster           # heavy; only a run on Dask needs it
@@ -178,44 +347,150 @@ def dask_client(run):
                                    preload=[_WORKER_PRELOAD])
         client = Client(cluster, set_as_default=False)
     else:
-        try:
-            client = Client(run.dask_scheduler, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
-        except Exception as err:         # refused, timed out, a malformed address, or no Dask scheduler there
-            why = " ".join(str(err).split()) or type(err).__name__
-            if not isinstance(err, (OSError, ValueError)):
-                why = f"{type(err).__name__}: {why}"
-            raise ConfigError(f"run.dask_scheduler = {run.dask_scheduler!r}: cannot connect ({why}); allowed: "
-                              f"the address of a running Dask scheduler, e.g. tcp://host:8786, or null for a "
-                              f"local cluster") from None
+        client = _connect(run.dask_scheduler)
     _DASK.update(key=key, client=client, cluster=cluster)
     return client
 
 
 def close_dask() -> None:
     """Close this process's Dask client and, if it started one, its local cluster (whose workers end with it).
-    Runs at exit; safe to call at any time and more than once."""
+    Runs at exit; safe to call at any time and more than once, and bounded in time (and quiet) even when the
+    scheduler is gone or broken."""
     client, cluster = _DASK.pop("client", None), _DASK.pop("cluster", None)
     _DASK.pop("key", None)
-    for thing in (client, cluster):
-        if thing is not None:
-            try:
-                thing.close()
-            except Exception:            # already closed, or its scheduler gone: nothing left to release
-                pass
+    quiet = _DASK.pop("quiet", None)                       # the logs of a lost scheduler's client, dropped
+    if client is not None:
+        if not _dask_alive(client) and quiet is None:
+            quiet = _HeldLogs("drop")
+        try:
+            if quiet is not None:
+                _discard(client)
+            else:
+                client.close(timeout=2 * CONNECT_SECONDS)
+        except BaseException:            # already closed, or its scheduler gone: nothing to release
+            _discard(client)
+    if cluster is not None:
+        try:
+            cluster.close()
+        except Exception:
+            pass
+    if quiet is not None:
+        quiet.remove()
+
+
+class _HeldLogs(logging.Filter):
+    """Holds back the warnings and errors that distributed (and tornado, asyncio) log in this process while a
+    run waits for its tasks: when the scheduler is lost, or answers garbage, they log a traceback for each
+    stream that breaks, and the run's one line says it all (``drop``); otherwise they are logged as usual once
+    the wait is over (``release``)."""
+    LOGGERS = ("distributed.client", "distributed.core", "distributed.utils", "distributed.batched",
+               "distributed.comm.tcp", "distributed.comm.core", "tornado.application", "tornado.general", "asyncio")
+
+    def __init__(self, mode: str = "hold"):
+        super().__init__()
+        self.mode, self.records = mode, []
+        for name in self.LOGGERS:
+            logging.getLogger(name).addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.mode == "pass" or record.levelno < logging.WARNING:
+            return True
+        if self.mode == "hold":
+            self.records.append(record)
+        return False
+
+    def remove(self) -> None:
+        for name in self.LOGGERS:
+            logging.getLogger(name).removeFilter(self)
+
+    def release(self) -> None:
+        self.remove()
+        self.mode, records, self.records = "pass", self.records, []
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+
+    def drop(self) -> None:
+        """From now on drop them (until the client is closed: its event loop may still log as it winds down)."""
+        self.mode, self.records = "drop", []
+
+
+def _dask_alive(client) -> bool:
+    """Whether ``client`` still has its scheduler: running, its stream open and still read. (A scheduler that
+    goes away, or answers bytes that are not Dask's protocol, closes the stream and ends the task reading it;
+    distributed then leaves the client "running" with futures that never finish.)"""
+    if client.status != "running":
+        return False
+    comm = getattr(getattr(client, "scheduler_comm", None), "comm", None)
+    if comm is None or comm.closed():
+        return False
+    task = getattr(client, "_handle_report_task", None)
+    return task is None or not task.done()
+
+
+def _lost_scheduler(held: _HeldLogs, why: str) -> ConfigError:
+    """The one line for a run whose scheduler went away; what distributed logged about it is dropped."""
+    held.drop()
+    _DASK["quiet"] = held                                  # removed when the client is closed (close_dask)
+    kind, where = _DASK.get("key") or ("scheduler", None)
+    if kind == "scheduler" and where:
+        return ConfigError(f"run.dask_scheduler = {where!r}: lost the connection to the Dask scheduler during "
+                           f"the run ({why}); allowed: {_ALLOWED}")
+    return ConfigError(f"run.backend = 'dask': lost the connection to the local cluster's scheduler during the "
+                       f"run ({why})")
 
 
 def _on_dask(calls: list[tuple], client):
     """Yield the outputs (a list of ArmOutput) of every call to run_arms, in the order they finish, computed on
     Dask. Keys name the replication and seed; a random tag keeps the tasks of different executes apart.
+    While it waits it checks that the scheduler is still there: a connection lost for LOST_SECONDS (the scheduler
+    ended, or answered garbage), or a scheduler that answers nothing for SILENT_SECONDS, ends the run with a
+    ConfigError (one line), not a hang.
     Whatever has not run when this stops (an error, Ctrl-C) is cancelled."""
     from distributed import as_completed                   # heavy; only a run on Dask needs it
+    from distributed.comm.core import CommClosedError
     tag = uuid.uuid4().hex[:8]
     futures = [client.submit(run_arms, *c, key=f"replication-{c[5]}-seed{c[4]}-{tag}") for c in calls]
+    finished = as_completed(futures, loop=client.loop)
+    held = _HeldLogs()
+    lost_since, heard = None, time.monotonic()
     try:
-        for fut in as_completed(futures, loop=client.loop):
-            yield fut.result()
+        while not finished.is_empty():
+            batch = finished.next_batch(block=False)
+            if not batch:                                  # none finished: is the scheduler still there?
+                now = time.monotonic()
+                if not _dask_alive(client):
+                    lost_since = lost_since or now
+                    if now - lost_since > LOST_SECONDS:
+                        raise _lost_scheduler(held, "the connection to it is closed")
+                elif now - heard > PING_SECONDS:           # connected, but is anyone answering?
+                    lost_since = None
+                    try:
+                        client.sync(client.scheduler.identity, callback_timeout=PING_SECONDS)
+                        heard = time.monotonic()
+                    except Exception:
+                        if time.monotonic() - heard > SILENT_SECONDS:
+                            raise _lost_scheduler(held, f"it has not answered for {SILENT_SECONDS} s") from None
+                else:
+                    lost_since = None
+                time.sleep(0.05)
+                continue
+            heard = time.monotonic()
+            for fut in batch:
+                if fut.status == "cancelled":              # distributed cancels every future when its stream closes
+                    raise _lost_scheduler(held, f"the task {fut.key} was cancelled")
+                try:
+                    out = fut.result()                     # fetched through the scheduler
+                except CommClosedError:
+                    raise _lost_scheduler(held, "the connection to it is closed") from None
+                yield out
     finally:
-        client.cancel(futures)
+        try:
+            if _dask_alive(client):
+                client.cancel(futures)
+        except Exception:                # the client closed meanwhile: nothing to cancel
+            pass
+        if held.mode == "hold":
+            held.release()
 
 
 def _on_joblib(calls: list[tuple], run):

@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import distributed
@@ -118,6 +121,189 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2_on_the_command_line(tmp
     assert_cli_input_error(tmp_path, [a for a in [mode] if a] + RUN + ONE_PARAMETER + DASK
                            + [f"run.dask_scheduler={address}"],
                            f"error: run.dask_scheduler = '{address}': cannot connect (")
+
+
+# --------------------------------------------------------------------------- an address with no Dask scheduler
+
+def one_line_within(tmp_path, address: str, seconds: float = 20) -> str:
+    """`python -m sim` on Dask at ``address``: exit 2 and one line on stderr, within ``seconds`` (a hang fails at
+    60 s), no traceback anywhere (e.g. a half-made Client's ``__del__``), nothing written. Returns the line."""
+    out = tmp_path / "results"
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "sim", *RUN, "compare=[]", "output.figures=false",
+                           "output.report=false", "output.excel=false", *DASK, f"run.dask_scheduler={address}",
+                           f"output.dir={out}"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    elapsed = time.monotonic() - started
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert elapsed < seconds, f"{elapsed:.1f} s"
+    assert not out.exists()
+    line = proc.stderr.strip()
+    assert line.startswith(f"error: run.dask_scheduler = '{address}': cannot connect ("), line
+    assert line.endswith("allowed: the address of a running Dask scheduler, e.g. tcp://host:8786, or null for a "
+                         "local cluster"), line
+    return line
+
+
+@pytest.mark.parametrize("address,why", [
+    ("notanaddress", "missing port number"),
+    ("http://127.0.0.1:8799", "unknown address scheme 'http'"),
+])
+def test_a_malformed_scheduler_address_is_one_line_at_once(tmp_path, address, why):
+    assert why in one_line_within(tmp_path, address, seconds=CONNECT_SECONDS + 5)
+
+
+@contextmanager
+def tcp_service(answer: bytes | None):
+    """A TCP service on a free local port that is not a Dask scheduler: each connection gets ``answer`` (bytes
+    that are not Dask's protocol) or, with None, nothing at all; the connections stay open until it stops."""
+    stop = threading.Event()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            if answer is not None:
+                self.request.sendall(answer)
+            stop.wait(120)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        thread.start()
+        try:
+            yield f"tcp://127.0.0.1:{server.server_address[1]}"
+        finally:
+            stop.set()
+            server.shutdown()
+            thread.join(10)
+
+
+@pytest.mark.parametrize("answer,why", [
+    (b"HTTP/1.0 400 Bad request\r\n\r\n<html>not dask</html>\r\n" * 8, "does not speak the Dask protocol"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"\xff" * 64, "does not speak the Dask protocol"),
+    (None, "no answer to the Dask handshake within"),
+], ids=["http-like-garbage", "garbage-frame", "silent"])
+def test_a_service_that_is_not_a_dask_scheduler_is_one_line_within_seconds(tmp_path, answer, why):
+    """A service that accepts the connection and answers garbage (once read as a frame length of exabytes:
+    MemoryError) or says nothing (distributed bounds the connection attempts, not the handshake: it hung)."""
+    with tcp_service(answer) as address:
+        assert why in one_line_within(tmp_path, address)
+
+
+def test_checking_an_address_leaves_nothing_running():
+    """check_dask: None unless the run is on a Dask scheduler; a ConfigError (one line) within the limit for an
+    address where none answers, and no thread or client left behind."""
+    assert runner.check_dask(plan(SMALL).arms["baseline"].run) is None                  # the local backend
+    on_dask = plan(SMALL + DASK).arms["baseline"].run
+    assert runner.check_dask(on_dask) is None                                        # a local cluster: no check
+    before = set(threading.enumerate())
+    with tcp_service(None) as silent, tcp_service(b"\xff" * 64) as garbage:
+        for address in (silent, garbage, "notanaddress"):
+            run = on_dask.model_copy(update={"dask_scheduler": address})
+            started = time.monotonic()
+            with pytest.raises(ConfigError) as err:
+                runner.check_dask(run)
+            assert time.monotonic() - started < CONNECT_SECONDS + 4
+            assert str(err.value).startswith(f"run.dask_scheduler = '{address}': cannot connect (")
+            assert "\n" not in str(err.value)
+            assert _DASK.get("key") != ("scheduler", address)
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not set(threading.enumerate()) - before
+
+
+@contextmanager
+def proxy_to(target: str):
+    """A TCP proxy on a free local port to ``target`` (host:port). ``turn.set()`` turns it bad: from then on it
+    passes nothing on and answers each connection's next message with garbage."""
+    host, port = target.rsplit("://", 1)[-1].rsplit(":", 1)
+    turn, stop = threading.Event(), threading.Event()
+
+    def pump(src, dst, to_client):
+        try:
+            while not stop.is_set():
+                data = src.recv(65536)
+                if not data:
+                    break
+                if turn.is_set():
+                    (src if not to_client else dst).sendall(b"\xff" * 64)
+                    stop.wait(120)
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            with socket.create_connection((host, int(port))) as upstream:
+                pumps = [threading.Thread(target=pump, args=(self.request, upstream, False), daemon=True),
+                         threading.Thread(target=pump, args=(upstream, self.request, True), daemon=True)]
+                for t in pumps:
+                    t.start()
+                stop.wait(120)
+                for sock in (self.request, upstream):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        thread.start()
+        try:
+            yield f"tcp://127.0.0.1:{server.server_address[1]}", turn
+        finally:
+            stop.set()
+            server.shutdown()
+            thread.join(10)
+
+
+def test_a_scheduler_that_answers_garbage_during_the_run_ends_it_with_one_line(monkeypatch, capfd):
+    """Connected, then the scheduler's connection answers garbage (here a proxy turned bad as the tasks are
+    submitted): distributed drops the stream and leaves the client "running" with futures that never finish -
+    it hung; now a ConfigError, within seconds, and distributed's tracebacks are not printed."""
+    close_dask()                                           # the module's cluster: not the one asked about
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                       host="127.0.0.1", dashboard_address="127.0.0.1:0")
+    try:
+        with proxy_to(cluster.scheduler_address) as (address, turn):
+            p = plan(SMALL + DASK + [f"run.dask_scheduler={address}"])
+            on_dask = runner._on_dask
+
+            def turning_bad(calls, client):
+                turn.set()
+                return on_dask(calls, client)
+
+            monkeypatch.setattr(runner, "_on_dask", turning_bad)
+            outcome: list = []
+
+            def run():
+                try:
+                    outcome.append(execute(p))
+                except BaseException as e:   # checked below
+                    outcome.append(e)
+
+            started = time.monotonic()
+            thread = threading.Thread(target=run, daemon=True)   # so that a hang fails the test
+            thread.start()
+            thread.join(60)
+            assert not thread.is_alive(), "the run still waited 60 s after its scheduler answered garbage"
+            assert time.monotonic() - started < 20
+            close_dask()
+    finally:
+        cluster.close()
+    err = outcome[0]
+    assert isinstance(err, ConfigError), err
+    assert str(err).startswith(f"run.dask_scheduler = '{address}': lost the connection to the Dask scheduler "
+                               f"during the run ("), err
+    assert "\n" not in str(err)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 # --------------------------------------------------------------------------- no worker outlives the run

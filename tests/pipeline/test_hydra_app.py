@@ -207,3 +207,16 @@ def test_a_hydra_folder_that_can_be_made_is_accepted_and_the_check_leaves_nothin
         check_hydra_dirs([f"hydra.sweep.dir={tmp_path / 'file'}"])
     with pytest.raises(ConfigError, match="cannot be written"):
         check_hydra_dirs([f"hydra.sweep.dir={tmp_path / 'file' / 'below'}"])
+
+
+@pytest.mark.parametrize("multirun", [True, False])
+def test_a_dask_scheduler_out_of_reach_is_one_line_before_hydra_launches_anything(tmp_path, capsys, multirun):
+    """Under a launcher the jobs connect in their own processes: a scheduler that does not answer gave a 21-line
+    Hydra traceback, exit 1, and left output.dir/hydra/<sweep>/ behind. It is checked before Hydra runs."""
+    out = tmp_path / "results"
+    args = (["-m", "hydra/launcher=joblib", "run.seed=1,2"] if multirun else ["hydra.run.dir=" + str(tmp_path / "h")])
+    code = main([*args, "run.backend=dask", "run.dask_scheduler=tcp://127.0.0.1:1", *SMALL, f"output.dir={out}"])
+    err = capsys.readouterr().err
+    _one_line_refusal(SimpleNamespace(returncode=code, stderr=err, stdout=""), out,
+                      "error: run.dask_scheduler = 'tcp://127.0.0.1:1': cannot connect")
+    assert not (tmp_path / "h").exists()
