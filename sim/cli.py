@@ -110,17 +110,26 @@ processes are removed. Nothing else in the folders is changed.
 """
 
 
-def check_repeated(overrides: list[str]) -> None:
-    """ConfigError (one line) if the command line sets a key (or group) twice: which one wins differs between
-    this CLI's expansion of a sweep and Hydra's (run.seed=1,2 run.seed=3 was two jobs here and one under a
-    launcher), so neither is guessed."""
-    first: dict[str, str] = {}
+def check_repeated(overrides: list[str], multirun: bool) -> None:
+    """ConfigError (one line) for a sweep whose swept key is given more than once (-m run.seed=1,2 run.seed=3):
+    Hydra's sweeper keeps the last one (one job), a product of the two would be two - neither is what was meant.
+    A key repeated with single values is Hydra's usual override: the last one wins, here as under a launcher."""
+    if not multirun:
+        return
+    seen: dict[str, list[str]] = {}
     for o in overrides:
-        key = override_key(o).strip()
-        if key in first:
-            raise ConfigError(f"{key}: given twice ({first[key]} and {o}); allowed: each key once - for a sweep, "
-                              f"one override with every value (-m {key}=a,b)")
-        first[key] = o
+        seen.setdefault(override_key(o).strip(), []).append(o)
+    parser = OverridesParser.create()
+    for key, given in seen.items():
+        if len(given) < 2:
+            continue
+        try:
+            swept = any(parser.parse_overrides([o])[0].is_sweep_override() for o in given)
+        except Exception:            # a malformed override: Hydra's parser reports it (expand_sweeps)
+            continue
+        if swept:
+            raise ConfigError(f"{key}: swept and given again ({' and '.join(given)}); allowed: a swept key once, "
+                              f"every value in one override (-m {key}=a,b,c)")
 
 
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
@@ -277,7 +286,7 @@ def parse_argv(argv: list[str]) -> Args:
             hint = "" if extra[0] == "-m" else f" (the simulation's configuration: python -m sim --cfg job {extra[0]})"
             raise ConfigError(f"--hydra-help: prints Hydra's own help and takes nothing else; drop {extra[0]}{hint}")
     else:
-        check_repeated(a.overrides + a.hydra_overrides)
+        check_repeated(a.overrides + a.hydra_overrides, a.multirun)
         check_hydra(a)
     return a
 

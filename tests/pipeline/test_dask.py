@@ -155,6 +155,24 @@ def test_a_malformed_scheduler_address_is_one_line_at_once(tmp_path, address, wh
 
 
 @contextmanager
+def serving(handler, stop: threading.Event):
+    """A threaded TCP server with ``handler`` on a free local port, its address (tcp://127.0.0.1:<port>) while it
+    runs; ``stop`` is set as it stops, ending the handlers' waits."""
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+
+    with Server(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        thread.start()
+        try:
+            yield f"tcp://127.0.0.1:{server.server_address[1]}"
+        finally:
+            stop.set()
+            server.shutdown()
+            thread.join(10)
+
+
+@contextmanager
 def tcp_service(answer: bytes | None):
     """A TCP service on a free local port that is not a Dask scheduler: each connection gets ``answer`` (bytes
     that are not Dask's protocol) or, with None, nothing at all; the connections stay open until it stops."""
@@ -166,18 +184,8 @@ def tcp_service(answer: bytes | None):
                 self.request.sendall(answer)
             stop.wait(120)
 
-    class Server(socketserver.ThreadingTCPServer):
-        daemon_threads = True
-
-    with Server(("127.0.0.1", 0), Handler) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        thread.start()
-        try:
-            yield f"tcp://127.0.0.1:{server.server_address[1]}"
-        finally:
-            stop.set()
-            server.shutdown()
-            thread.join(10)
+    with serving(Handler, stop) as address:
+        yield address
 
 
 @pytest.mark.parametrize("answer,why", [
@@ -250,18 +258,8 @@ def proxy_to(target: str):
                     except OSError:
                         pass
 
-    class Server(socketserver.ThreadingTCPServer):
-        daemon_threads = True
-
-    with Server(("127.0.0.1", 0), Handler) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        thread.start()
-        try:
-            yield f"tcp://127.0.0.1:{server.server_address[1]}", turn
-        finally:
-            stop.set()
-            server.shutdown()
-            thread.join(10)
+    with serving(Handler, stop) as address:
+        yield address, turn
 
 
 def test_a_scheduler_that_answers_garbage_during_the_run_ends_it_with_one_line(monkeypatch, capfd):

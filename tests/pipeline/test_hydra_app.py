@@ -132,12 +132,12 @@ def test_info_and_shell_completion_are_hydras(tmp_path):
                                      "run.seed=3"),
     (["--hydra-help", "-m", "municipality=kolding,average"], "error: --hydra-help: prints Hydra's own help and "
                                                              "takes nothing else; drop municipality=kolding,average"),
-    # a key given twice: this CLI's expansion and Hydra's disagreed on which wins (2 jobs here, 1 under a launcher)
-    (["-m", "run.seed=1,2", "run.seed=3"], "error: run.seed: given twice (run.seed=1,2 and run.seed=3)"),
-    (["run.seed=1", "+run.seed=3"], "error: run.seed: given twice (run.seed=1 and +run.seed=3)"),
-    (["-m", "run.replications=2,3", "run.seed=1", "run.replications=2"], "error: run.replications: given twice"),
-    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.launcher.n_jobs=3", "run.seed=1,2"],
-     "error: hydra.launcher.n_jobs: given twice"),
+    # a swept key given again: this CLI's expansion and Hydra's disagreed on the jobs (2 here, 1 under a launcher)
+    (["-m", "run.seed=1,2", "run.seed=3"], "error: run.seed: swept and given again (run.seed=1,2 and run.seed=3)"),
+    (["-m", "run.seed=3", "run.seed=1,2"], "error: run.seed: swept and given again (run.seed=3 and run.seed=1,2)"),
+    (["-m", "run.replications=2,3", "run.seed=1", "run.replications=2"], "error: run.replications: swept and given "
+                                                                         "again"),
+    (["-m", "run.seed=1,2", "run.seed=range(3,5)"], "error: run.seed: swept and given again"),
     # keys the joblib launcher does not honour (it always uses loky processes)
     (["-m", "hydra/launcher=joblib", "hydra.launcher.backend=threading", "run.seed=1,2"],
      "error: hydra.launcher.backend=threading: not honoured (the joblib launcher always runs its jobs in loky "
@@ -220,3 +220,14 @@ def test_a_dask_scheduler_out_of_reach_is_one_line_before_hydra_launches_anythin
     _one_line_refusal(SimpleNamespace(returncode=code, stderr=err, stdout=""), out,
                       "error: run.dask_scheduler = 'tcp://127.0.0.1:1': cannot connect")
     assert not (tmp_path / "h").exists()
+
+
+def test_a_key_repeated_with_single_values_is_hydras_usual_override_the_last_wins(tmp_path):
+    """Only a swept key given again is refused; otherwise the last value wins, as in Hydra - in a sweep's jobs
+    too, so this CLI's jobs are the launcher's."""
+    from sim.cli import expand_sweeps
+    assert parse_argv(["-m", "run.seed=1,2", "run.workers=1", "run.workers=2"]).multirun
+    jobs = expand_sweeps(["run.seed=1,2", "run.workers=1", "run.workers=2"])
+    assert len(jobs) == 2 and all(j[-2:] == ["run.workers=1", "run.workers=2"] for j in jobs)
+    proc, _ = _cli(["--cfg", "job", "run.seed=1", "run.seed=3", *SMALL], tmp_path)
+    assert proc.returncode == 0 and "seed: 3" in proc.stdout, proc.stderr
