@@ -110,30 +110,10 @@ processes are removed. Nothing else in the folders is changed.
 """
 
 
-def check_repeated(overrides: list[str], multirun: bool) -> None:
-    """ConfigError (one line) for a sweep whose swept key is given more than once (-m run.seed=1,2 run.seed=3):
-    Hydra's sweeper keeps the last one (one job), a product of the two would be two - neither is what was meant.
-    A key repeated with single values is Hydra's usual override: the last one wins, here as under a launcher."""
-    if not multirun:
-        return
-    seen: dict[str, list[str]] = {}
-    for o in overrides:
-        seen.setdefault(override_key(o).strip(), []).append(o)
-    parser = OverridesParser.create()
-    for key, given in seen.items():
-        if len(given) < 2:
-            continue
-        try:
-            swept = any(parser.parse_overrides([o])[0].is_sweep_override() for o in given)
-        except Exception:            # a malformed override: Hydra's parser reports it (expand_sweeps)
-            continue
-        if swept:
-            raise ConfigError(f"{key}: swept and given again ({' and '.join(given)}); allowed: a swept key once, "
-                              f"every value in one override (-m {key}=a,b,c)")
-
-
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
-    """Every job of a sweep: the product of the values of each swept key (Hydra's override grammar)."""
+    """Every job of a sweep: the product of the values of each swept key (Hydra's override grammar), as Hydra's
+    basic sweeper makes it - a key given more than once keeps its last value(s), in the place of its first
+    (-m run.seed=1,2 run.seed=3 is one job, seed 3), so that the jobs validated here are the launcher's."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ValueType
 
@@ -142,7 +122,7 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
         parsed = parser.parse_overrides(overrides)
     except Exception as err:  # hydra raises OverrideParseException
         raise ConfigError(f"overrides {overrides}: {str(err).splitlines()[0]}") from None
-    axes = []
+    axes: dict[str, list[str]] = {}                  # key -> its values; the last given wins, as in Hydra
     for o in parsed:
         key = o.get_key_element()
         if o.value_type == ValueType.GLOB_CHOICE_SWEEP:
@@ -155,15 +135,15 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
             values = o.value().filter(options)
             if not values:
                 raise ConfigError(f"{o.input_line or key}: matches none of {', '.join(options)}")
-            axes.append([f"{key}={v}" for v in values])
+            axes[key] = [f"{key}={v}" for v in values]
         elif o.is_sweep_override():
             if o.value_type == ValueType.INTERVAL_SWEEP:
                 raise ConfigError(f"{o.input_line}: interval() is for optimising sweepers; a sweep here takes "
                                   f"a list (a,b), range(), choice(), or glob() over a config group")
-            axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+            axes[key] = [f"{key}={v}" for v in o.sweep_string_iterator()]
         else:
-            axes.append([f"{key}={o.get_value_element_as_str()}"])
-    return [list(combo) for combo in itertools.product(*axes)]
+            axes[key] = [f"{key}={o.get_value_element_as_str()}"]
+    return [list(combo) for combo in itertools.product(*axes.values())]
 
 
 def group_options(group: str) -> list[str]:
@@ -286,7 +266,6 @@ def parse_argv(argv: list[str]) -> Args:
             hint = "" if extra[0] == "-m" else f" (the simulation's configuration: python -m sim --cfg job {extra[0]})"
             raise ConfigError(f"--hydra-help: prints Hydra's own help and takes nothing else; drop {extra[0]}{hint}")
     else:
-        check_repeated(a.overrides + a.hydra_overrides, a.multirun)
         check_hydra(a)
     return a
 

@@ -393,6 +393,7 @@ class _HeldLogs(logging.Filter):
             logging.getLogger(name).addFilter(self)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Whether a record is logged now: below WARNING always; the others as the mode says (held, dropped)."""
         if self.mode == "pass" or record.levelno < logging.WARNING:
             return True
         if self.mode == "hold":
@@ -400,10 +401,12 @@ class _HeldLogs(logging.Filter):
         return False
 
     def remove(self) -> None:
+        """Stop filtering (what is held stays held)."""
         for name in self.LOGGERS:
             logging.getLogger(name).removeFilter(self)
 
     def release(self) -> None:
+        """Stop filtering and log what was held, as it would have been."""
         self.remove()
         self.mode, records, self.records = "pass", self.records, []
         for record in records:

@@ -132,12 +132,6 @@ def test_info_and_shell_completion_are_hydras(tmp_path):
                                      "run.seed=3"),
     (["--hydra-help", "-m", "municipality=kolding,average"], "error: --hydra-help: prints Hydra's own help and "
                                                              "takes nothing else; drop municipality=kolding,average"),
-    # a swept key given again: this CLI's expansion and Hydra's disagreed on the jobs (2 here, 1 under a launcher)
-    (["-m", "run.seed=1,2", "run.seed=3"], "error: run.seed: swept and given again (run.seed=1,2 and run.seed=3)"),
-    (["-m", "run.seed=3", "run.seed=1,2"], "error: run.seed: swept and given again (run.seed=3 and run.seed=1,2)"),
-    (["-m", "run.replications=2,3", "run.seed=1", "run.replications=2"], "error: run.replications: swept and given "
-                                                                         "again"),
-    (["-m", "run.seed=1,2", "run.seed=range(3,5)"], "error: run.seed: swept and given again"),
     # keys the joblib launcher does not honour (it always uses loky processes)
     (["-m", "hydra/launcher=joblib", "hydra.launcher.backend=threading", "run.seed=1,2"],
      "error: hydra.launcher.backend=threading: not honoured (the joblib launcher always runs its jobs in loky "
@@ -222,12 +216,21 @@ def test_a_dask_scheduler_out_of_reach_is_one_line_before_hydra_launches_anythin
     assert not (tmp_path / "h").exists()
 
 
-def test_a_key_repeated_with_single_values_is_hydras_usual_override_the_last_wins(tmp_path):
-    """Only a swept key given again is refused; otherwise the last value wins, as in Hydra - in a sweep's jobs
-    too, so this CLI's jobs are the launcher's."""
+def test_a_key_given_twice_expands_as_hydras_sweeper_does_the_last_wins(tmp_path):
+    """-m run.seed=1,2 run.seed=3 was two jobs (both seed 3) here and one under a launcher, which then reported
+    '1 of 2 jobs did not finish'. The expansion is now Hydra's basic sweeper's: a key's last value(s) win, in the
+    place of its first - checked against the sweeper itself."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from sim.cli import expand_sweeps
-    assert parse_argv(["-m", "run.seed=1,2", "run.workers=1", "run.workers=2"]).multirun
-    jobs = expand_sweeps(["run.seed=1,2", "run.workers=1", "run.workers=2"])
-    assert len(jobs) == 2 and all(j[-2:] == ["run.workers=1", "run.workers=2"] for j in jobs)
-    proc, _ = _cli(["--cfg", "job", "run.seed=1", "run.seed=3", *SMALL], tmp_path)
-    assert proc.returncode == 0 and "seed: 3" in proc.stdout, proc.stderr
+    parser = OverridesParser.create()
+    for overrides in (["run.seed=1,2", "run.seed=3"], ["run.seed=3", "run.seed=1,2"],
+                      ["run.seed=1,2", "run.replications=2,3", "run.seed=5", "run.replications=4"],
+                      ["run.replications=2", "municipality=kolding,average", "run.replications=2,0"],
+                      ["run.workers=1", "run.seed=range(1,3)", "run.workers=2"]):
+        hydras = BasicSweeper.split_arguments(parser.parse_overrides(overrides), None)[0]
+        assert expand_sweeps(overrides) == hydras, overrides
+    assert expand_sweeps(["run.seed=1,2", "run.seed=3"]) == [["run.seed=3"]]
+    proc, out = _cli(["-m", "run.seed=1,2", "run.seed=3", *SMALL], tmp_path)      # one job, not a sweep of two
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list(query("SELECT seed FROM runs", out).seed) == [3]
