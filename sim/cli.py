@@ -23,7 +23,6 @@ import os
 import signal
 import shutil
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,7 @@ from .report.text import summary_text
 from .runner import Results, check_dask
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
-from .common.i18n import count_text
+from .common.i18n import replications_text
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
        python -m sim [-m] [--cfg job|hydra|all [--package P] [--resolve]] [hydra/launcher=...] [hydra.….=...] [key=value ...]
@@ -507,7 +506,7 @@ def _calibrate(jobs: list[list[str]], plans) -> int:
         pairs = " and ".join(f"{f.parameter} to {f.kpi}" for f in calibration_pairs(cfg))
         print(f"{'[%d/%d] ' % (i + 1, len(jobs)) if len(jobs) > 1 else ''}calibrating {cfg.municipality.name}: "
               f"{pairs}{' jointly' if cal.joint else ''} "
-              f"({count_text(cfg.run.replications, 'replication', 'replications')} per evaluation, "
+              f"({replications_text(cfg.run.replications)} per evaluation, "
               f"at most {cal.max_evaluations} evaluations)", flush=True)
         try:
             c = calibrate(job)
@@ -728,38 +727,9 @@ def check_hydra_dirs(hydra_overrides: list[str]) -> None:
             value = value[1:-1]
         if "${" in value:
             continue
-        problem = _unwritable(Path(value).expanduser())
+        problem = store.folder_problem(Path(value).expanduser())
         if problem:
             raise ConfigError(f"{key} = {value!r}: {problem}; allowed: a folder this user can write or create")
-
-
-def _unwritable(path: Path) -> str:
-    """Why ``path`` cannot be used as a folder to write in ('' if it can), found by trying: the missing folders
-    are created and removed again, and in an existing one a file is created and removed (permissions alone do not
-    tell, e.g. for root or on a read-only file system)."""
-    if not str(path):
-        return "empty"
-    p = path if path.is_absolute() else Path.cwd() / path
-    made: list[Path] = []
-    try:
-        if p.exists() and not p.is_dir():
-            return "not a folder"
-        missing = [q for q in [p, *p.parents] if not q.exists()]
-        for q in reversed(missing):
-            q.mkdir()
-            made.append(q)
-        fd, probe = tempfile.mkstemp(dir=p, prefix=".sim-probe-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        return f"cannot be written ({err.strerror or err})"
-    finally:
-        for q in reversed(made):
-            try:
-                q.rmdir()
-            except OSError:
-                pass
-    return ""
 
 
 def _quoted(path: Path) -> str:

@@ -633,6 +633,29 @@ def _probe(base: Path) -> None:
     probe.unlink()
 
 
+def folder_problem(path: Path) -> str:
+    """Why ``path`` cannot be used as a folder to write in ('' if it can), found by trying as check_output_dir
+    does: the missing folders are created, a probe file is written in the last (``_probe``), and the folders
+    created are removed again (permissions alone do not tell, e.g. for root or on a read-only file system). For
+    folders another program writes into (Hydra's); output.dir has check_output_dir."""
+    if not str(path):
+        return "empty"
+    p = path if path.is_absolute() else Path.cwd() / path
+    if p.exists() and not p.is_dir():
+        return "not a folder"
+    made: list[Path] = []
+    try:
+        for q in reversed([q for q in [p, *p.parents] if not q.exists()]):
+            q.mkdir()
+            made.insert(0, q)                 # deepest first, as _remove_empty takes them
+        _probe(p)
+    except OSError as err:
+        return f"cannot be written ({err.strerror or err})"
+    finally:
+        _remove_empty(made)
+    return ""
+
+
 def check_output_dir(output_dir: str | Path, echo: Callable[[str], None] | None = None) -> Path:
     """The pre-flight check before anything is simulated: output.dir can be created and written (a probe
     file is created and deleted; folders created for the check are removed again), abandoned staging

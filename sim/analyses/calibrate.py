@@ -38,7 +38,7 @@ from ..publish import results_dir, write_run
 from ..report.format import fmt
 from ..runner import Results, execute
 from ..store import ensure_catalog, new_id, write_atomic, write_row
-from ..common.i18n import count_text
+from ..common.i18n import replications_text
 
 CALIBRATION_DIR = "calibrations"
 
@@ -461,7 +461,7 @@ def overlay_yaml(c: Calibration) -> str:
                        for f, m, a, b in zip(c.fits, e.means, e.ci_lows, e.ci_highs))
     lines = ["# @package _global_",
              f"# Fitted by: python -m sim --calibrate {' '.join(c.overrides)}".rstrip(),
-             f"# on {_dt.date.today().isoformat()}: {fitted}, {count_text(e.n, 'replication', 'replications')}, seed {cfg.run.seed}"
+             f"# on {_dt.date.today().isoformat()}: {fitted}, {replications_text(e.n)}, seed {cfg.run.seed}"
              + ("" if c.converged else f"; NOT within the tolerance ({c.tolerance:g})")]
     tree: dict = {}                              # nested keys, so that pairs under one group share its line
     for f, v in zip(c.fits, e.values):

@@ -71,7 +71,6 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as _dt
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -87,7 +86,7 @@ from ..config.inputs import read_number
 from ..config.schema import Municipality, Targets
 from ..store import OutputDirError, check_output_dir
 from .calibrate import Calibration, calibrate, overlay_lines, unmet, write_calibration
-from ..common.i18n import count_text
+from ..common.i18n import replications_text
 
 GROUP = "municipality"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -527,7 +526,7 @@ def fitted_values(c: Calibration, command: str) -> list[tuple[str, float, str]]:
         together = f" with {', '.join(g.parameter for g in c.fits if g is not f)}" if c.joint else ""
         miss = "" if c.converged else f"; NOT within the tolerance ({c.tolerance:g})"
         out.append((f.parameter, float(v), f"fitted to {f.kpi} = {f.target:g}{together}: {m:.4g} [{a:.4g}, {b:.4g}], "
-                    f"{count_text(e.n, 'replication', 'replications')}, seed {cfg.run.seed}{miss} [calibrated: {command}, {len(c.evaluations)} "
+                    f"{replications_text(e.n)}, seed {cfg.run.seed}{miss} [calibrated: {command}, {len(c.evaluations)} "
                     f"evaluations]"))
     return out
 
@@ -587,7 +586,7 @@ def _calibrate_all(profiles: list[Profile], path: str, overrides: list[str], cfg
     command = f"python -m sim profiles {path} --calibrate" + "".join(f" {o}" for o in overrides)
     for i, p in enumerate(profiles):
         pairs = " and ".join(f"{f.parameter} to {f.kpi}" for f in calibration_pairs(cfg))
-        echo(f"[{i + 1}/{len(profiles)}] calibrating {p.name}: {pairs} ({count_text(cfg.run.replications, 'replication', 'replications')} per "
+        echo(f"[{i + 1}/{len(profiles)}] calibrating {p.name}: {pairs} ({replications_text(cfg.run.replications)} per "
              f"evaluation)")
         try:
             c = calibrate_profile(p, overrides, command, echo)

@@ -36,7 +36,7 @@ from ..report.format import fmt
 from ..runner import execute
 from ..store import ensure_catalog, new_id, write_atomic, write_row
 from .perturb import applicable, arm_values, comparison_plan, fmt_value, range_value, scaled_in_arms
-from ..common.i18n import count_text
+from ..common.i18n import replications_text
 
 SENSITIVITY_DIR = "sensitivity"
 DEFAULTS = "(defaults)"
@@ -131,7 +131,7 @@ def sensitivity_text(s: SensitivityResult) -> str:
     t = s.tornado()
     base = s.table[s.table.parameter == DEFAULTS].set_index("scenario")
     lines = [f"Sensitivity of the paired difference in {s.kpi} from {s.reference} ({s.municipality}, "
-             f"{count_text(s.replications, 'replication', 'replications')} per run, one parameter at a time, "
+             f"{replications_text(s.replications)} per run, one parameter at a time, "
              "common random numbers)"]
     for sc, g in t.groupby("scenario", sort=False):
         b = base.loc[sc]

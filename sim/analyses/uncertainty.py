@@ -49,7 +49,7 @@ from ..report.format import fmt
 from ..runner import execute
 from ..store import ensure_catalog, new_id, write_atomic, write_row
 from .perturb import applicable, arm_values, comparison_plan, range_value, scaled_in_arms
-from ..common.i18n import count_text
+from ..common.i18n import replications_text
 
 UNCERTAINTY_DIR = "uncertainty"
 AT_DEFAULTS = 0                  # sample number of the run at the defaults; the drawn sets are 1..samples
@@ -214,7 +214,7 @@ def uncertainty_text(u: UncertaintyResult) -> str:
     n_sets = int((u.samples["sample"] != AT_DEFAULTS).sum())
     lines = [f"Joint uncertainty of the paired difference in {u.kpi} from {u.reference} ({u.municipality}): "
              f"{n_sets} parameter sets (Latin hypercube, every parameter uniform over its range at once), "
-             f"{count_text(u.replications, 'replication', 'replications')} each, common random numbers",
+             f"{replications_text(u.replications)} each, common random numbers",
              "Parameters varied: " + ", ".join(u.parameters), ""]
     s = u.summary()
     show = pd.DataFrame({
@@ -283,7 +283,7 @@ def plot_uncertainty(u: UncertaintyResult, path: Path | None = None):
     a2.set_yticks([i + 0.5 for i in range(len(order))], order, fontsize=8, rotation=0)
     a2.set_title("share of parameter sets paid back by the end of the year", fontsize=9)
     fig.suptitle(f"{u.municipality}: {int((u.samples['sample'] != AT_DEFAULTS).sum())} parameter sets, "
-                 f"every assumption in its range at once ({count_text(u.replications, 'replication', 'replications')} each)", fontsize=10)
+                 f"every assumption in its range at once ({replications_text(u.replications)} each)", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 

@@ -275,6 +275,18 @@ def count_text(n: float, one: str, many: str, language: str = "en") -> str:
     return f"{num.replace('.', ',') if language == 'da' else num} {one if n == 1 else many}"
 
 
+def replications_text(n: int, language: str = "en") -> str:
+    """'1 replication' / '20 replications' ('1 replikation' / '20 replikationer')."""
+    return count_text(n, "replikation", "replikationer", "da") if language == "da" else \
+        count_text(n, "replication", "replications")
+
+
+def warmup_years_text(years: float, language: str = "en") -> str:
+    """'6 warm-up years' / '6 års indkøring' (a warm-up of ``years``; 1 year in the singular)."""
+    return f"{count_text(years, 'års', 'års', 'da')} indkøring" if language == "da" else \
+        count_text(years, "warm-up year", "warm-up years")
+
+
 def the_years(n: float, language: str = "en") -> str:
     """'the 4 years' / 'de 4 år', and for one year 'the 1 year' / 'det ene år' (a horizon, in a sentence)."""
     if language == "da":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..common.i18n import count_text, fmt_da, t
+from ..common.i18n import fmt_da, t, warmup_years_text
 from ..metrics.followup import budget_followup, forecast, forecast_period
 from .danish import item_label, price_factor
 
@@ -114,5 +114,4 @@ def start_phrase(res, language: str = "en") -> str:
     w = res.plan.arms[res.reference].run.warmup_years
     if w == 0:
         return "uden indkøring" if da else "with no warm-up"
-    return (f"efter {count_text(w, 'års', 'års', 'da')} indkøring" if da else
-            f"after {count_text(w, 'warm-up year', 'warm-up years')}")
+    return f"{'efter' if da else 'after'} {warmup_years_text(w, language)}"

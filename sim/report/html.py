@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.i18n import count_text, danish_separators, kpi_label, scenario_title, t, the_years, unit_label
+from ..common.i18n import (count_text, danish_separators, kpi_label, replications_text, scenario_title, t,
+                           the_years, unit_label, warmup_years_text)
 from ..common.kpi_catalog import KPI_DEFS
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
@@ -226,15 +227,14 @@ def _head(res, language: str, has_figures: bool = True) -> str:
                  f"a start {_e(start_phrase(res, language))}, then")
     else:
         start = (("ingen indkøring, derefter" if da else "no warm-up, then") if cfg.run.warmup_years == 0 else
-                 f"{count_text(cfg.run.warmup_years, 'års', 'års', 'da')} indkøring under nuværende praksis, derefter"
-                 if da else f"{count_text(cfg.run.warmup_years, 'warm-up year', 'warm-up years')} under current "
-                 "practice, then")
+                 f"{warmup_years_text(cfg.run.warmup_years, language)} "
+                 + ("under nuværende praksis, derefter" if da else "under current practice, then"))
     run = (f"Kørsel {_e(res.run_id or '-')}, skrevet {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference: <b>{_e(ref)}</b>; "
-           f"{count_text(cfg.run.replications, 'replikation', 'replikationer', 'da')} pr. scenarie med fælles tilfældige tal; {start} "
+           f"{replications_text(cfg.run.replications, 'da')} pr. scenarie med fælles tilfældige tal; {start} "
            f"{cfg.run.horizon_years} år under hvert scenarie. Seed "
            f"{cfg.run.seed}. Beløb i kr., {cfg.costs.price_year}-priser." if da else
            f"Run {_e(res.run_id or '-')}, written {_dt.datetime.now():%Y-%m-%d %H:%M}. Reference <b>{_e(ref)}</b>; "
-           f"{count_text(cfg.run.replications, 'replication', 'replications')} per arm with common random numbers; {start} "
+           f"{replications_text(cfg.run.replications)} per arm with common random numbers; {start} "
            f"{count_text(cfg.run.horizon_years, 'horizon year', 'horizon years')} under each scenario. Seed "
            f"{cfg.run.seed}. Money in DKK, {cfg.costs.price_year} prices.")
     note = ("De fleste parametre er markeret <code>[assumption]</code> eller <code>[calibrated]</code> i "

@@ -12,7 +12,7 @@ import textwrap
 
 import pandas as pd
 
-from ..common.i18n import count_text, kpi_label, months_text, the_years
+from ..common.i18n import count_text, kpi_label, months_text, replications_text, the_years
 from ..metrics.payback_monthly import payback_months
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
@@ -82,7 +82,7 @@ def summary_text(res, width: int = WIDTH) -> str:
     payback month; the full tables are in the run folder (summary.txt, report.html, business_case.xlsx)."""
     cfg = res.plan.arms[res.reference]
     lines = _wrap(f"Staircase simulation - {cfg.municipality.label}", width)
-    lines += _wrap(f"{count_text(cfg.run.replications, 'replication', 'replications')} per arm, "
+    lines += _wrap(f"{replications_text(cfg.run.replications)} per arm, "
                    f"{count_text(cfg.run.horizon_years, 'horizon year', 'horizon years')} "
                    f"{start_phrase(res)}, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices", width)
     lines += [""] + _wrap(f"{res.reference} over the horizon (flows: total; stocks: mean per year)", width)
