@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..common.units import MONTHS_PER_YEAR
+from .stats import cached_table
 
 TEAM_COSTS = ["cost_caseworkers_dkk", "cost_assessments_dkk", "cost_investment_dkk"]
 
@@ -64,7 +65,12 @@ def payback_months(res) -> pd.DataFrame:
     """Per scenario: the first horizon month (1 = the first) by whose end the mean cumulative paired cost
     difference, investments included, is below zero - undiscounted and discounted (<NA>: not within the
     horizon) - and both cumulative differences at the horizon's end. The monthly counterpart of
-    ``payback_years``' mean column."""
+    ``payback_years``' mean column. (Computed once per run: the workbook, the report, the summary and the
+    break-even figure all ask for it.)"""
+    return cached_table(res, "_payback_months", res.timeseries, _payback_months)
+
+
+def _payback_months(res) -> pd.DataFrame:
     m = monthly_payback(res)
     out = []
     for sc, g in m.groupby("scenario", sort=False):

@@ -97,7 +97,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
     # ------------------------------------------------------------------ draws and helpers
     def interval(self, c: Child) -> float:
         """Days from now to the child's next follow-up (rules.followup_interval)."""
-        return rules.followup_interval(self.practice, c.step, self.env.now, c.placement_start)
+        return rules.followup_interval(self.practice, c.step, self.env._now, c.placement_start)
 
     def work_share(self) -> float:
         """Share of its hours a follow-up or review starting now gets (rules.work_share)."""
@@ -214,28 +214,32 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
                 c.b_acx -= acx * el
             if kind == POKED:
                 continue
-            if kind == ESC:
-                c.b_esc = -math.log(self.u_need(c))
-                if L < P.n_levels - 1:
-                    self.set_level(c, L + 1)
-            elif kind == REC:
+            # (the kinds in order of how often they occur)
+            if kind == REC:
                 if self._recover(c, P, L):
                     return
-            elif kind == DET:
-                c.b_det = -math.log(self.u_det(c))
-                self.recorder.count("notifications", env.now)
-                if c.case:
-                    self._spawn_task(c, "review", env.now)
-                else:
-                    env.process(self.notification(c))
-            elif kind == BRK:
-                c.b_brk = -math.log(self.u_brk(c))
-                self.breakdown(c)
             elif kind == FU:
-                if c.case and c.fu_due <= env.now + TIME_EPS:       # still due (not rescheduled meanwhile)
+                if c.case and c.fu_due <= env._now + TIME_EPS:       # still due (not rescheduled meanwhile)
                     due = c.fu_due
                     c.fu_due = INF
                     self._spawn_task(c, "followup", due)
+            elif kind == AGE:
+                if self._birthday(c, P):
+                    return
+            elif kind == DET:
+                c.b_det = -math.log(self.u_det(c))
+                self.recorder.count("notifications", env._now)
+                if c.case:
+                    self._spawn_task(c, "review", env._now)
+                else:
+                    env.process(self.notification(c))
+            elif kind == ESC:
+                c.b_esc = -math.log(self.u_need(c))
+                if L < P.n_levels - 1:
+                    self.set_level(c, L + 1)
+            elif kind == BRK:
+                c.b_brk = -math.log(self.u_brk(c))
+                self.breakdown(c)
             elif kind == DUR:
                 if self._course_over(c, P, s):
                     return
@@ -243,9 +247,6 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
                 c.b_acx = -math.log(self.u_brk(c))
                 self.exit(c, "aged_out")
                 return
-            elif kind == AGE:
-                if self._birthday(c, P):
-                    return
 
     def _recover(self, c: Child, P: Compiled, L: int) -> bool:
         """The need falls a level (from L, under practice P); True if the child left the model."""
@@ -259,7 +260,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
     def _course_over(self, c: Child, P: Compiled, s: int) -> bool:
         """A bounded stay on step s ends (under practice P): a case's review, or a rematch without the step;
         True if the child left the model."""
-        now = self.env.now
+        now = self.env._now
         if c.step_end > now + TIME_EPS:      # the course was changed meanwhile
             return False
         c.step_end = INF
@@ -276,7 +277,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
     def _birthday(self, c: Child, P: Compiled) -> bool:
         """An age boundary (under practice P): at adulthood a placed child may go on in aftercare, others
         leave, as do those at the end of aftercare; True if the child left the model."""
-        now = self.env.now
+        now = self.env._now
         if not c.adult and now - c.birth >= P.aftercare_from_age_days - TIME_EPS:
             if P.placement[c.step] and self.u_brk(c) < P.aftercare_probability:
                 self._leave_step(c, now)
@@ -295,7 +296,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
         """A placement breaks down: the need may escalate, the child moves to another placement with room (or
         a new one of the same type), and the case is reviewed."""
         P = self.practice
-        self.recorder.count("breakdowns", self.env.now)
+        self.recorder.count("breakdowns", self.env._now)
         if self.u_brk(c) < P.breakdown_escalation_prob and c.level < P.n_levels - 1:
             self.set_level(c, c.level + 1)
         target, wait = self.decide(c, "rematch", exclude=c.step)
@@ -304,7 +305,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
         else:
             self.new_family(c)          # no other placement with room: a new family / place of the same type
         if not c.task:
-            self._spawn_task(c, "review", self.env.now)
+            self._spawn_task(c, "review", self.env._now)
 
     def _spawn_task(self, c: Child, mode: str, due: float) -> None:
         c.task = True
@@ -404,8 +405,8 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
             self._horizon_start()
         self._staffing(0)
         for m in range(self.n_months):
-            yield env.timeout((m + 1) * DAYS_PER_MONTH - env.now)
-            self._flush(m, env.now)
+            yield env.timeout((m + 1) * DAYS_PER_MONTH - env._now)
+            self._flush(m, env._now)
             if m + 1 == self.warm_months:
                 if self.branches is not None:         # run_arms: one branch per arm from here
                     self._become(self.branches.arms[self.branches.split()])

@@ -51,6 +51,9 @@ class Compiled:
     # staircase.matching
     matching_tiers: list                   # [age group][level]: list of (steps list, weights list)
     matching_candidates: list              # [age group][level]: set of steps with weight > 0 in any tier
+    matching_options: tuple                # [age group][level]: the tiers' steps a child can be matched to at all
+                                           # (weight > 0, capacity > 0), each tier a tuple of (step, weight, min age
+                                           # days, max age days) in tier order - derived from the fields above
     matching_band_lo: list                 # by level: lowest matching step index (n steps at none)
     matching_band_hi: list                 # by level: highest matching step index (-1 at none)
     escalation_multiplier: list            # factor [level][step]: the step's, scaled by the mismatch efficacy
@@ -60,6 +63,10 @@ class Compiled:
     recovery_rate_table: list              # per day [age group][level][step]: rate x age multiplier x step multiplier
     bounded_recovery_rate_table: object    # the same during a bounded stay (bounded_recovery_multiplier); None = same
     when_full: str                         # "wait" | "next_up" | "next_down"
+    clock_table: tuple                     # [age group][level][step]: (escalation, recovery, recovery in a bounded
+                                           # stay, detection below the level's band else 0, breakdown, placement) -
+                                           # the rate tables above, gathered for rules.next_clock (derived)
+    age_group_ends_days: tuple             # days of age at which each age group ends (age_groups_days' ends; derived)
     # casework
     caseworkers: int                       # FTE: casework.caseworkers + hire_caseworkers (or hire_caseworkers_share x caseworkers, rounded)
     cases_per_caseworker: float | None     # open cases per FTE the team is sized to (staffing); None = a fixed team
@@ -131,11 +138,16 @@ def compile_config(c: Config) -> Compiled:
     names = [k for k, _ in steps]
     S = [s for _, s in steps]
     need = _need_fields(c)
+    steps_ = _step_fields(c, S)
+    matching = _matching_fields(c, names, S, need)
     return Compiled(
-        **_step_fields(c, S),
+        **steps_,
         step_names=names,
         **need,
-        **_matching_fields(c, names, S, need),
+        **matching,
+        matching_options=_options(matching["matching_tiers"], steps_),
+        clock_table=_clock_table(matching, need, steps_),
+        age_group_ends_days=tuple(hi for _, hi in need["age_groups_days"]),
         **_casework_fields(c),
         **_cost_fields(c),
         start_month=c.implementation.start_month,
@@ -265,6 +277,27 @@ def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
         bounded_recovery_rate_table=bounded_tab,
         when_full=c.staircase.when_full,
     )
+
+
+def _options(tiers_g: list, steps: dict) -> tuple:
+    """matching_options: each tier of ``tiers_g`` ([age group][level] of (steps, weights)) with only the steps a
+    child can be matched to at all (weight > 0 and capacity > 0), as (step, weight, min age, max age) tuples in
+    their order - what rules.match reads, so that a decision need not look the step's fields up again."""
+    cap, lo, hi = steps["capacity"], steps["min_age_days"], steps["max_age_days"]
+    return tuple(tuple(tuple(tuple((s, w, lo[s], hi[s]) for s, w in zip(st, ws) if w > 0 and cap[s] > 0)
+                             for st, ws in tiers) for tiers in tg) for tg in tiers_g)
+
+
+def _clock_table(matching: dict, need: dict, steps: dict) -> tuple:
+    """clock_table: for each age group, level and step, the rates rules.next_clock reads at every wake-up of a
+    child, gathered in one tuple (the same numbers as the tables they come from)."""
+    esc, rec = matching["escalation_rate_table"], matching["recovery_rate_table"]
+    rec_b = matching["bounded_recovery_rate_table"] or rec
+    det, band_lo = need["detection_rate_per_day"], matching["matching_band_lo"]
+    brk, placed = steps["breakdown_rate_table"], steps["placement"]
+    return tuple(tuple(tuple((esc[g][lv][s], rec[g][lv][s], rec_b[g][lv][s], det[lv] if s < band_lo[lv] else 0.0,
+                              brk[lv][s], placed[s]) for s in range(len(placed)))
+                       for lv in range(len(det))) for g in range(len(esc)))
 
 
 def _tiers(c: Config, names: list, S: list, levels: list, group_names: list) -> tuple:

@@ -62,12 +62,11 @@ def match(P: Compiled, level: int, step: int, waiting_for: int, age: float, u: f
     n_steps = len(P.step_names)
     limit = step if mode == "step_down" else n_steps
     first = -1
-    for steps, weights in P.matching_tiers[g][level]:
+    for tier in P.matching_options[g][level]:           # the tiers' steps with weight > 0 and capacity > 0
         elig = []
         tw = 0.0
-        for s, w in zip(steps, weights):
-            if (w > 0 and s != exclude and s < limit and P.capacity[s] > 0
-                    and P.min_age_days[s] <= age < P.max_age_days[s] and (available is None or available(s))):
+        for s, w, lo, hi in tier:
+            if s != exclude and s < limit and lo <= age < hi and (available is None or available(s)):
                 elig.append((s, w))
                 tw += w
         if not elig:
@@ -160,38 +159,35 @@ def next_clock(P: Compiled, c: Child, now: float) -> tuple:
     then. Age boundaries (an age group's end, adulthood, the end of aftercare) and the moment an unfollowed
     placement's breakdown rate rises change the rates and wake the child as AGE; a follow-up due or the end
     of a bounded stay counts only while no casework task is under way."""
-    # (this runs at every wake-up of every child: fields are read once into locals)
+    # (this runs at every wake-up of every child: fields are read once into locals, the rates from one table)
     L, s, birth, adult, step_end = c.level, c.step, c.birth, c.adult, c.step_end
-    edges = P.age_groups_days
-    last_g = len(edges) - 1
+    ends = P.age_group_ends_days
+    last_g = len(ends) - 1
     age = now - birth
-    g = 0                                   # age_group(edges, age), inline
-    while g < last_g and age + TIME_EPS >= edges[g][1]:
+    g = 0                                   # age_group(P.age_groups_days, age), inline
+    while g < last_g and age + TIME_EPS >= ends[g]:
         g += 1
-    esc = P.escalation_rate_table[g][L][s]
-    if step_end < INF and P.bounded_recovery_rate_table is not None:
-        rec = P.bounded_recovery_rate_table[g][L][s]       # a bounded (intensive) stay
-    else:
-        rec = P.recovery_rate_table[g][L][s]
+    esc, rec, rec_bounded, det, brk, placed = P.clock_table[g][L][s]
+    if step_end < INF:
+        rec = rec_bounded                   # a bounded (intensive) stay
     task = c.task
-    det = 0.0
-    if not c.in_process and not task and c.waiting_for < 0 and s < P.matching_band_lo[L]:
-        det = P.detection_rate_per_day[L]
+    if det and (c.in_process or task or c.waiting_for >= 0):
+        det = 0.0                           # detected only while nothing is under way, below the level's band
     # the next age boundary (group edge, adulthood, end of aftercare) and the moment the breakdown rate rises
     t = birth + (P.aftercare_to_age_days if adult else P.aftercare_from_age_days)
     if g < last_g:
-        te = birth + edges[g][1]
+        te = birth + ends[g]
         if te < t:
             t = te
     kind = AGE
-    brk = 0.0
-    if P.placement[s]:
-        brk = P.breakdown_rate_table[L][s]
+    if placed:
         t_close = c.last_fu + P.close_followup_days
         if now + TIME_EPS >= t_close:
             brk *= P.unfollowed_breakdown_multiplier
         elif t_close < t:
             t = t_close
+    else:
+        brk = 0.0
     acx = P.aftercare_exit_rate_per_day if adult else 0.0
     # earliest clock
     if esc > 0:

@@ -76,14 +76,14 @@ class Staircase:
             self.poke(c)
 
     def _open_case(self, c: Child) -> None:
-        now = self.env.now
+        now = self.env._now
         self.recorder.open_case(now)
         c.case = True
         c.last_fu = now
         c.fu_due = now + self.interval(c)
 
     def _close_case(self, c: Child) -> None:
-        self.recorder.close_case(self.env.now)
+        self.recorder.close_case(self.env._now)
         c.case = False
         c.fu_due = INF
         self.pending_fu.pop(c.id, None)
@@ -101,7 +101,7 @@ class Staircase:
         old = c.step
         if target == old:
             return
-        now = self.env.now
+        now = self.env._now
         rec = self.recorder
         rec.need_days(c, now, P)                 # the outcomes on the old step, up to now
         self._leave_step(c, now)
@@ -150,7 +150,7 @@ class Staircase:
 
     def set_level(self, c: Child, level: int) -> None:
         """The child's need changes to ``level`` now (its outcomes are integrated up to now first)."""
-        self.recorder.need_days(c, self.env.now, self.practice)
+        self.recorder.need_days(c, self.env._now, self.practice)
         c.level = level
 
     def placement_move(self, c: Child, now: float) -> None:
@@ -163,7 +163,7 @@ class Staircase:
     def new_family(self, c: Child) -> None:
         """After a breakdown with no other placement step to move to: a new family or place of the same type
         now - the placement starts afresh, closely followed - and a move between placements."""
-        now = self.env.now
+        now = self.env._now
         c.placement_start = now
         c.last_fu = now
         if self.pool[c.step] is not None:
@@ -201,7 +201,7 @@ class Staircase:
 
     def exit(self, c: Child, reason: str) -> None:
         """The child leaves the model now ("recovered" or "aged_out")."""
-        now = self.env.now
+        now = self.env._now
         self._leave_step(c, now)
         old = c.step
         self.recorder.step_exit(old, now)

@@ -281,16 +281,18 @@ def kpi_sheet(res, language: str = "da") -> Table:
     c = c[c.period == "horizon"].set_index(["scenario", "kpi"]) if not c.empty else None
     others = [a for a in res.arms if a != res.reference] if c is not None else []
     kpis = [k for k in HEADLINE + [k for k in KPI_DEFS if k not in HEADLINE] if k in s.index.get_level_values("kpi")]
+    # (scenario, kpi) -> (mean, low, high): one lookup table each, not a .loc per cell
+    means = dict(zip(s.index, s[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)))
+    diffs = dict(zip(c.index, c[["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float))) if others else {}
+    missing = np.full(3, np.nan)
     rows = []
     for k in kpis:
         row = [kpi_label(k, language), unit_label(kpi_unit(k), language) if not is_money(k) else
                (f"kr. ({year}-priser)" if language == "da" else f"DKK ({year} prices)")]
         for a in res.arms:
-            row += _kpi_cells(k, s.loc[(a, k), ["mean", "ci_low", "ci_high"]].to_numpy(dtype=float) if (a, k) in s.index
-                              else [np.nan] * 3, factor)
+            row += _kpi_cells(k, means.get((a, k), missing), factor)
         for a in others:
-            row += _kpi_cells(k, c.loc[(a, k), ["diff_mean", "diff_ci_low", "diff_ci_high"]].to_numpy(dtype=float)
-                              if (a, k) in c.index else [np.nan] * 3, factor)
+            row += _kpi_cells(k, diffs.get((a, k), missing), factor)
         rows.append(row)
     sub = [t("mean", language), t("ci_low", language), t("ci_high", language)]
     diff = t("difference", language)
