@@ -334,6 +334,29 @@ def test_monthly_payback_adds_up_to_the_yearly_figures(res):
     assert (pd.isna(pm.paid_back_month) and len(below) == 0) or pm.paid_back_month == below[0]
 
 
+def test_payback_to_the_month_is_computed_once_per_run_and_each_reader_gets_its_own_copy(res, monkeypatch):
+    import sim.metrics.payback_monthly as pm_module
+    calls = []
+    monkeypatch.setattr(pm_module, "monthly_payback", lambda r: calls.append(1) or monthly_payback(r))
+    res.__dict__.pop("_payback_months", None)
+    first = payback_months(res)
+    payback_months(res)
+    assert len(calls) == 1                                       # the workbook, report, summary and figure share it
+    first.loc[:, "cum_cost_diff_end_dkk"] = 1e99                 # a reader changing its copy changes nobody else's
+    again = payback_months(res)
+    assert again is not first and (again["cum_cost_diff_end_dkk"] < 1e99).all()
+    assert again.equals(payback_months(res))
+    # a run whose monthly series is replaced is computed afresh, not read from the old result
+    ts = res.timeseries
+    try:
+        res.timeseries = ts.assign(value=np.where(ts["metric"].eq("cost_dkk") & ts["scenario"].eq(SCENARIO),
+                                                  ts["value"] * 2.0, ts["value"]))
+        assert not payback_months(res).equals(again)
+    finally:
+        res.timeseries = ts
+    assert payback_months(res).equals(again)
+
+
 # --------------------------------------------------------------------------- labels and numbers
 
 
