@@ -73,3 +73,20 @@ def test_benchmark_script_runs_and_reports_every_target():
     assert ">= 0.6" in target and target.rstrip().endswith(("PASS", "MISS"))
     bare = next(x for x in out.stdout.splitlines() if "(info) model events/s / bare events/s" in x)
     assert not bare.rstrip().endswith(("PASS", "MISS", "pass", "miss"))
+
+
+def test_the_instruction_benchmark_runs_the_same_model_and_skeleton_in_its_child_processes(tmp_path):
+    """bench_instructions counts instructions of child processes under valgrind; here the same children run
+    without it: the model's child runs exactly the replication the parent recorded (the same SimPy events), the
+    skeleton's child at least the number of events asked for (the benchmark scales by what it ran), and a child asked for nothing runs no event."""
+    import bench_instructions as bi
+    job, child, events = bi.write_job(tmp_path, QUICK + ["compare=[]"])
+    model = bi.run_child(job, child, ROOT, "model", 1, tool=())
+    assert model.returncode == 0, model.stderr[-500:]
+    assert bi.events_of(model) == events > 0
+    idle = bi.run_child(job, child, ROOT, "model", 0, tool=())
+    assert idle.returncode == 0 and bi.events_of(idle) == 0
+    skel = bi.run_child(job, child, ROOT, "skeleton", 5000, tool=())
+    assert skel.returncode == 0, skel.stderr[-500:]
+    assert 5000 <= bi.events_of(skel) < 4 * 5000       # it runs in steps of 5 days: a little past the count
+    assert bi.events_of(bi.run_child(job, child, ROOT, "skeleton", 0, tool=())) == 0
