@@ -117,10 +117,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as err:   # a benchmark reports, it does not fail the build
-        import traceback
-        traceback.print_exc()
-        print(f"bench_scaling: error: {err}", file=sys.stderr)
-    sys.exit(0)
+    from _report import run_and_exit
+    run_and_exit(main, "bench_scaling")
