@@ -23,10 +23,53 @@ def _early(signum, frame) -> None:
 
 
 def _quiet() -> None:
-    """From here on Ctrl-C and SIGTERM change nothing: the work is done or being ended (no traceback from a
-    late signal while the exit handlers run, and no death by the signal with nothing said)."""
+    """From here on Ctrl-C and SIGTERM change nothing: the work is being ended (no traceback from a late signal
+    while the exit handlers run, and no death by the signal with nothing said)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+
+
+_LATE: list = []       # a signal that arrived after the command's work was done, while the process ends
+
+
+def _remember(signum, frame) -> None:
+    _LATE.append(signum)
+
+
+def _late() -> None:
+    """The work is done: a Ctrl-C or SIGTERM from here on (while worker pools shut down and the exit handlers
+    run, which can take a second) is remembered, not raised - what was stored stays whole - and ends the
+    process with its one line and exit code in :func:`_late_exit`, never with exit 0 as if it had not come."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _remember)
+
+
+_CODE: list = []       # the exit code the command returned, once it has
+
+
+def _late_exit() -> None:
+    """The last exit handler (registered first, so run last): a signal remembered by :func:`_late` gives the
+    line of an ended command (naming what was stored) and the signal's exit code. Otherwise the process ends
+    here with the command's code: the interpreter's own teardown (freeing the run's tables, up to a second)
+    would be a window in which a signal could only be ignored or kill the process without a word. Every file
+    is closed by then, and the threads were joined before the exit handlers ran."""
+    _quiet()
+    if not _LATE and not _CODE:
+        return                                         # no code returned (an uncaught error): Python ends it
+    import os
+    code = _CODE[0] if _CODE else 1
+    if _LATE:
+        try:
+            from .cli import ended
+            code = ended(_LATE[0] == signal.SIGTERM)
+        except Exception:                              # the line is what matters; the code is the signal's
+            code = 128 + _LATE[0]
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _end_interrupted(code: int) -> None:
@@ -37,6 +80,7 @@ def _end_interrupted(code: int) -> None:
     import multiprocessing
     import os
     _quiet()
+    _LATE.clear()                                      # this end says its own line
     try:
         for child in multiprocessing.active_children():
             child.terminate()
@@ -71,6 +115,8 @@ def console() -> None:
     the signal's exit code (130, 143)."""
     signal.signal(signal.SIGTERM, _early)
     _quiet_trackers()
+    import atexit
+    atexit.register(_late_exit)            # first registered, last run
     try:
         from .cli import Terminated, ended, main
     except KeyboardInterrupt:
@@ -79,11 +125,12 @@ def console() -> None:
         _end_interrupted(INTERRUPTED[1 if term else 0])
     try:
         code = main()
-        _quiet()
+        _late()
     except KeyboardInterrupt as err:        # in the instant main's own handling had ended: what it stored is named
         code = ended(isinstance(err, Terminated) or signal.SIGTERM in _EARLY)
     if code in INTERRUPTED:
         _end_interrupted(code)
+    _CODE.append(code)
     raise SystemExit(code)
 
 

@@ -21,6 +21,7 @@ import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
 from ..common.i18n import kpi_label, months_text, scenario_title
+from ..common.signals import children_ignore_ctrl_c, unblock_ctrl_c
 from ..metrics.budget import budget_difference as _budget_difference
 from ..metrics.payback_monthly import payback_months
 from ..metrics.stats import t_interval
@@ -560,7 +561,14 @@ def make_figures(res, folder: Path, language: str | None = None) -> list[Path]:
 # tables and the workbook (the figures take most of the time a run folder takes to write). A fork sees the run's
 # results as they are, without copying them through a pipe; where fork does not exist (Windows), or with one job,
 # the figures are drawn here when waited for. The files are the same either way.
+#
+# The drawing processes are plain forks, not a multiprocessing pool: they share no lock with this process (a
+# pool's worker killed by a signal sent to the whole process group - SIGTERM from a scheduler, a terminal's
+# Ctrl-C - can leave its task queue locked, and the pool's clean-up then waits for ever). They take the figures
+# one at a time from a pipe filled beforehand (fixed-size records: a read takes one whole record), so the slow
+# figures, listed first, spread over the processes; each sends back the figures it drew, or its error.
 _TO_DRAW: tuple = ()           # (res, folder, language) for the forked drawing processes
+_RECORD = 128                  # bytes per figure name in the pipe of work (names are far shorter)
 
 
 def _draw(name: str) -> Path:
@@ -569,22 +577,42 @@ def _draw(name: str) -> Path:
     return folder / name
 
 
-def _draw_there(name: str) -> Path:
-    """_draw, as a drawing process calls it (looked up there: the pool sends this function by its name)."""
-    return _draw(name)
-
-
-def _drawing_process() -> None:
-    """A drawing process leaves Ctrl-C and SIGTERM to the main process, which ends it."""
+def _drawing_process(work: int, out: int) -> None:
+    """A forked drawing process: leaves Ctrl-C to the main process (which ends it), draws the figures it reads
+    from the pipe ``work`` until it is empty, sends the list of their names (or its error) to ``out``; never
+    returns."""
+    import os
+    import pickle
     import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)         # (already so from the fork: children_ignore_ctrl_c)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    unblock_ctrl_c()
+    code = 0
+    try:
+        drawn = []
+        while True:
+            record = os.read(work, _RECORD)
+            if not record:
+                break
+            name = record.rstrip(b"\0").decode()
+            _draw(name)
+            drawn.append(name)
+        payload = ("ok", drawn)
+    except BaseException as err:                      # the main process raises it when it waits
+        code = 1
+        payload = ("error", f"{type(err).__name__}: {err}\n{''.join(traceback.format_exception(err))}")
+    try:
+        with os.fdopen(out, "wb") as f:
+            f.write(pickle.dumps(payload))
+    finally:
+        os._exit(code)
 
 
 class start_figures:
     """``with start_figures(res, folder, language, jobs) as drawing: ...; paths = drawing.wait()``: the figures
     are drawn by ``jobs`` forked processes from the start of the block (here, in wait, with one job or without
-    fork); leaving the block early (an error, Ctrl-C) stops them."""
+    fork); leaving the block early (an error, Ctrl-C, SIGTERM) kills them."""
 
     def __init__(self, res, folder: Path, language: str | None = None, jobs: int = 1):
         import os
@@ -593,39 +621,91 @@ class start_figures:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.args = (res, self.folder, language)
         self.jobs = min(jobs, len(self.names)) if hasattr(os, "fork") else 1
-        self.pool = self.pending = None
+        self.children: dict[int, int] = {}          # pid -> the pipe its result comes through
 
     def __enter__(self):
         global _TO_DRAW
         if self.jobs > 1:
-            import multiprocessing
+            import os
+            work_r, work_w = os.pipe()
+            try:
+                for name in self.names:               # all of it fits in the pipe's buffer before anyone reads
+                    os.write(work_w, name.encode().ljust(_RECORD, b"\0"))
+            finally:
+                os.close(work_w)
             _TO_DRAW = self.args
             try:
-                self.pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=_drawing_process)
-                self.pending = self.pool.map_async(_draw_there, self.names, chunksize=1)
+                with children_ignore_ctrl_c():
+                    for _ in range(self.jobs):
+                        r, w = os.pipe()
+                        pid = os.fork()
+                        if pid == 0:                  # the drawing process
+                            os.close(r)
+                            _drawing_process(work_r, w)
+                        os.close(w)
+                        self.children[pid] = r
+            except BaseException:
+                self._stop()
+                raise
             finally:
                 _TO_DRAW = ()
+                os.close(work_r)
         return self
 
     def wait(self) -> list[Path]:
         """The paths of the figures, once all are drawn (in FIGURES' order); a figure's error is raised here."""
-        if self.pool is None:
-            global _TO_DRAW
+        global _TO_DRAW
+        if not self.children:
             _TO_DRAW = self.args
             try:
                 done = [_draw(n) for n in self.names]
             finally:
                 _TO_DRAW = ()
         else:
-            done = self.pending.get()
+            drawn = []
+            for pid in list(self.children):
+                drawn += self._result(pid)
+            missing = [n for n in self.names if n not in drawn]
+            if missing:
+                raise RuntimeError(f"the drawing processes did not draw {', '.join(missing)}")
+            done = [self.folder / n for n in drawn]
         return [p for n in FIGURES for p in done if p.name == n]
 
+    def _result(self, pid: int) -> list[str]:
+        """The names drawn by the drawing process ``pid``, once it has ended; its error, raised here."""
+        import os
+        import pickle
+        with os.fdopen(self.children[pid], "rb") as f:
+            data = f.read()
+        del self.children[pid]
+        _, status = os.waitpid(pid, 0)
+        if not data:
+            raise RuntimeError(f"a drawing process ended without a result (exit status "
+                               f"{os.waitstatus_to_exitcode(status)})")
+        kind, value = pickle.loads(data)
+        if kind == "error":
+            raise RuntimeError(f"drawing a figure failed: {value}")
+        return value
+
+    def _stop(self) -> None:
+        """Kill the drawing processes still running and reap them."""
+        import os
+        import signal
+        for pid, fd in list(self.children.items()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.children.clear()
+
     def __exit__(self, kind, value, tb):
-        if self.pool is not None:
-            if kind is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()
-            self.pool.join()
-            self.pool = None
+        self._stop()
         return False

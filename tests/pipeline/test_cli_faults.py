@@ -319,6 +319,42 @@ def test_a_signal_just_after_the_run_is_one_line_naming_the_run(tmp_path, sig, c
     assert proc.stderr.strip() == f"{word}: kept {runs[0]}; nothing more was written", proc.stderr[-2000:]
 
 
+# A signal while the process ends, after the command's work (pools shutting down, the exit handlers: up to a
+# second): the hook sends it from an exit handler registered when sim.cli loads.
+_SIGNAL_AT_EXIT = """
+import atexit, importlib.abc, importlib.machinery, os, signal, sys
+SIG = getattr(signal, os.environ["SIM_TEST_SIGNAL"])
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "sim.cli":
+            return None
+        atexit.register(lambda: signal.raise_signal(SIG))
+        return None
+
+sys.meta_path.insert(0, _Hook())
+"""
+
+
+@pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_signal_while_the_process_ends_is_one_line_naming_the_run_not_exit_0(tmp_path, sig, code, word):
+    """Ctrl-C or SIGTERM while the finished command shuts its pools down and runs its exit handlers (a scheduler
+    cancelling the job a moment before it ends): the run is kept, and the command says so with the signal's exit
+    code - it used to ignore the signal and exit 0, as if it had never come."""
+    (tmp_path / "sitecustomize.py").write_text(_SIGNAL_AT_EXIT)
+    env = {**os.environ, "SIM_TEST_SIGNAL": sig,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", "run.replications=2", "run.warmup_years=1",
+                           "run.horizon_years=1", "compare=[]", "run.workers=2", "output.report=false",
+                           "output.progress=false", f"output.dir={out}"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    runs = [d for d in out.iterdir() if (d / "run.json").is_file()]
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
+    assert len(runs) == 1
+    assert proc.stderr.strip() == f"{word}: kept {runs[0]}; nothing more was written", proc.stderr[-2000:]
+
+
 ENTRY_POINTS = {"python -m sim": [sys.executable, "-m", "sim"],
                 "staircase-sim": [str(Path(sys.executable).with_name("staircase-sim"))]}
 
@@ -373,3 +409,35 @@ def test_sigterm_while_a_launchers_jobs_run_is_one_line(tmp_path):
     lines = [x for x in err.splitlines() if x.strip() and "][INFO] - " not in x]
     assert proc.returncode == 143, err[-2000:]
     assert len(lines) == 1 and lines[0].startswith("terminated: "), err[-2000:]
+
+
+# A worker that is still starting when Ctrl-C reaches the process group: it sleeps as if importing its libraries,
+# then ignores Ctrl-C as the runner's and the figures' workers do, and reports.
+_STARTING_WORKER = ("import signal, time; time.sleep(0.6); signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                    "from sim.common.signals import unblock_ctrl_c; unblock_ctrl_c(); time.sleep(0.2); print('ok')")
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_worker_still_starting_when_ctrl_c_comes_holds_it_instead_of_printing_a_traceback():
+    """Processes started inside children_ignore_ctrl_c (the joblib workers, the drawing processes) hold a Ctrl-C
+    that arrives while they start and drop it once they ignore it: no traceback of theirs after the command's one
+    line. Without it, the same worker dies with a KeyboardInterrupt traceback."""
+    from sim.common.signals import children_ignore_ctrl_c
+    root = Path(__file__).resolve().parents[2]
+    with children_ignore_ctrl_c():
+        held = subprocess.Popen([sys.executable, "-c", _STARTING_WORKER], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    bare = subprocess.Popen([sys.executable, "-c", _STARTING_WORKER], cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    held.send_signal(signal.SIGINT)
+    bare.send_signal(signal.SIGINT)
+    out, err = held.communicate(timeout=60)
+    assert (held.returncode, out.strip(), err) == (0, "ok", "")
+    out, err = bare.communicate(timeout=60)
+    assert bare.returncode != 0 and "KeyboardInterrupt" in err
+    # this process's own handling is untouched: a Ctrl-C for it inside the block still interrupts it
+    with pytest.raises(KeyboardInterrupt):
+        with children_ignore_ctrl_c():
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(1)

@@ -173,6 +173,38 @@ def test_figures_drawn_again_in_parallel_are_the_same_files(run, tmp_path):
         assert p.read_bytes() == (run.run_dir / "figures" / p.name).read_bytes(), p.name
 
 
+def test_a_figure_that_fails_in_a_drawing_process_is_an_error_of_the_run(run, tmp_path, monkeypatch):
+    def broken(res, path, language=None):
+        raise ValueError("no data to draw")
+    monkeypatch.setitem(plots.FIGURES, "caseload_and_followup.png", broken)
+    with pytest.raises(RuntimeError, match="no data to draw"):
+        with plots.start_figures(run, tmp_path, jobs=2) as drawing:
+            drawing.wait()
+    assert not drawing.children
+
+
+def test_drawing_processes_killed_by_a_signal_never_hang_the_run(run, tmp_path):
+    """SIGTERM to the whole process group (a scheduler cancelling the job) also reaches the drawing processes:
+    waiting for them then ends with an error at once (a multiprocessing pool could wait for ever on a task queue
+    its killed worker held), and leaving the block leaves no process behind."""
+    import signal
+    import time
+    with pytest.raises(RuntimeError, match="without a result"):
+        with plots.start_figures(run, tmp_path, jobs=2) as drawing:
+            pids = list(drawing.children)
+            assert len(pids) == 2
+            for pid in pids:
+                os.kill(pid, signal.SIGTERM)
+            t0 = time.monotonic()
+            try:
+                drawing.wait()
+            finally:
+                assert time.monotonic() - t0 < 30
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)                      # reaped: no zombie left
+
+
 def test_the_forecast_and_budget_follow_up_chapter_fits_1280px(tmp_path):
     """A run from today's caseload with a budget: its chapter (sentences and two wide tables) fits the page."""
     from sim.common.paths import ROOT
