@@ -607,8 +607,10 @@ def _catalog(args: list[str]) -> int:
     except ConfigError as err:
         return _input_error(err)
     base = base_dir(where)
-    if not base.is_dir():
-        print(f"error: output.dir = {where!r}: no such folder ({base})", file=sys.stderr)
+    problem = (store.name_problem(base) or ("" if base.is_dir() else
+               f"not a folder ({base} is a file)" if base.exists() else f"no such folder ({base})"))
+    if problem:
+        print(f"error: output.dir = {where!r}: {problem}", file=sys.stderr)
         return 2
     try:
         print(rebuild_catalog(base))

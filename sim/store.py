@@ -154,6 +154,7 @@ TABLES = {
     "uncertainty_analyses": Table("uncertainty", "uncertainty.json", "uncertainty_id", "uncertainty_dir"),
     "calibrations": Table("calibrations", "calibration.json", "calibration_id", "calibration_dir"),
 }
+SUBFOLDERS = sorted({spec.folder for spec in TABLES.values() if spec.folder})   # sweeps, analyses, calibrations
 RUN_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".parquet")]   # a run's Parquet tables
 ROW_TABLES = [t for t, spec in TABLES.items() if spec.file.endswith(".json")]      # one JSON row per folder
 FINANCE_TABLES = ["budget", "budget_difference", "payback", "headroom", "forecast", "budget_followup"]
@@ -163,6 +164,21 @@ CONDITIONAL_TABLES = ("forecast", "budget_followup")
 # columns added to the tables of version-1 catalogs after their first release (see ensure_schema)
 _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
                "ALTER TABLE calibrations ADD COLUMN IF NOT EXISTS joint VARCHAR"]
+
+
+# characters of output.dir that DuckDB's file patterns over the run folders would read as wildcards (or, '?', as
+# the start of a query string): refused before anything runs, not found when the catalog cannot be made
+PATTERN_CHARACTERS = ("*", "?", "[", "]", "{", "}")
+
+
+def name_problem(base: Path) -> str:
+    """Why the folder name ``base`` cannot hold a catalog ('' if it can): characters DuckDB would read as
+    wildcards of its file patterns."""
+    odd = [c for c in PATTERN_CHARACTERS if c in str(base)]
+    if not odd:
+        return ""
+    return (f"contains {' '.join(odd)}, which the catalog's file patterns would read as wildcards; allowed: a folder "
+            f"name without {' '.join(PATTERN_CHARACTERS)}")
 
 
 class OutputDirError(Exception):
@@ -662,6 +678,9 @@ def check_output_dir(output_dir: str | Path, echo: Callable[[str], None] | None 
     folders are removed and a damaged catalog is rebuilt (see ``repair_catalog``). Returns the folder;
     raises ``OutputDirError`` with the reason if it cannot be used."""
     base = base_dir(output_dir)
+    odd = name_problem(base)
+    if odd:
+        raise OutputDirError(odd)
     if base.exists() and not base.is_dir():
         raise OutputDirError("it exists and is not a folder")
     first = next(p for p in base.parents if p.exists())
@@ -685,6 +704,16 @@ def check_output_dir(output_dir: str | Path, echo: Callable[[str], None] | None 
     if created:
         _remove_empty(created)
         return base
+    for sub in SUBFOLDERS:                   # the folders a sweep or an analysis is stored in, where they exist
+        folder = base / sub
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise OutputDirError(f"{folder} exists and is not a folder (sweeps, analyses and calibrations are "
+                                     f"stored in it); allowed: move it away")
+            try:
+                _probe(folder)
+            except OSError as err:
+                raise OutputDirError(f"cannot write in {folder} ({err.strerror or err})") from None
     clean_staging(base)
     repair_catalog(base, echo)
     return base

@@ -96,8 +96,10 @@ def summary_text(res, width: int = WIDTH) -> str:
                               "investments included, is below zero ('-' = not within the horizon)", width)
         lines += _scenario_lines(res, width)
     where = f" in {res.run_dir}" if getattr(res, "run_dir", None) else ""
-    lines += [""] + _wrap(f"Every KPI, the budget and the executive summary in words: summary.txt, report.html "
-                          f"and business_case.xlsx{where}.", width)
+    files = ["summary.txt"] + (["report.html"] if cfg.output.report else []) + \
+        (["business_case.xlsx"] if cfg.output.excel else [])           # the files this run writes
+    listed = files[0] if len(files) == 1 else f"{', '.join(files[:-1])} and {files[-1]}"
+    lines += [""] + _wrap(f"Every KPI, the budget and the executive summary in words: {listed}{where}.", width)
     return "\n".join(x[:width] for x in lines) + "\n"
 
 

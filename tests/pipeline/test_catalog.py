@@ -358,3 +358,41 @@ def test_catalog_rebuild_refuses_what_would_change_nothing_instead_of_ignoring_i
     assert code == 2 and len(err) == 1 and err[0].startswith(f"error: {extra[0]}: catalog rebuild takes only")
     assert not (out / "results.duckdb").exists()       # nothing rebuilt
     assert main(["catalog", "rebuild", f"output.dir={out}"]) == 0 and (out / "results.duckdb").exists()
+
+
+def _cli(tmp_path, *args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["q?x", "a*b", "runs[1]x"])
+def test_an_output_dir_with_wildcard_characters_is_refused_before_anything_runs(tmp_path, name):
+    """DuckDB reads * ? [ ] in the catalog's file patterns as wildcards ('?' even as a query string): such a
+    folder got runs but never a catalog. Refused at once, for a run and for catalog rebuild."""
+    out = tmp_path / name
+    small = ["run.replications=1", "run.warmup_years=0", "run.horizon_years=1", "compare=[]", "output.progress=false"]
+    proc = _cli(tmp_path, *small, f"output.dir='{out}'")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "wildcards" in proc.stderr and not out.exists()
+    out.mkdir()
+    proc = _cli(tmp_path, "catalog", "rebuild", f"output.dir='{out}'")
+    assert proc.returncode == 2 and "wildcards" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert list(out.iterdir()) == []
+
+
+def test_a_sweeps_folder_that_cannot_be_used_is_found_before_the_jobs_simulate(tmp_path):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "sweeps").write_text("not a folder\n")
+    proc = _cli(tmp_path, "-m", "run.seed=7,8", "run.replications=1", "run.warmup_years=0", "run.horizon_years=1",
+                "compare=[]", "output.progress=false", f"output.dir={out}")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "sweeps exists and is not a folder" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["sweeps"]            # no job ran
+
+
+def test_catalog_rebuild_of_a_file_says_it_is_not_a_folder(tmp_path):
+    (tmp_path / "afile").write_text("x\n")
+    proc = _cli(tmp_path, "catalog", "rebuild", f"output.dir={tmp_path / 'afile'}")
+    assert proc.returncode == 2 and "not a folder" in proc.stderr

@@ -251,3 +251,13 @@ def test_one_replication_one_year_and_no_warm_up_are_said_so_in_every_text_and_b
         for wrong in ("1 replications", "1 years", "0 warm-up", "1 horizon years", "de 1 år", "1 replikationer",
                       "0 års indkøring"):
             assert wrong not in text, wrong
+
+
+def test_the_printed_summary_names_only_the_files_the_run_wrote(run):
+    """output.excel=false in this run: the last lines point to summary.txt and report.html, not to a workbook that
+    is not there."""
+    tail = " ".join(summary_text(run).split()[-16:])
+    assert "summary.txt and report.html in" in tail and "business_case.xlsx" not in tail
+    for name in ("summary.txt", "report.html"):
+        assert (run.run_dir / name).is_file()
+    assert not (run.run_dir / "business_case.xlsx").exists()
