@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from ..common.paths import CONF_DIR, ROOT, SCENARIO_DIR
 from .errors import ConfigError
-from .schema import BASELINE, Config, available_scenarios
+from .schema import BASELINE, MAX_NUMBER, Config, available_scenarios
 
 SCENARIO_GROUP = "scenario"      # the config group whose options are the files of scenarios/
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -362,6 +362,9 @@ def _format_validation_error(err: ValidationError, tree: dict | None = None) -> 
             lines.append(f"{loc}{ctx['where']} = {ctx['text']!r}: allowed: {ctx['meant']}, without quotes (this is text)")
         elif e["type"] == "bool_for_number":
             lines.append(f"{loc}{ctx['where']} = {ctx['flag']}: allowed: a number; true and false are not numbers")
+        elif e["type"] == "number_too_large":
+            lines.append(f"{loc}{ctx['where']} = {ctx['number']!r}: allowed: at most {MAX_NUMBER:g} in size (no "
+                         f"setting needs more; sums of costs and outcomes would overflow)")
         elif e["type"] == "finite_number":
             lines.append(f"{loc} = {value!r}: allowed: a finite number (not inf or nan; a setting that may be "
                          f"unbounded takes null)")

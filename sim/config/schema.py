@@ -86,6 +86,38 @@ class _Strict(BaseModel):
                                   {"where": found[0], "flag": str(found[1]).lower()})
 
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_huge_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, float) and abs(value) <= MAX_NUMBER:           # most values: done
+            return value
+        found = huge_number(value)
+        if found is not None:
+            raise PydanticCustomError("number_too_large", "a number of this size is not meant here",
+                                      {"where": found[0], "number": found[1]})
+        return value
+
+
+# The largest number (in size) any setting takes where its key sets no bound of its own: a cost, a rate, a
+# weight or a factor beyond it describes no municipality, and the sums of costs and outcomes over children and
+# months overflow long before 1e308 (a run then wrote '-' for every total, or failed with a traceback).
+MAX_NUMBER = 1e12
+
+
+def huge_number(value: Any) -> tuple[str, float] | None:
+    """(where inside ``value``, the number) of the first float larger in size than MAX_NUMBER in a value, a list
+    or a mapping of them (nested settings groups check their own), or None."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return ("", value) if abs(value) > MAX_NUMBER else None
+    items = (value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple))
+             else ())
+    for k, v in items:
+        found = huge_number(v)
+        if found is not None:
+            return (f"[{k}]" if isinstance(k, int) else f".{k}") + found[0], found[1]
+    return None
+
+
 BASELINE = "baseline"      # the scenario of current practice (the warm-up and the default reference arm)
 
 NonNeg = Field(ge=0)
@@ -136,6 +168,8 @@ def size_bounds() -> list[tuple[str, float, str]]:
         ("calibration.max_evaluations", 1_000, "every evaluation is a whole run"),
         ("staircase.steps.*.breakdown_rate_per_year", MAX_RATE_PER_YEAR, RATE_WHY),
         ("casework.aftercare.exit_rate_per_year", MAX_RATE_PER_YEAR, RATE_WHY),
+        ("need.onset_scale", 100, "a hundred times the configured rates of new need (the calibration searches "
+                                  "0.05-20); every onset is a child of its own in the simulation"),
     ]
 
 
@@ -444,7 +478,8 @@ class Overload(_Strict):
 class Staffing(_Strict):
     """casework.staffing: a caseload norm (open cases per FTE; None = a fixed team), review interval and
     hiring lag (months), cost per FTE hired (DKK) and the most FTE staffed to."""
-    cases_per_caseworker: Optional[float] = Field(default=None, gt=0)   # None = a fixed team
+    cases_per_caseworker: Optional[float] = Field(default=None, ge=1)   # None = a fixed team (below one case per
+                                                                        # caseworker the team has no size)
     review_months: int = Field(ge=1)
     hiring_lag_months: int = Field(ge=0)
     cost_per_hire_dkk: float = Field(ge=0)
@@ -458,7 +493,7 @@ class Casework(_Strict):
     hire_caseworkers: int
     # FTE added as a share of caseworkers (0.28 = +28 %), rounded to whole FTE; instead of hire_caseworkers
     hire_caseworkers_share: float = Field(default=0.0, ge=-1)
-    productive_hours_per_year: float = Field(gt=0)
+    productive_hours_per_year: float = Field(ge=100)     # below it no caseworker's year (typically 1,300-1,500)
     assessment_hours: float = Field(ge=0)
     followup_hours: float = Field(ge=0)
     case_hours_per_month: float = Field(ge=0)

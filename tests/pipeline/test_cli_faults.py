@@ -25,6 +25,14 @@ LONG_RUN = ["run.replications=200", "compare=[earlier_detection]", "run.workers=
     (["run.replications=true"], "error: run.replications = true: allowed: a number"),
     (["staircase.steps.foster_care.cost_per_year_dkk=inf"], "cost_per_year_dkk = inf: allowed: a finite number"),
     (["municipality=xyz"], "error: municipality = 'xyz': unknown option; available: average,"),
+    # numbers so large (or so small where they divide) that the sums overflow: a run wrote '-' for every total
+    (["costs.caseworker_cost_per_year_dkk=1e308"], "costs.caseworker_cost_per_year_dkk = 1e+308: allowed: at most 1e+12"),
+    (["staircase.steps.residential.cost_per_year_dkk=1e300"], "cost_per_year_dkk = 1e+300: allowed: at most 1e+12"),
+    (["need.outcome_weights.mild=1e308"], "need.outcome_weights.mild = 1e+308: allowed: at most 1e+12"),
+    (["need.escalation_rate_per_year.mild=-1e300"], "escalation_rate_per_year.mild = -1e+300: allowed: at most"),
+    (["need.onset_scale=1e6"], "need.onset_scale = 1000000.0: allowed: at most 100"),
+    (["casework.staffing.cases_per_caseworker=1e-300"], "cases_per_caseworker = 1e-300: Input should be greater"),
+    (["casework.productive_hours_per_year=1e-300"], "productive_hours_per_year = 1e-300: Input should be greater"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert_cli_input_error(tmp_path, args, message)
