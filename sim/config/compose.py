@@ -219,6 +219,10 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
     if own:         # Hydra's compose API would take them and the tree would drop them: silently ignored
         raise ConfigError(f"{own[0]}: Hydra's own configuration, not the simulation's; it is honoured only by the "
                           f"command line's runs (python -m sim [-m] hydra/...=...; see python -m sim --help)")
+    for o in overrides:
+        problem = _group_choice_problem(o)
+        if problem:
+            raise ConfigError(problem)
     try:
         return _compose(overrides)
     except ConfigError:
@@ -227,6 +231,27 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
         raise ConfigError(_file_problem(err)) from None
     except Exception as err:                      # Hydra's and OmegaConf's errors, and whatever they let through
         raise ConfigError(_compose_problem(err, overrides)) from None
+
+
+def _group_choice_problem(override: str) -> str:
+    """For an override that chooses an option of a config group (``municipality=kolding``, ``scenario=[a,b]``):
+    the one-line problem if a chosen name is not one of the group's options ('' otherwise). Checked before Hydra
+    reads it: Hydra takes a path (``municipality=../staircase/default``, ``/etc/passwd``), null or a name its
+    grammar cannot read (``københavn``) as something else, and its messages then name neither the value nor the
+    options."""
+    if "=" not in override or override.lstrip().startswith("~"):
+        return ""
+    group = override_key(override).strip()
+    options = group_options(group)
+    if not options:
+        return ""                                  # not a config group (a key), or a group with no files
+    value = override.split("=", 1)[1].strip()
+    items = [v.strip() for v in value[1:-1].split(",")] if value.startswith("[") and value.endswith("]") else [value]
+    for item in items:
+        for name in (item.split("+") if group == SCENARIO_GROUP else [item]):
+            if name not in options:
+                return f"{group} = {name!r}: unknown option; available: {', '.join(options)}"
+    return ""
 
 
 def _file_problem(err: yaml.YAMLError) -> str:

@@ -25,6 +25,13 @@ LONG_RUN = ["run.replications=200", "compare=[earlier_detection]", "run.workers=
     (["run.replications=true"], "error: run.replications = true: allowed: a number"),
     (["staircase.steps.foster_care.cost_per_year_dkk=inf"], "cost_per_year_dkk = inf: allowed: a finite number"),
     (["municipality=xyz"], "error: municipality = 'xyz': unknown option; available: average,"),
+    # a group's option that Hydra would read as a path, null or not at all: the value and the options, not its words
+    (["municipality=/etc/passwd"], "error: municipality = '/etc/passwd': unknown option; available: average,"),
+    (["municipality=../staircase/default"], "municipality = '../staircase/default': unknown option; available:"),
+    (["municipality=null"], "error: municipality = 'null': unknown option; available: average,"),
+    (["municipality=københavn"], "error: municipality = 'københavn': unknown option; available: average,"),
+    (["scenario=../conf/config"], "error: scenario = '../conf/config': unknown option; available: baseline,"),
+    (["compare=[full_shift]", "scenario=[full_shift,nope]"], "error: scenario = 'nope': unknown option;"),
     # numbers so large (or so small where they divide) that the sums overflow: a run wrote '-' for every total
     (["costs.caseworker_cost_per_year_dkk=1e308"], "costs.caseworker_cost_per_year_dkk = 1e+308: allowed: at most 1e+12"),
     (["staircase.steps.residential.cost_per_year_dkk=1e300"], "cost_per_year_dkk = 1e+300: allowed: at most 1e+12"),
