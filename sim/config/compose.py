@@ -46,6 +46,44 @@ class StrictLoader(get_yaml_loader()):
                 first[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
+    def compose_document(self):
+        """The document's node, unless its anchors and aliases expand to more than MAX_YAML_VALUES values (a
+        few lines can stand for billions: Hydra would build every one, for minutes, in gigabytes of memory)."""
+        node = super().compose_document()
+        if node is not None and _expanded_size(node, {}, set()) > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its anchors and aliases (&, *) expand to more than {MAX_YAML_VALUES:,} values; allowed: "
+                            f"at most {MAX_YAML_VALUES:,} (a file of settings has a few hundred)", node.start_mark)
+        return node
+
+
+MAX_YAML_VALUES = 100_000       # values a configuration file may stand for, its aliases expanded
+
+
+def _expanded_size(node, seen: dict, open_: set) -> int:
+    """The number of values ``node`` stands for with every alias expanded (more than MAX_YAML_VALUES: stops
+    counting); a node that contains itself counts as too many."""
+    key = id(node)
+    if key in seen:
+        return seen[key]
+    if key in open_:
+        return MAX_YAML_VALUES + 1
+    open_.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    else:
+        children = []
+    for child in children:
+        size += _expanded_size(child, seen, open_)
+        if size > MAX_YAML_VALUES:
+            break
+    open_.discard(key)
+    seen[key] = size
+    return size
+
 
 def shown_path(path) -> str:
     """A file's path as the user knows it: relative to the checkout when inside it."""
@@ -86,7 +124,10 @@ def load_yaml(path: Path):
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
     except yaml.YAMLError as err:
         raise ConfigError(yaml_problem(err, path)) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{shown_path(path)}: cannot be read: byte {err.start + 1} is not UTF-8 ({err.reason}); "
+                          f"allowed: a text file in UTF-8") from None
+    except OSError as err:
         raise ConfigError(f"{shown_path(path)}: cannot be read ({' '.join(str(err).split())})") from None
     _LOADED[path] = (stamp, data)
     return data
@@ -223,14 +264,45 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
         problem = _group_choice_problem(o)
         if problem:
             raise ConfigError(problem)
+    _read_chosen_files(overrides)
     try:
         return _compose(overrides)
     except ConfigError:
         raise
+    except RecursionError:                        # Hydra follows defaults lists that include each other for ever
+        raise ConfigError(f"{' '.join(overrides) or 'the configuration'}: the defaults lists of its files include "
+                          f"each other in a loop (a file of conf/ or scenarios/ names itself, or one that names it, "
+                          f"under defaults); allowed: defaults that end") from None
     except yaml.YAMLError as err:                 # a file of conf/ that Hydra could not read
         raise ConfigError(_file_problem(err)) from None
     except Exception as err:                      # Hydra's and OmegaConf's errors, and whatever they let through
         raise ConfigError(_compose_problem(err, overrides)) from None
+
+
+def _read_chosen_files(overrides: list[str]) -> None:
+    """Read every file of conf/ the configuration will use - config.yaml and each group's chosen option - with
+    the strict reader before Hydra does (load_yaml: one line with file and line for a file that does not parse,
+    gives a key twice, is not UTF-8 or expands its aliases beyond reason; Hydra would print a traceback or build
+    the expansion), and check that a municipality profile is named after its file."""
+    root = load_yaml(CONF_DIR / "config.yaml")
+    chosen = {}
+    for entry in (root or {}).get("defaults", []) if isinstance(root, dict) else []:
+        if isinstance(entry, dict):
+            chosen.update({str(k): v for k, v in entry.items()})
+    for o in overrides:
+        if "=" in o and not o.lstrip().startswith("~") and group_options(override_key(o).strip()):
+            chosen[override_key(o).strip()] = o.split("=", 1)[1].strip()
+    for group, option in chosen.items():
+        path = CONF_DIR / group / f"{option}.yaml"
+        if group == SCENARIO_GROUP or not isinstance(option, str) or not path.is_file():
+            continue
+        data = load_yaml(path)
+        if group == "municipality" and isinstance(data, dict) and isinstance(data.get("municipality"), dict):
+            name = data["municipality"].get("name")
+            if name is not None and name != option:
+                raise ConfigError(f"{shown_path(path)}: municipality.name = {name!r}: not this file's name; allowed: "
+                                  f"{option!r} (a profile is known by its file's name; the runs and the catalog "
+                                  f"record this name)")
 
 
 def _group_choice_problem(override: str) -> str:

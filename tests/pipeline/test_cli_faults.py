@@ -45,6 +45,50 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert_cli_input_error(tmp_path, args, message)
 
 
+_BOMB = "".join(f"{a}: &{a} [{', '.join([('*' + p) if p else 'x'] * 9)}]\n"
+                for a, p in zip("abcdefg", ["", "a", "b", "c", "d", "e", "f"]))     # 9**7 values in 7 lines
+
+
+@pytest.mark.parametrize("content,message", [
+    (_BOMB.encode(), ":1:1: its anchors and aliases (&, *) expand to more than 100,000 values"),
+    (b"municipality:\n  name: x\n  label: \xd0\xd0 bad\n", ": cannot be read: byte 34 is not UTF-8"),
+    ("municipality: 1".encode("utf-16"), ": cannot be read: byte 1 is not UTF-8"),
+    (None, "municipality.name = 'average': not this file's name; allowed: '{stem}'"),
+])
+def test_a_municipality_file_that_cannot_be_used_is_one_line_before_hydra_reads_it(tmp_path, content, message):
+    """A profile whose aliases expand to millions of values (Hydra built them for minutes, in gigabytes, deaf to
+    SIGTERM), that is not UTF-8 (the message named no file), or that names another municipality (the run was
+    recorded under that name): one line with the file, exit 2, at once."""
+    path = CONF_DIR / "municipality" / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_bytes(content if content is not None else (CONF_DIR / "municipality" / "average.yaml").read_bytes())
+    try:
+        t0 = time.monotonic()
+        assert_cli_input_error(tmp_path, [f"municipality={path.stem}", "compare=[]"],
+                               f"error: conf/municipality/{path.name}" if content is not None else
+                               message.format(stem=path.stem))
+        assert message.format(stem=path.stem) in _last_error(tmp_path, path.stem)
+        assert time.monotonic() - t0 < 60
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _last_error(tmp_path, stem):
+    proc = subprocess.run([sys.executable, "-m", "sim", f"municipality={stem}", "compare=[]",
+                           f"output.dir={tmp_path / 'again'}"], capture_output=True, text=True, cwd=tmp_path)
+    return proc.stderr
+
+
+def test_a_scenario_whose_defaults_include_itself_is_one_line(tmp_path):
+    path = SCENARIO_DIR / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
+    path.write_text(f"# @package _global_\ndefaults:\n  - {path.stem}\nscenario_info:\n  {path.stem}:\n"
+                    f"    description: t\n    sources: []\n    investment: {{one_off_dkk: 0, yearly_dkk: 0}}\n")
+    try:
+        assert_cli_input_error(tmp_path, [f"scenario={path.stem}", "compare=[]"],
+                               "the defaults lists of its files include each other in a loop")
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def test_a_broken_scenario_file_is_one_line_with_file_and_line(tmp_path):
     path = SCENARIO_DIR / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
     path.write_text(f"# @package _global_\nscenario_info:\n  {path.stem}:\n    description: t\n    sources: []\n"
