@@ -543,8 +543,8 @@ def _unreadable(path: Path) -> str:
 
 
 def damaged_folders(base: Path) -> list[tuple[Path, str]]:
-    """The folders under ``base`` whose files the views read cannot be read, with the first reason
-    ('<file>: <why>'). A folder being written is a staging folder and never among them."""
+    """The folders under ``base`` whose files the views read cannot be read, or a run's folder without its KPIs,
+    with the first reason ('<file>: <why>'). A folder being written is a staging folder and never among them."""
     found: dict[Path, str] = {}
     for spec in TABLES.values():
         root = base / spec.folder if spec.folder else base
@@ -555,6 +555,10 @@ def damaged_folders(base: Path) -> list[tuple[Path, str]]:
             why = _unreadable(f)
             if why:
                 found[folder] = f"{spec.file}: {why}"
+    for folder in sorted(base.glob("[0-9]*")):          # a run without its KPIs would be listed with none
+        if folder not in found and folder.is_dir() and (folder / TABLES["runs"].file).is_file() \
+                and not (folder / TABLES["kpis"].file).is_file():
+            found[folder] = f"{TABLES['kpis'].file}: missing"
     return sorted(found.items())
 
 

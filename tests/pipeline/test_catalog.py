@@ -204,6 +204,18 @@ def test_an_unreadable_run_folder_is_named_and_set_aside_by_the_rebuild(tmp_path
     assert _simulate(out, "run.seed=3").run_dir is not None and len(query("SELECT * FROM runs", out)) == 2
 
 
+def test_a_run_folder_without_its_kpis_is_named_and_set_aside_by_the_rebuild(tmp_path):
+    """A run whose kpis.parquet is gone was listed among the runs with no KPIs, and nothing said so."""
+    out = tmp_path / "results"
+    good, bad = _simulate(out, "run.seed=1").run_dir, _simulate(out, "run.seed=2").run_dir
+    (bad / "kpis.parquet").unlink()
+    proc = _cli(["catalog", "rebuild", f"output.dir={out}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"unreadable folder(s) moved to damaged/ ({bad.name}: kpis.parquet: missing)" in proc.stdout, proc.stdout
+    assert not bad.exists() and (out / "damaged" / bad.name / "run.json").is_file()
+    assert query("SELECT run_id FROM runs", out).run_id.tolist() == [good.name]
+
+
 def test_catalog_rebuild_indexes_folders_of_earlier_versions(tmp_path):
     out = tmp_path / "results"
     a = _simulate(out, "run.seed=5", "compare=[lower_caseload]")
@@ -360,23 +372,17 @@ def test_catalog_rebuild_refuses_what_would_change_nothing_instead_of_ignoring_i
     assert main(["catalog", "rebuild", f"output.dir={out}"]) == 0 and (out / "results.duckdb").exists()
 
 
-def _cli(tmp_path, *args):
-    import subprocess
-    import sys
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=tmp_path)
-
-
 @pytest.mark.parametrize("name", ["q?x", "a*b", "runs[1]x"])
 def test_an_output_dir_with_wildcard_characters_is_refused_before_anything_runs(tmp_path, name):
     """DuckDB reads * ? [ ] in the catalog's file patterns as wildcards ('?' even as a query string): such a
     folder got runs but never a catalog. Refused at once, for a run and for catalog rebuild."""
     out = tmp_path / name
     small = ["run.replications=1", "run.warmup_years=0", "run.horizon_years=1", "compare=[]", "output.progress=false"]
-    proc = _cli(tmp_path, *small, f"output.dir='{out}'")
+    proc = _cli([*small, f"output.dir='{out}'"], tmp_path)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "wildcards" in proc.stderr and not out.exists()
     out.mkdir()
-    proc = _cli(tmp_path, "catalog", "rebuild", f"output.dir='{out}'")
+    proc = _cli(["catalog", "rebuild", f"output.dir='{out}'"], tmp_path)
     assert proc.returncode == 2 and "wildcards" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert list(out.iterdir()) == []
 
@@ -385,8 +391,8 @@ def test_a_sweeps_folder_that_cannot_be_used_is_found_before_the_jobs_simulate(t
     out = tmp_path / "results"
     out.mkdir()
     (out / "sweeps").write_text("not a folder\n")
-    proc = _cli(tmp_path, "-m", "run.seed=7,8", "run.replications=1", "run.warmup_years=0", "run.horizon_years=1",
-                "compare=[]", "output.progress=false", f"output.dir={out}")
+    proc = _cli(["-m", "run.seed=7,8", "run.replications=1", "run.warmup_years=0", "run.horizon_years=1",
+                 "compare=[]", "output.progress=false", f"output.dir={out}"], tmp_path)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "sweeps exists and is not a folder" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["sweeps"]            # no job ran
@@ -394,5 +400,5 @@ def test_a_sweeps_folder_that_cannot_be_used_is_found_before_the_jobs_simulate(t
 
 def test_catalog_rebuild_of_a_file_says_it_is_not_a_folder(tmp_path):
     (tmp_path / "afile").write_text("x\n")
-    proc = _cli(tmp_path, "catalog", "rebuild", f"output.dir={tmp_path / 'afile'}")
+    proc = _cli(["catalog", "rebuild", f"output.dir={tmp_path / 'afile'}"], tmp_path)
     assert proc.returncode == 2 and "not a folder" in proc.stderr
