@@ -295,6 +295,11 @@ def read_caseload(path: str, cfg, date: dt.date | None) -> Caseload:
         if case is not None:
             cases.append(case)
     _raise_rows("caseload", path, errors, len(df))
+    people = cfg.municipality.children_0_17 + cfg.municipality.young_18_22
+    if len(cases) > people:
+        raise ConfigError(f"caseload = {path!r}: {len(cases):,} open cases, more than the {people:,} children and "
+                          f"young people aged 0-22 of municipality {cfg.municipality.name!r}; allowed: at most one case "
+                          f"per child (is it the file of another municipality, or are rows repeated?)")
     return Caseload(path=str(p), date=date, date_source=source, cases=tuple(cases))
 
 

@@ -283,3 +283,18 @@ def test_a_budget_cell_that_would_be_misread_is_refused_saying_the_rule(tmp_path
         xlsx, index=False)
     b = plan(QUICK + [f"budget={xlsx}", "compare=[]"]).budget
     assert (b.lines[0].count, b.lines[0].unit_price_dkk) == (1.125, 1_250_000.5)
+
+
+def test_a_caseload_larger_than_the_municipalitys_young_population_is_refused(tmp_path):
+    """The example's 496 cases repeated (new ids) until they outnumber Middelfart's 0-22-year-olds: placed per
+    1,000 came out at 956. Refused in one line naming both counts; the example itself is accepted there."""
+    cfg = plan(QUICK + ["municipality=middelfart", "compare=[]"]).arms["baseline"]
+    people = cfg.municipality.children_0_17 + cfg.municipality.young_18_22
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    rows = [f"{k}-{line}" for k in range(people // (len(lines) - 1) + 1) for line in lines[1:]]
+    path = write(tmp_path, "\n".join([lines[0], *rows]) + "\n")
+    with pytest.raises(ConfigError) as err:
+        read_caseload(str(path), cfg, dt.date(2026, 10, 31))
+    assert f"{len(rows):,} open cases, more than the {people:,} children and young people aged 0-22" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert len(read_caseload(str(EXAMPLE), cfg, dt.date(2026, 10, 31)).cases) == len(lines) - 1
