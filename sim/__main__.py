@@ -56,7 +56,6 @@ def _late_exit() -> None:
     _quiet()
     if not _LATE and not _CODE:
         return                                         # no code returned (an uncaught error): Python ends it
-    import os
     code = _CODE[0] if _CODE else 1
     if _LATE:
         try:
@@ -64,6 +63,12 @@ def _late_exit() -> None:
             code = ended(_LATE[0] == signal.SIGTERM)
         except Exception:                              # the line is what matters; the code is the signal's
             code = 128 + _LATE[0]
+    _flush_and_exit(code)
+
+
+def _flush_and_exit(code: int) -> None:
+    """End the process now with ``code``, its output streams flushed."""
+    import os
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -78,7 +83,6 @@ def _end_interrupted(code: int) -> None:
     and the exit handler of multiprocessing waits for them."""
     import atexit
     import multiprocessing
-    import os
     _quiet()
     _LATE.clear()                                      # this end says its own line
     try:
@@ -86,12 +90,7 @@ def _end_interrupted(code: int) -> None:
             child.terminate()
         atexit._run_exitfuncs()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
+        _flush_and_exit(code)
 
 
 # The resource trackers of multiprocessing and loky (separate processes, one per process tree that uses a pool)

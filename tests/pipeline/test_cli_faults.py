@@ -360,24 +360,6 @@ sys.meta_path.insert(0, _Hook())
 """
 
 
-@pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
-def test_a_signal_just_after_the_run_is_one_line_naming_the_run(tmp_path, sig, code, word):
-    """Ctrl-C or SIGTERM as the command ends: one line naming the run it kept and the signal's exit code - not
-    a traceback with exit 0 or 1, nor a silent death by the signal."""
-    (tmp_path / "sitecustomize.py").write_text(_SIGNAL_AFTER_MAIN)
-    env = {**os.environ, "SIM_TEST_SIGNAL": sig,
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
-    out = tmp_path / "results"
-    proc = subprocess.run([sys.executable, "-m", "sim", "run.replications=2", "run.warmup_years=1",
-                           "run.horizon_years=1", "compare=[]", "run.workers=1", "output.figures=false",
-                           "output.report=false", "output.progress=false", f"output.dir={out}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    runs = [d for d in out.iterdir() if (d / "run.json").is_file()]
-    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
-    assert len(runs) == 1
-    assert proc.stderr.strip() == f"{word}: kept {runs[0]}; nothing more was written", proc.stderr[-2000:]
-
-
 # A signal while the process ends, after the command's work (pools shutting down, the exit handlers: up to a
 # second): the hook sends it from an exit handler registered when sim.cli loads.
 _SIGNAL_AT_EXIT = """
@@ -395,18 +377,20 @@ sys.meta_path.insert(0, _Hook())
 """
 
 
+@pytest.mark.parametrize("hook", ["after main", "at exit"])
 @pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
-def test_a_signal_while_the_process_ends_is_one_line_naming_the_run_not_exit_0(tmp_path, sig, code, word):
-    """Ctrl-C or SIGTERM while the finished command shuts its pools down and runs its exit handlers (a scheduler
-    cancelling the job a moment before it ends): the run is kept, and the command says so with the signal's exit
-    code - it used to ignore the signal and exit 0, as if it had never come."""
-    (tmp_path / "sitecustomize.py").write_text(_SIGNAL_AT_EXIT)
+def test_a_signal_as_the_command_ends_is_one_line_naming_the_run(tmp_path, sig, code, word, hook):
+    """Ctrl-C or SIGTERM as the command ends - right after its main returned, or while the finished command
+    shuts its pools down and runs its exit handlers (a scheduler cancelling the job a moment before it ends):
+    one line naming the run it kept and the signal's exit code - not a traceback with exit 0 or 1, a silent death
+    by the signal, or (as at exit before) the signal ignored and exit 0 as if it had never come."""
+    (tmp_path / "sitecustomize.py").write_text(_SIGNAL_AFTER_MAIN if hook == "after main" else _SIGNAL_AT_EXIT)
     env = {**os.environ, "SIM_TEST_SIGNAL": sig,
            "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "sim", "run.replications=2", "run.warmup_years=1",
-                           "run.horizon_years=1", "compare=[]", "run.workers=2", "output.report=false",
-                           "output.progress=false", f"output.dir={out}"],
+                           "run.horizon_years=1", "compare=[]", "output.report=false", "output.progress=false",
+                           f"run.workers={1 if hook == 'after main' else 2}", f"output.dir={out}"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     runs = [d for d in out.iterdir() if (d / "run.json").is_file()]
     assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
