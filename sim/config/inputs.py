@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..common.units import DAYS_PER_YEAR
 from .errors import ConfigError
+from .schema import MAX_NUMBER
 
 COLUMNS = {      # canonical name -> accepted names (lower case)
     "id": ("id", "sags_id", "sagsid", "case_id"),
@@ -407,12 +408,18 @@ def read_budget(path: str, cfg) -> Budget:
         else:
             seen[step] = row
         vals = {}
-        for k, what in (("count", "children on average over the year (helårspersoner), a number >= 0"),
-                        ("unit_price_dkk", "DKK per child-year, a number >= 0")):
+        people = cfg.municipality.children_0_17 + cfg.municipality.young_18_22
+        for k, what, most in (("count", "children on average over the year (helårspersoner), a number >= 0", people),
+                              ("unit_price_dkk", "DKK per child-year, a number >= 0", MAX_NUMBER)):
             v = _cell(r, cols[k])
             x = parse_number(v, danish, exact) if v is not None else None
             if x is None or x < 0:
                 errors.append(f"row {row}, column {cols[k]}: {v!r} - {what} ({_number_rule(danish)})")
+            elif x > most:
+                errors.append(f"row {row}, column {cols[k]}: {v!r} - {what}, at most {most:,.0f} "
+                              + ("(the municipality's children and young people aged 0-22)" if k == "count" else
+                                 "(no price needs more; the sums would overflow)"))
+                x = None
             vals[k] = x
         if step is not None and None not in vals.values():
             lines.append(BudgetLine(row, step, vals["count"], vals["unit_price_dkk"]))

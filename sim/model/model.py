@@ -214,8 +214,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
                 c.b_acx -= acx * el
             if kind == POKED:
                 continue
-            # (the kinds in order of how often they occur)
-            if kind == REC:
+            if kind == REC:                     # (the kinds in order of how often they occur)
                 if self._recover(c, P, L):
                     return
             elif kind == FU:

@@ -211,6 +211,19 @@ def test_bad_budget_rows_and_missing_files(tmp_path):
         plan(QUICK + ["caseload_date=2026-10-31", "compare=[]"])
 
 
+def test_budget_counts_above_the_young_population_and_prices_beyond_reason_are_bad_rows(tmp_path):
+    """1e9 children on a measure and a unit price of 1e24 DKK gave a budget of 170,000,000,000,065,011,712.0M DKK,
+    exit 0. Both are bad rows now, each naming its bound."""
+    p = write(tmp_path, "indsats;antal;enhedspris\nHjemmebaseret indsats;170;999.999.999.999.999.999.999.999\n"
+                        "Forebyggende indsats (§ 11);1000000000;65.000\n", "budget.csv")
+    with pytest.raises(ConfigError) as e:
+        plan(QUICK + [f"budget={p}", "compare=[]"])
+    msg = str(e.value)
+    assert "row 2, column enhedspris: '999.999.999.999.999.999.999.999' - DKK per child-year" in msg
+    assert "at most 1,000,000,000,000" in msg
+    assert "row 3, column antal: '1000000000'" in msg and "children and young people aged 0-22" in msg
+
+
 @pytest.mark.parametrize("typed", ["nan", "NA", "null", "inf"])
 def test_a_word_typed_where_a_number_is_meant_is_shown_as_typed(tmp_path, typed):
     """pandas would read 'nan' or 'NA' as a missing value, and the message would show None, not what is there."""
