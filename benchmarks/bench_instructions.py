@@ -41,7 +41,6 @@ for _p in (ROOT, Path(__file__).resolve().parent):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 TARGET_SKELETON = 0.6           # issue #12 section 6 (in time; printed beside the count)
-OVERRIDES = ["compare=[]", "run.warmup_years=6", "run.horizon_years=4", "output.progress=false"]  # bench_replication's
 
 # the child: a fresh process that loads the pickled parameters and runs the model or the skeleton
 CHILD = r"""
@@ -121,6 +120,7 @@ def main(argv=None) -> int:
         print("valgrind is not installed (e.g. apt-get install valgrind): nothing measured")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
+        from bench_replication import OVERRIDES        # the replication bench_replication times
         job, child, _ = write_job(Path(tmp), OVERRIDES)
         rows = []
         base_model = None

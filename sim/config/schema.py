@@ -107,7 +107,7 @@ MAX_NUMBER = 1e12
 def huge_number(value: Any) -> tuple[str, float] | None:
     """(where inside ``value``, the number) of the first float larger in size than MAX_NUMBER in a value, a list
     or a mapping of them (nested settings groups check their own), or None."""
-    if isinstance(value, float) and not isinstance(value, bool):
+    if isinstance(value, float):
         return ("", value) if abs(value) > MAX_NUMBER else None
     items = (value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple))
              else ())
