@@ -798,6 +798,24 @@ def _cross_check(c: Config) -> None:
     if c.casework.caseworkers + c.casework.hire_caseworkers < 0:
         _fail("casework.hire_caseworkers", c.casework.hire_caseworkers,
               f"the team cannot go below 0 (caseworkers = {c.casework.caseworkers})")
+    _check_team_size(c)
+
+
+def _check_team_size(c: Config) -> None:
+    """A team (FTE) larger than the municipality's children and young people aged 0-22 is no casework team."""
+    young = c.municipality.children_0_17 + c.municipality.young_18_22
+    allowed = (f"allowed: at most {young:,} FTE, the children and young people aged 0-22 of municipality "
+               f"{c.municipality.name!r} (a team has far fewer caseworkers than cases)")
+    work = c.casework
+    if work.caseworkers > young:
+        _fail("casework.caseworkers", work.caseworkers, allowed)
+    if work.caseworkers + work.hired() > young:
+        key, value = (("casework.hire_caseworkers", work.hire_caseworkers) if work.hire_caseworkers
+                      else ("casework.hire_caseworkers_share", work.hire_caseworkers_share))
+        _fail(key, value, allowed + f"; with it the team is {work.caseworkers + work.hired():,} FTE")
+    ceiling = work.staffing.max_caseworkers
+    if ceiling is not None and ceiling > young:
+        _fail("casework.staffing.max_caseworkers", ceiling, allowed)
 
 
 def _check_size(c: Config) -> None:

@@ -221,12 +221,28 @@ CROSS = [
     (["casework.triage.low_levels=[none,mid]"], "casework.triage.low_levels[1] = 'mid': unknown need level; allowed: "
                                                 "none, mild, moderate, serious, severe"),
     (["casework.triage.low_levels=[mild,serious]"], "casework.triage.low_levels[1] = 'serious': a level at risk"),
+    # a team larger than the municipality's 0-22-year-olds (16,400 in the average profile); other profiles below
+    (["casework.caseworkers=1000000000"], "casework.caseworkers = 1000000000: allowed: at most 16,400 FTE, the "
+                                          "children and young people aged 0-22 of municipality 'average'"),
+    (["casework.hire_caseworkers=16387"], "casework.hire_caseworkers = 16387: allowed: at most 16,400 FTE"),
+    (["casework.hire_caseworkers_share=2000"], "casework.hire_caseworkers_share = 2000.0: allowed: at most 16,400 FTE"),
+    (["casework.staffing.max_caseworkers=16401"], "casework.staffing.max_caseworkers = 16401: allowed: at most 16,400"),
+    (["municipality=middelfart", "casework.caseworkers=10301"], "casework.caseworkers = 10301: allowed: at most 10,300 "
+                                                                "FTE, the children and young people aged 0-22 of "
+                                                                "municipality 'middelfart'"),
 ]
 
 
 @pytest.mark.parametrize("overrides,message", CROSS)
 def test_cross_field_facts(overrides, message):
     assert message in refused(overrides)
+
+
+def test_the_largest_team_the_municipality_allows_is_accepted():
+    """The bound on the team is its limit, not below it: exactly the 0-22-year-olds, reached by hiring too."""
+    plan(["casework.caseworkers=16400", "compare=[]"])
+    plan(["casework.hire_caseworkers=16386", "compare=[]"])           # 14 + 16,386
+    plan(["casework.hire_caseworkers_share=0.5", "casework.staffing.max_caseworkers=16400", "compare=[]"])
 
 
 def test_steps_may_be_reordered_if_the_orders_stay_0_to_n_minus_1():
