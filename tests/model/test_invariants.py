@@ -101,7 +101,7 @@ def test_waiting_child_who_recovers_has_its_case_closed():
 
 
 def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
-    m, r = one_model(["scenario=short_intensive_stays", "casework.caseworkers=100000"])
+    m, r = one_model(["scenario=short_intensive_stays", "casework.caseworkers=10000"])
     check_invariants(m, r)
     hi = max(m.practice.max_duration_days[m.practice.step_names.index("residential")])
     assert m.env.now - m.t_horizon > hi + 30        # the horizon is longer than the longest bounded stay
@@ -125,7 +125,7 @@ def test_bounded_stays_apply_to_stays_under_way_at_the_switch():
 
 
 def test_cases_move_to_the_unit_at_the_switch():
-    m, r = one_model(["scenario=early_help_unit", "casework.caseworkers=100000"])
+    m, r = one_model(["scenario=early_help_unit", "casework.caseworkers=10000"])
     check_invariants(m, r)
 
 

@@ -212,7 +212,7 @@ def test_a_team_that_is_too_small_costs_more_than_it_saves():
 
 
 def test_unlimited_caseworkers_give_zero_waits():
-    res = run_inline(["casework.caseworkers=100000", "detection.triage_days=0"])
+    res = run_inline(["casework.caseworkers=10000", "detection.triage_days=0"])
     np.testing.assert_allclose(horizon(res, "assessment_wait_days"), 0, atol=1e-9)
     np.testing.assert_allclose(horizon(res, "followup_slip_days"), 0, atol=1e-9)
     np.testing.assert_allclose(horizon(res, "followup_on_time_share"), 1)
@@ -235,8 +235,8 @@ def test_next_up_policy_moves_children_up_when_full():
 
 
 def test_followups_happen_at_the_configured_interval_with_ample_staff():
-    res = run_inline(["casework.caseworkers=100000", "casework.followup_interval_days=91"], replications=2)
-    ref = run_inline(["casework.caseworkers=100000"], replications=2)
+    res = run_inline(["casework.caseworkers=10000", "casework.followup_interval_days=91"], replications=2)
+    ref = run_inline(["casework.caseworkers=10000"], replications=2)
     # twice the frequency: roughly twice the follow-ups per open case
     per_case_fast = horizon(res, "open_cases")
     fu_fast = res.timeseries.query("metric=='followups_due' and month>=0").groupby("replication")["value"].sum().to_numpy()
@@ -246,8 +246,8 @@ def test_followups_happen_at_the_configured_interval_with_ample_staff():
 
 
 def test_close_followup_lowers_breakdowns():
-    loose = run_inline(["casework.caseworkers=100000"], replications=4)
-    close = run_inline(["casework.caseworkers=100000", "casework.followup_interval_days=60"], replications=4)
+    loose = run_inline(["casework.caseworkers=10000"], replications=4)
+    close = run_inline(["casework.caseworkers=10000", "casework.followup_interval_days=60"], replications=4)
     assert horizon(close, "breakdowns").mean() < horizon(loose, "breakdowns").mean()
 
 
@@ -260,7 +260,7 @@ def test_aftercare_only_when_enabled():
 
 def test_courses_end_after_their_duration():
     """The intensive programme is a 12-week course: nobody stays on it longer (+ a follow-up's work)."""
-    res = run_inline(["scenario=intensive_home_based", "casework.caseworkers=100000"], replications=2)
+    res = run_inline(["scenario=intensive_home_based", "casework.caseworkers=10000"], replications=2)
     ts = res.timeseries.query("step=='intensive_home_based' and metric=='occupancy' and month>=0")
     assert ts["value"].max() <= 2
     assert ts["value"].sum() > 0
