@@ -11,7 +11,7 @@ from simpy.events import PENDING
 
 from ..common.units import INF
 from . import rules
-from .child import Child
+from .child import SPENT, Child
 
 
 class Staircase:
@@ -222,4 +222,5 @@ class Staircase:
             self.family_freed(c, old)
         if self.room_cap[old] != INF:
             self.free_slot(old)
+        c.un = c.ud = c.ub = c.uc = c.uf = c.ux = SPENT     # its draws: freed now, not when the registry is pruned
 

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from sim.model import C
+from sim.model.child import SPENT
 from sim.common.units import DAYS_PER_YEAR, INF
 
 from tests.conftest import one_model
@@ -20,6 +21,9 @@ def check_invariants(m, r):
     assert (r.population_factor > 0).all()
     alive = [c for c in m.registry if not c.exited]
     assert len(alive) == r.active_end
+    # a child's draws are freed when it leaves (a later draw would raise: SPENT), kept while it is in the model
+    for c in m.registry:
+        assert all((d is SPENT) == c.exited for d in (c.un, c.ud, c.ub, c.uc, c.uf, c.ux)), c.id
     n_case = 0
     for c in alive:
         case_step = P.requires_case[c.step] or (c.waiting_for >= 0 and P.requires_case[c.waiting_for])
