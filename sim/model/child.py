@@ -21,6 +21,7 @@ class _Spent:
         return True             # not empty: the draw helpers call pop(), not the *_extra stream
 
     def pop(self) -> float:
+        """Never a number: the child has left the model."""
         raise RuntimeError("a draw for a child that has left the model")
 
 
