@@ -63,6 +63,10 @@ else:
 
 
 VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
+# with --cache: valgrind's simulated first-level instruction and data caches and its last level as well
+VALGRIND_CACHE = ("valgrind", "--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null")
+COUNTS = {"instructions": r"I\s+refs:", "I1 misses": r"I1\s+misses:", "D1 misses": r"D1\s+misses:",
+          "LL misses": r"LL misses:"}
 
 
 def write_job(folder: Path, overrides: list[str]) -> tuple[Path, Path, int]:
@@ -100,18 +104,30 @@ def events_of(proc) -> int:
     return int(ev.group(1)) if ev else 0
 
 
-def instructions(job: Path, child: Path, root: Path, what: str, n: int) -> tuple[int, int]:
-    """(instructions, SimPy events) of a fresh process running ``what`` ("model" or "skeleton") with ``n``."""
-    proc = run_child(job, child, root, what, n)
-    m = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr)
-    if proc.returncode != 0 or m is None:
+def instructions(job: Path, child: Path, root: Path, what: str, n: int, cache: bool = False) -> tuple[dict, int]:
+    """({count: value}, SimPy events) of a fresh process running ``what`` ("model" or "skeleton") with ``n``: the
+    instructions, and with ``cache`` the misses of the simulated caches (COUNTS)."""
+    proc = run_child(job, child, root, what, n, VALGRIND_CACHE if cache else VALGRIND)
+    counts = {}
+    for name, pattern in COUNTS.items():
+        m = re.search(pattern + r"\s+([\d,]+)", proc.stderr)
+        if m is not None:
+            counts[name] = int(m.group(1).replace(",", ""))
+    if proc.returncode != 0 or "instructions" not in counts:
         raise RuntimeError(f"valgrind {what} {n} failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}")
-    return int(m.group(1).replace(",", "")), events_of(proc)
+    return counts, events_of(proc)
+
+
+def _less(a: dict, b: dict, scale: float = 1.0) -> dict:
+    """Each count of ``a`` minus that of ``b``, times ``scale``."""
+    return {k: (a[k] - b[k]) * scale for k in a if k in b}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", type=Path, default=None, help="another checkout whose model is counted as well")
+    ap.add_argument("--cache", action="store_true",
+                    help="also simulate the caches and count their misses per event (slower)")
     args = ap.parse_args(argv)
     print("=" * 78)
     print("bench_instructions: the model and its skeleton in instructions (valgrind cachegrind)")
@@ -123,26 +139,25 @@ def main(argv=None) -> int:
         from bench_replication import OVERRIDES        # the replication bench_replication times
         job, child, _ = write_job(Path(tmp), OVERRIDES)
         rows = []
-        base_model = None
         for label, root in ([("base", args.base.resolve())] if args.base else []) + [("this checkout", ROOT)]:
-            i0, _ = instructions(job, child, root, "model", 0)
-            i1, events = instructions(job, child, root, "model", 1)
-            rows.append((label, i1 - i0, events))
-            if label == "base":
-                base_model = i1 - i0
-        model_i, events = rows[-1][1], rows[-1][2]
-        s0, _ = instructions(job, child, ROOT, "skeleton", 0)
-        s1, skel_events = instructions(job, child, ROOT, "skeleton", events)
-    skel_i = (s1 - s0) * events / skel_events          # the skeleton stops at the first run(until) past n events
-    print(f"{'':34s} {'instructions':>15s} {'SimPy events':>13s} {'per event':>10s}")
-    for label, i, ev in rows:
-        print(f"model, {label:27s} {i:15,d} {ev:13,d} {i / ev:10,.0f}")
-    print(f"{'skeleton (the model`s event mix)':34s} {skel_i:15,.0f} {events:13,d} {skel_i / events:10,.0f}")
-    if base_model:
-        print(f"\nthis checkout / base: {model_i / base_model:.4f} of the base's instructions per replication")
-    own = skel_i / model_i
-    print(f"\nskeleton / model, same events: {own:.3f}  (the share of the model's instructions SimPy itself needs; "
-          f"issue #12's target in time: >= {TARGET_SKELETON})")
+            c0, _ = instructions(job, child, root, "model", 0, args.cache)
+            c1, events = instructions(job, child, root, "model", 1, args.cache)
+            rows.append((f"model, {label}", _less(c1, c0), events))
+        events = rows[-1][2]
+        s0, _ = instructions(job, child, ROOT, "skeleton", 0, args.cache)
+        s1, skel_events = instructions(job, child, ROOT, "skeleton", events, args.cache)
+    # the skeleton stops at the first run(until) past n events: scaled to the model's events
+    rows.append(("skeleton (the model's event mix)", _less(s1, s0, events / skel_events), events))
+    names = [k for k in COUNTS if k in rows[-1][1]]
+    print(f"{'':34s} {'SimPy events':>13s}" + "".join(f" {k:>15s} {'per event':>9s}" for k in names))
+    for label, counts, ev in rows:
+        print(f"{label:34s} {ev:13,d}" + "".join(f" {counts[k]:15,.0f} {counts[k] / ev:9,.1f}" for k in names))
+    model_i, skel_i = rows[-2][1]["instructions"], rows[-1][1]["instructions"]
+    if args.base:
+        print(f"\nthis checkout / base: {model_i / rows[0][1]['instructions']:.4f} of the base's instructions per "
+              f"replication")
+    print(f"\nskeleton / model, same events: {skel_i / model_i:.3f}  (the share of the model's instructions SimPy itself "
+          f"needs; issue #12's target in time: >= {TARGET_SKELETON})")
     return 0
 
 
