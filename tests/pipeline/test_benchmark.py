@@ -90,3 +90,26 @@ def test_the_instruction_benchmark_runs_the_same_model_and_skeleton_in_its_child
     assert skel.returncode == 0, skel.stderr[-500:]
     assert 5000 <= bi.events_of(skel) < 4 * 5000       # it runs in steps of 5 days: a little past the count
     assert bi.events_of(bi.run_child(job, child, ROOT, "skeleton", 0, tool=())) == 0
+
+
+def test_the_instruction_benchmark_reads_valgrinds_counts(monkeypatch):
+    """The counts are read from valgrind's summary (instructions; with --cache the misses of each cache), and a
+    failed child is an error, not a count of 0."""
+    import bench_instructions as bi
+    summary = ("==1== I   refs:      9,717,816,669\n==1== I1  misses:        62,559,162\n"
+               "==1== D1  misses:      132,002,102  (  120,569,317 rd   +    11,432,785 wr)\n"
+               "==1== LL misses:         1,984,094  (      577,192 rd   +     1,406,902 wr)\n")
+    seen = []
+
+    def fake(job, child, root, what, n, tool):
+        seen.append(tool)
+        return subprocess.CompletedProcess([], 0, stdout="EVENTS 7\n", stderr=summary)
+    monkeypatch.setattr(bi, "run_child", fake)
+    counts, events = bi.instructions(None, None, None, "model", 1, cache=True)
+    assert events == 7 and seen == [bi.VALGRIND_CACHE]
+    assert counts == {"instructions": 9_717_816_669, "I1 misses": 62_559_162, "D1 misses": 132_002_102,
+                      "LL misses": 1_984_094}
+    assert bi._less(counts, {k: 1 for k in counts}, 2.0)["I1 misses"] == 2 * 62_559_161
+    monkeypatch.setattr(bi, "run_child", lambda *a: subprocess.CompletedProcess([], 1, stdout="", stderr="boom"))
+    with pytest.raises(RuntimeError, match="exit 1"):
+        bi.instructions(None, None, None, "model", 1)
