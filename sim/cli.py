@@ -44,7 +44,7 @@ from .analyses.uncertainty import parameter_ranges, uncertainty, uncertainty_tex
 from .api import run_plan
 from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan,
                      register_scenarios, switched_off)
-from .config.compose import SCENARIO_GROUP, override_key
+from .config.compose import SCENARIO_GROUP, check_overrides, override_key
 from .publish import results_dir
 from .report.text import summary_text
 from .runner import Results, check_dask
@@ -117,6 +117,7 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     from hydra.core.override_parser.types import ValueType
 
     parser = OverridesParser.create()
+    check_overrides(overrides)                       # each override readable, or one line naming it
     try:
         parsed = parser.parse_overrides(overrides)
     except Exception as err:  # hydra raises OverrideParseException

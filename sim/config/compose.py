@@ -167,6 +167,9 @@ def check_overrides(overrides, name: str = "overrides") -> list[str]:
             if problem:
                 raise ConfigError(f"override {o!r}: {problem}; allowed: key=value (e.g. run.seed=1), "
                                   f"group=option (e.g. municipality=kolding), +key=value or ~key")
+            problem = _unreadable(o)
+            if problem:
+                raise ConfigError(f"override {o!r}: {problem}")
         return list(overrides)
     example = [overrides] if isinstance(overrides, str) and "=" in overrides else ["run.seed=1"]
     raise ConfigError(f"{name} = {overrides!r}: must be a list of 'key=value' strings, e.g. {json.dumps(example)}")
@@ -183,6 +186,31 @@ def _malformed(override: str) -> str:
     if "=" not in override and not override.lstrip().startswith("~"):
         return "no '=' and no value"
     return ""
+
+
+def _unreadable(override: str) -> str:
+    """Why Hydra's override grammar cannot read ``override`` ('' if it can), in words that help: Hydra's own
+    message names no key and, for a character its lexer cannot read, only repeats the override."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    parser = OverridesParser.create()
+    try:
+        parser.parse_overrides([override])
+        return ""
+    except Exception as err:  # hydra raises OverrideParseException
+        detail = (str(err).splitlines() or [type(err).__name__])[0]
+    if not detail.startswith("LexerNoViableAltException"):
+        return (f"Hydra's override grammar cannot read the value ({detail}); allowed: brackets [ ], braces {{ }} and "
+                f"parentheses ( ) that match (a list [a,b], a mapping {{key: value}}), or text with them in quotes")
+    head, value = override.split("=", 1)
+    problem = ("Hydra's override grammar cannot read the value unquoted (a quote, '#', or a letter outside ASCII such "
+               "as æ, ø, å); allowed: such a value in quotes")
+    for quoted in ('"' + value + '"', "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"):
+        try:
+            parser.parse_overrides([f"{head}={quoted}"])
+        except Exception:  # noqa: BLE001 (this quoting cannot be read either)
+            continue
+        return f"{problem}, e.g. {head}={quoted}" + ("" if "'" in quoted else f" (in a shell: '{head}={quoted}')")
+    return problem
 
 
 def override_key(override: str) -> str:

@@ -135,6 +135,32 @@ def test_an_override_without_a_key_or_value_says_so(override, problem):
         simulate([override], write=False)
 
 
+@pytest.mark.parametrize("override,quoted", [
+    ("output.dir=/tmp/Økonomi/runs", 'output.dir="/tmp/Økonomi/runs"'),     # a Danish folder name
+    ("output.dir=/tmp/it's", 'output.dir="/tmp/it\'s"'),
+    ("output.dir=/tmp/a#b", 'output.dir="/tmp/a#b"'),
+])
+def test_a_value_hydra_reads_only_in_quotes_gets_its_quoted_form(override, quoted, tmp_path):
+    """Hydra's lexer said only 'LexerNoViableAltException: <the override>'; the message now says why and gives
+    the quoted form, which is then accepted - from the API and from a sweep on the command line alike."""
+    message = refused([override])
+    assert message.startswith(f"override {override!r}: Hydra's override grammar cannot read the value unquoted")
+    assert f"e.g. {quoted}" in message
+    accepted = quoted.replace("/tmp/", str(tmp_path) + "/")
+    assert plan(["compare=[]", accepted]).arms["baseline"].output.dir.startswith(str(tmp_path))
+    from sim.cli import expand_sweeps
+    with pytest.raises(ConfigError, match="e.g. output.dir="):
+        expand_sweeps(["run.seed=1,2", override])
+    assert len(expand_sweeps(["run.seed=1,2", accepted])) == 2
+
+
+@pytest.mark.parametrize("override", ["compare=[full_shift", "run.seed=(1", "staircase.steps={a: 1"])
+def test_unmatched_brackets_are_named_as_such(override):
+    message = refused([override])
+    assert message.startswith(f"override {override!r}: Hydra's override grammar cannot read the value (")
+    assert "brackets [ ], braces { } and parentheses ( ) that match" in message
+
+
 def test_an_empty_output_dir_is_refused():
     """It would resolve to the project's own folder and write the run there."""
     for given, value in (("output.dir=", ""), ("output.dir=''", ""), ("output.dir='  '", "  ")):
