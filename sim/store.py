@@ -43,6 +43,7 @@ from .common.paths import ROOT
 
 CATALOG = "results.duckdb"
 CATALOG_VERSION = 2                     # 1: tables filled by INSERT; 2: views over the folders
+V1_RUN_COLUMNS = ("run_id", "created_at", "overrides", "run_dir")    # columns every version-1 runs table has
 STAGING = ".staging-"                   # prefix of every transient entry (folders being written, probes)
 STALE_AFTER = 3600.0                    # seconds: a staging entry this old is abandoned, whoever owns it
 LOCK = ".catalog.lock"                  # held while results.duckdb is rebuilt (avoids duplicate work only)
@@ -397,8 +398,10 @@ def catalog_state(base: Path) -> str:
     try:
         with _ctrl_c():
             tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-            if "runs" in tables:
-                return "legacy"
+            if "runs" in tables:          # version 1's runs table has its columns; another program's is not one
+                cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() "
+                                                  "WHERE table_name = 'runs'").fetchall()}
+                return "legacy" if set(V1_RUN_COLUMNS) <= cols else "corrupt"
             if "_catalog" not in tables:
                 return "corrupt"
             views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
@@ -605,7 +608,8 @@ def _account(base: Path, state: str, aside: Path | None, indexed: dict[str, int]
     if removed:
         text += f"; {len(removed)} abandoned staging folder(s) removed"
     if aside is not None:
-        text += f"; the {'version-1' if state == 'legacy' else 'unreadable'} file was moved to {aside.name}"
+        kind = "version-1" if state == "legacy" else "unreadable (or foreign)"
+        text += f"; the {kind} file was moved to {aside.name}"
     return text
 
 
@@ -637,7 +641,8 @@ def repair_catalog(base: Path, echo: Callable[[str], None] | None = None, wait: 
         with _catalog_lock(base, wait=wait) as mine:
             done = _rebuild(base) if mine and catalog_state(base) in ("corrupt", "legacy") else None
         if done is not None and echo:
-            echo(f"note: the catalog {base / CATALOG} was {'of version 1' if state == 'legacy' else 'unreadable'}; "
+            was = "of version 1" if state == "legacy" else "unreadable or not a catalog of this tool"
+            echo(f"note: the catalog {base / CATALOG} was {was}; "
                  f"rebuilt it from the folders: {_account(base, *done)}")
     except (OSError, duckdb.Error, ValueError) as err:
         if echo:

@@ -120,6 +120,27 @@ def test_a_run_is_stored_while_another_program_holds_the_catalog_file(tmp_path):
 
 # ------------------------------------------------------------------ damaged catalogs and rebuild
 
+def test_another_programs_duckdb_file_with_a_runs_table_is_not_taken_for_a_version_1_catalog(tmp_path):
+    """Only a runs table with version 1's columns is a catalog of version 1; another program's file is set aside as
+    not a catalog (and kept), never read as one."""
+    out = tmp_path / "results"
+    _simulate(out)
+    (out / CATALOG).unlink()
+    con = duckdb.connect(str(out / CATALOG))
+    con.execute("CREATE TABLE runs (athlete VARCHAR, km DOUBLE)")
+    con.execute("INSERT INTO runs VALUES ('x', 5.0)")
+    con.close()
+    assert store.catalog_state(out) == "corrupt"
+    proc = _cli(SMALL + [f"output.dir={out}"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"the catalog {out / CATALOG} was unreadable or not a catalog of this tool; rebuilt" in proc.stderr
+    (aside,) = out.glob(f"{CATALOG}.corrupt-*")
+    kept = duckdb.connect(str(aside), read_only=True)
+    assert kept.execute("SELECT * FROM runs").fetchall() == [("x", 5.0)]        # kept as it was
+    kept.close()
+    assert store.catalog_state(out) == "ok" and len(query("SELECT * FROM runs", out)) == 2
+
+
 @pytest.mark.parametrize("content", [b"", b"\x00garbage\xff" * 500], ids=["empty", "garbage"])
 def test_a_damaged_catalog_never_fails_a_run_and_is_rebuilt_before_the_next(tmp_path, content):
     out = tmp_path / "results"
@@ -134,7 +155,7 @@ def test_a_damaged_catalog_never_fails_a_run_and_is_rebuilt_before_the_next(tmp_
     proc = _cli(SMALL + [f"output.dir={out}"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"note: the catalog {out / CATALOG} was unreadable; rebuilt it from the folders: 2 runs"), proc.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"note: the catalog {out / CATALOG} was unreadable or not a catalog of this tool; rebuilt it from the folders: 2 runs"), proc.stderr
     (aside,) = out.glob(f"{CATALOG}.corrupt-*")
     assert aside.read_bytes() == content          # moved aside, never deleted
     assert store.catalog_state(out) == "ok"
@@ -171,7 +192,7 @@ def test_catalog_rebuild_lists_every_run_and_the_finance_tables(tmp_path):
     # a damaged file is moved aside by the rebuild too
     (out / CATALOG).write_bytes(b"not a database")
     proc = _cli(["catalog", "rebuild", f"output.dir={out}"], tmp_path)
-    assert proc.returncode == 0 and "the unreadable file was moved to results.duckdb.corrupt-" in proc.stdout
+    assert proc.returncode == 0 and "the unreadable (or foreign) file was moved to results.duckdb.corrupt-" in proc.stdout
     assert len(list(out.glob(f"{CATALOG}.corrupt-*"))) == 1 and store.catalog_state(out) == "ok"
 
 
