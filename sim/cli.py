@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import signal
 import shutil
 import sys
@@ -45,6 +46,7 @@ from .api import run_plan
 from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan,
                      register_scenarios, switched_off)
 from .config.compose import SCENARIO_GROUP, check_overrides, override_key
+from .config.schema import WORKERS_PER_CPU, max_workers
 from .publish import results_dir
 from .report.text import summary_text
 from .runner import Results, check_dask
@@ -155,6 +157,7 @@ def group_options(group: str) -> list[str]:
 # --- the command line, parsed: this CLI's flags, Hydra's flags (handed to Hydra), and the overrides
 HYDRA_CFG = ("job", "hydra", "all")              # --cfg job|hydra|all: Hydra prints that configuration
 HYDRA_ONLY = ("--info", "-i", "--shell-completion", "-sc", "--hydra-help", "--version")    # Hydra's, nothing runs
+INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")     # --info [what]
 SWITCHES = {"-m": "multirun", "--multirun": "multirun", "--calibrate": "calibrate", "--sensitivity": "sensitivity",
             "--uncertainty": "uncertainty", "--resolve": "resolve"}
 REFUSED_FLAGS = {
@@ -254,13 +257,25 @@ def parse_argv(argv: list[str]) -> Args:
             if a.package is None:
                 raise ConfigError(f"{tok}: --package takes the package to show, e.g. --cfg job --package run")
         elif name in HYDRA_ONLY:
-            a.hydra_only = name if name != "-i" else "--info"
+            flag = {"-i": "--info", "-sc": "--shell-completion"}.get(name, name)
+            if a.hydra_only:
+                raise ConfigError(f"{a.hydra_only} and {flag}: Hydra answers one of them at a time; give one")
+            a.hydra_only = flag
+            if flag == "--info":
+                value, step = _flag_value(argv, i, name, given)
+                if value is not None and value not in INFO_CHOICES:
+                    raise ConfigError(f"{name} {value}: --info takes {', '.join(INFO_CHOICES)} or nothing (all)")
         elif name in REFUSED_FLAGS:
             raise ConfigError(f"{tok}: not honoured by this CLI ({REFUSED_FLAGS[name]})")
         else:
             raise ConfigError(f"unknown option {tok!r}; see python -m sim --help")
         i += step
     if a.hydra_only:
+        other = next((f for f, on in (("-m", a.multirun), (f"--cfg {a.hydra_cfg or ''}".strip(), a.hydra_cfg or a.show_cfg),
+                                      (a.analysis, a.analysis)) if on), None)
+        if other and a.hydra_only in ("--info", "--shell-completion"):
+            raise ConfigError(f"{a.hydra_only} and {other}: Hydra takes one of -m, --cfg, --info and "
+                              f"--shell-completion at a time; give one")
         extra = a.overrides + a.hydra_overrides + (["-m"] if a.multirun else [])
         if a.hydra_only == "--hydra-help" and extra:
             hint = "" if extra[0] == "-m" else f" (the simulation's configuration: python -m sim --cfg job {extra[0]})"
@@ -315,6 +330,17 @@ def hydra_problem(override: str, multirun: bool) -> str | None:
         return f"not an override Hydra can read ({str(err).splitlines()[0]})"
     if swept:
         return "a sweep over Hydra's own configuration is not honoured; sweep the simulation's keys (-m key=a,b)"
+    if key == "hydra.launcher.n_jobs" and "=" in override and not override.startswith("~"):
+        value, most = override.split("=", 1)[1].strip().strip("'\""), max_workers()
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if not (1 <= n <= most or n == -1):
+            return (f"allowed: a whole number of jobs at a time from 1 to {most} ({WORKERS_PER_CPU} per CPU of this "
+                    f"machine; more only take memory), or -1 for one per CPU")
+    if key == "hydra/sweeper" and override.split("=", 1)[-1].strip() == "basic":
+        return None                   # Hydra's basic sweeper: the one this CLI's expansion of a sweep matches
     for names, why in REFUSED_HYDRA:
         if any(_is(key, n) for n in names):
             return f"not honoured by this CLI ({why})"
@@ -326,6 +352,11 @@ def hydra_problem(override: str, multirun: bool) -> str | None:
     if multirun and _is(key, "hydra.run.dir"):
         return "not honoured with -m (Hydra uses it for a single run); set hydra.sweep.dir instead"
     return None
+
+
+# Hydra's launcher plugins (package on PyPI: its launcher options), named when one of them is chosen but not installed
+LAUNCHER_PLUGINS = {"hydra-joblib-launcher": ("joblib",), "hydra-submitit-launcher": ("submitit_local", "submitit_slurm"),
+                    "hydra-ray-launcher": ("ray", "ray_aws"), "hydra-rq-launcher": ("rq",)}
 
 
 def check_hydra_config(hydra_overrides: list[str]) -> None:
@@ -340,8 +371,11 @@ def check_hydra_config(hydra_overrides: list[str]) -> None:
         text = str(err)
         options = [ln.strip() for ln in text.split("Available options in", 1)[-1].splitlines()[1:]
                    if ln.startswith("\t") and "=" not in ln] if "Available options in" in text else []
-        plugin = f" (a launcher is a plugin: pip install hydra-{option.split('_')[0]}-launcher)" \
-            if group == "hydra/launcher" else ""
+        package = next((pkg for pkg, names in LAUNCHER_PLUGINS.items() if option in names), None)
+        plugin = "" if group != "hydra/launcher" else (
+            f" (a launcher of a Hydra plugin that is not installed: pip install {package})" if package else
+            f" (launchers of Hydra's plugins: " + "; ".join(f"{', '.join(n)} from {p}" for p, n in LAUNCHER_PLUGINS.items())
+            + ")")
         raise ConfigError(f"{group} = {option!r}: unknown option; available: {', '.join(options) or 'none'}{plugin}") \
             from None
     except Exception as err:                      # Hydra's and OmegaConf's errors: the first line, with the override
@@ -349,6 +383,9 @@ def check_hydra_config(hydra_overrides: list[str]) -> None:
         culprit = next((o for o in hydra_overrides if override_key(o) in first), " ".join(hydra_overrides))
         if first.startswith("Could not override"):
             first = "unknown key of Hydra's configuration; python -m sim --cfg hydra [-m hydra/launcher=...] shows its keys"
+        kind = re.search(r"could not be converted to (\w+)", str(err.__cause__ or ""))
+        if first.startswith("Error merging override") and kind:      # a value of the wrong type for the key
+            first = f"allowed: {TYPE_WORDS.get(kind.group(1), 'a value of type ' + kind.group(1))}"
         raise ConfigError(f"{culprit}: {first}") from None
 # --- end command line
 
@@ -699,18 +736,58 @@ hydra_app.__doc__ = """The Hydra application (``@hydra.main`` on conf/, config `
 parses ``sys.argv`` as Hydra does and runs ``_hydra_task`` once, or once per job through the launcher with -m."""
 
 
-def run_hydra(args: list[str]) -> int:
-    """Hand a command line to ``hydra_app`` (the scenario group registered first); its exit code."""
+def run_hydra(args: list[str], account=None) -> int:
+    """Hand a command line to ``hydra_app`` (the scenario group registered first); its exit code. An error Hydra
+    or its launcher raises (e.g. a job's process killed when the machine ran out of memory) is one line on stderr
+    and exit 1 - with ``account()``, what the jobs left, appended - instead of Hydra's printed traceback."""
     register_scenarios()
-    saved = sys.argv
-    sys.argv = [saved[0] if saved else "sim", *args]
+    saved, full = sys.argv, os.environ.get(HYDRA_FULL_ERROR)
+    # Hydra names the program in its help and completion scripts after sys.argv[0]: under python -m that is
+    # sim/__main__.py, which cannot run as a script; tab completion works through the console script
+    program = saved[0] if saved and not saved[0].endswith(".py") else CONSOLE_SCRIPT
+    sys.argv = [program, *args]
+    os.environ[HYDRA_FULL_ERROR] = "1"              # Hydra raises its errors here instead of printing them
     try:
         hydra_app()
     except SystemExit as done:                       # Hydra's errors, argparse's, --version
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except (KeyboardInterrupt, ConfigError):
+        raise
+    except Exception as err:  # noqa: BLE001 - Hydra's, its launcher's and the plugins' errors: one line
+        if store.interrupted(err):
+            raise
+        text = " ".join(str(err).split())
+        if type(err).__name__ == "TerminatedWorkerError":          # joblib's launcher: a worker was killed
+            codes = re.search(r"exit codes of the workers are (\{[^}]*\})", text)
+            text = (f"a job's process was ended from outside (exit {codes.group(1) if codes else 'unknown'}, e.g. "
+                    f"killed when the machine ran out of memory) and the launcher stopped the sweep")
+        more = account() if account else ""
+        print(f"error: {type(err).__name__}: {text or 'no message'}{'; ' + more if more else ''}", file=sys.stderr)
+        return 1
     finally:
         sys.argv = saved
+        if full is None:
+            os.environ.pop(HYDRA_FULL_ERROR, None)
+        else:
+            os.environ[HYDRA_FULL_ERROR] = full
     return 0
+
+
+HYDRA_FULL_ERROR = "HYDRA_FULL_ERROR"
+CONSOLE_SCRIPT = "staircase-sim"            # pyproject.toml [project.scripts]
+TYPE_WORDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false", "String": "text"}
+
+
+def _jobs_account(jobs: list[list[str]], jobs_dir: Path) -> str:
+    """What the jobs of a launch left: the runs kept, and the jobs to run again."""
+    statuses = _job_statuses(jobs_dir)
+    kept = [s["run_dir"] for s in statuses if s["run_dir"]]
+    done = {frozenset(s["overrides"]) for s in statuses if s["run_dir"]}
+    swept = set(swept_keys(jobs)) if len(jobs) > 1 else set()
+    again = [" ".join(o for o in job if not swept or override_key(o) in swept) or "(no overrides)"
+             for job in jobs if frozenset(job) not in done]
+    text = f"{len(kept)} of {len(jobs)} job(s) finished" + (f", runs kept: {', '.join(kept)}" if kept else "")
+    return text + (f"; not finished: {' | '.join(again)}" if again else "")
 
 
 HYDRA_DIRS = ("hydra.sweep.dir", "hydra.run.dir")       # folders Hydra creates for its jobs, when given
@@ -733,6 +810,26 @@ def check_hydra_dirs(hydra_overrides: list[str]) -> None:
         problem = store.folder_problem(Path(value).expanduser())
         if problem:
             raise ConfigError(f"{key} = {value!r}: {problem}; allowed: a folder this user can write or create")
+
+
+# launchers whose jobs run in worker processes of this machine, which cannot start a Dask LocalCluster's processes
+IN_PROCESS_POOL_LAUNCHERS = ("joblib",)
+
+
+def check_launcher_backend(hydra_overrides: list[str], plans) -> None:
+    """ConfigError (one line) for run.backend=dask without a scheduler under the joblib launcher: every job would
+    start a LocalCluster inside a loky worker, whose nannies fail to start (every job fails)."""
+    launcher = next((o.split("=", 1)[1].strip() for o in reversed(hydra_overrides)
+                     if override_key(o) == "hydra/launcher" and "=" in o), "basic")
+    if launcher not in IN_PROCESS_POOL_LAUNCHERS:
+        return
+    for p in plans:
+        run = p.arms[p.reference].run
+        if run.backend == "dask" and run.dask_scheduler is None:
+            raise ConfigError(f"run.backend = 'dask' without run.dask_scheduler under hydra/launcher={launcher}: "
+                              f"every job would start a Dask LocalCluster inside the launcher's worker process, "
+                              f"which cannot start its workers; allowed: run.dask_scheduler=<address> (one cluster "
+                              f"for every job), run.backend=local, or no launcher (the jobs one after the other)")
 
 
 def _quoted(path: Path) -> str:
@@ -760,6 +857,7 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
                 return code
         return 0
     try:
+        check_launcher_backend(a.hydra_overrides, plans)
         check_hydra_dirs(a.hydra_overrides)                         # Hydra's folders, before anything runs
         _check_schedulers(plans, keep=False)                        # the jobs connect in their own processes
     except ConfigError as err:
@@ -774,7 +872,8 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
     except OSError as err:
         return _store_error(first.output.dir, err)
     try:
-        code = run_hydra((["-m"] if a.multirun else []) + a.overrides + a.hydra_overrides + extra)
+        code = run_hydra((["-m"] if a.multirun else []) + a.overrides + a.hydra_overrides + extra,
+                         account=lambda: _jobs_account(jobs, jobs_dir))
     except KeyboardInterrupt:
         _KEPT.extend(s["run_dir"] for s in _job_statuses(jobs_dir) if s["run_dir"])
         raise

@@ -16,6 +16,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.utils import JobRuntime
 from omegaconf import OmegaConf, open_dict
 from omegaconf._utils import get_yaml_loader
 from pydantic import ValidationError
@@ -256,12 +257,14 @@ def _hydra_aside():
     """Inside a running Hydra application (a job of ``python -m sim -m hydra/launcher=...``, see sim.cli) the
     application's GlobalHydra is set aside while the compose API runs, and put back after."""
     running = GlobalHydra.instance().hydra
+    name = JobRuntime().conf.get("name")        # the compose API renames the job ('app': the jobs' logs app.log)
     GlobalHydra.instance().clear()
     try:
         yield
     finally:
         if running is not None:
             GlobalHydra.instance().hydra = running
+            JobRuntime().set("name", name)
 
 
 def _compose(overrides: list[str]) -> dict:

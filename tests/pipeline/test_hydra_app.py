@@ -100,7 +100,31 @@ def test_info_and_shell_completion_are_hydras(tmp_path):
     (["hydra/launcher=joblib", "run.seed=1"], "error: hydra/launcher=joblib: not honoured without -m"),
     (["hydra.sweep.dir=x"], "error: hydra.sweep.dir=x: not honoured without -m"),
     (["-m", "hydra.run.dir=x", "run.seed=1,2"], "error: hydra.run.dir=x: not honoured with -m"),
-    (["-m", "hydra/sweeper=basic", "run.seed=1,2"], "error: hydra/sweeper=basic: not honoured by this CLI"),
+    (["-m", "hydra/sweeper=ax", "run.seed=1,2"], "error: hydra/sweeper=ax: not honoured by this CLI"),
+    # Hydra answers one of -m, --cfg, --info, --shell-completion (it raised a ValueError: a 21-line traceback)
+    (["--info", "-m", "run.seed=1,2"], "error: --info and -m: Hydra takes one of -m, --cfg, --info and "
+                                       "--shell-completion at a time"),
+    (["--cfg", "job", "--info"], "error: --info and --cfg job: Hydra takes one of"),
+    (["--cfg", "job", "-sc", "install=bash"], "error: --shell-completion and --cfg job: Hydra takes one of"),
+    (["--info", "--calibrate"], "error: --info and --calibrate: Hydra takes one of"),
+    (["--info", "-i"], "error: --info and --info: Hydra answers one of them at a time"),
+    (["--info", "bogus"], "error: --info bogus: --info takes all, config, defaults, defaults-tree, plugins, "
+                          "searchpath or nothing (all)"),
+    (["--info=bogus"], "error: --info bogus: --info takes all, config"),
+    # the joblib launcher's worker count and types (0 and 10^6 gave tracebacks; 'abc' Hydra's 'Error merging')
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0", "run.seed=1,2"],
+     "error: hydra.launcher.n_jobs=0: allowed: a whole number of jobs at a time from 1 to"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=1000000", "run.seed=1,2"],
+     "error: hydra.launcher.n_jobs=1000000: allowed: a whole number of jobs at a time from 1 to"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=abc", "run.seed=1,2"],
+     "error: hydra.launcher.n_jobs=abc: allowed: a whole number of jobs at a time"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.timeout=abc", "run.seed=1,2"],
+     "error: hydra.launcher.timeout=abc: allowed: a number"),
+    (["-m", "hydra/launcher=joblib", "hydra.launcher.verbose=x", "run.seed=1,2"],
+     "error: hydra.launcher.verbose=x: allowed: a whole number"),
+    # a LocalCluster per job cannot start in the joblib launcher's workers (every job failed, 95 lines each)
+    (["-m", "hydra/launcher=joblib", "run.backend=dask", "run.seed=1,2"],
+     "error: run.backend = 'dask' without run.dask_scheduler under hydra/launcher=joblib: every job would start"),
     (["-m", "hydra.launcher.n_jobs=1,2"], "a sweep over Hydra's own configuration is not honoured"),
     (["hydra.mode=MULTIRUN"], "error: hydra.mode=MULTIRUN: not honoured by this CLI"),
     (["hydra.searchpath=[file://x]"], "not honoured by this CLI"),
@@ -234,3 +258,87 @@ def test_a_key_given_twice_expands_as_hydras_sweeper_does_the_last_wins(tmp_path
     proc, out = _cli(["-m", "run.seed=1,2", "run.seed=3", *SMALL], tmp_path)      # one job, not a sweep of two
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list(query("SELECT seed FROM runs", out).seed) == [3]
+
+
+def test_a_launcher_that_is_not_installed_names_its_plugin_never_a_package_made_from_a_typo(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["-m", "hydra/launcher=nonsense", "run.seed=1,2", "compare=[]", f"output.dir={out}"]) == 2
+    err = capsys.readouterr().err
+    assert "error: hydra/launcher = 'nonsense': unknown option; available: basic" in err
+    assert "hydra-nonsense-launcher" not in err and "submitit_slurm from hydra-submitit-launcher" in err
+    assert main(["-m", "hydra/launcher=submitit_slurm", "run.seed=1,2", "compare=[]", f"output.dir={out}"]) == 2
+    assert "pip install hydra-submitit-launcher" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_hydras_basic_sweeper_is_the_one_the_cli_expands_like_and_is_accepted():
+    assert hydra_problem("hydra/sweeper=basic", True) is None
+    assert "not honoured by this CLI" in hydra_problem("hydra/sweeper=optuna", True)
+
+
+def test_every_job_of_an_in_process_sweep_logs_to_cli_log(tmp_path):
+    """The basic launcher runs the jobs in this process; validating a job with the compose API renamed Hydra's job
+    'app', so every job after the first logged to app.log."""
+    proc, out = _cli(["-m", "hydra/launcher=basic", "run.seed=1,2,3", *SMALL], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    logs = sorted(p.relative_to(out / "hydra").as_posix().split("/", 1)[1] for p in (out / "hydra").rglob("*.log"))
+    assert logs == ["0/cli.log", "1/cli.log", "2/cli.log"], logs
+
+
+def test_hydras_help_names_a_command_that_runs(tmp_path):
+    """Under python -m, Hydra named sim/__main__.py, which cannot run as a script (ImportError); the console
+    script does, and tab completion needs it (README)."""
+    proc = subprocess.run([sys.executable, "-m", "sim", "--hydra-help"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert 'eval "$(staircase-sim -sc install=bash)"' in proc.stdout and "__main__.py" not in proc.stdout
+
+
+def test_an_error_the_launcher_raises_is_one_line_with_what_the_jobs_left(monkeypatch, capsys):
+    """A job's process killed from outside (the OOM killer): joblib raises TerminatedWorkerError in this process,
+    which Hydra printed as a 37-line traceback. Now one line, exit 1, naming the runs kept and the jobs to rerun;
+    Hydra's HYDRA_FULL_ERROR is as it was."""
+    import sim.cli as cli
+
+    class TerminatedWorkerError(Exception):
+        pass
+
+    def killed():
+        raise TerminatedWorkerError("A worker process managed by the executor was unexpectedly terminated. This "
+                                    "could be caused by a segmentation fault.\n\nThe exit codes of the workers are "
+                                    "{SIGKILL(-9)}\nDetailed tracebacks of the workers should have been printed")
+    monkeypatch.setattr(cli, "hydra_app", killed)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    assert cli.run_hydra(["-m", "run.seed=1,2"], account=lambda: "1 of 2 job(s) finished; not finished: run.seed=2") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: TerminatedWorkerError: a job's process was ended from "
+                                                    "outside (exit {SIGKILL(-9)}, e.g. killed when the machine ran "
+                                                    "out of memory)")
+    assert err.rstrip().endswith("1 of 2 job(s) finished; not finished: run.seed=2")
+    assert "HYDRA_FULL_ERROR" not in os.environ
+
+
+def test_a_job_killed_under_the_joblib_launcher_is_one_line_naming_the_jobs_to_rerun(tmp_path):
+    """The real thing: SIGKILL to one job's worker process while it runs (as the OOM killer would send)."""
+    import re
+    import signal
+    import time
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    out = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                             "run.seed=1,2", "run.replications=6", "run.warmup_years=2", "run.horizon_years=2",
+                             "run.workers=1", "compare=[]", "output.figures=false", f"output.dir={out}"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid, deadline = None, time.monotonic() + 120
+    while pid is None and time.monotonic() < deadline and proc.poll() is None:
+        for log in out.glob("hydra/*/1/cli.log"):
+            found = re.search(r"job 1 in process (\d+)", log.read_text())
+            pid = int(found.group(1)) if found else None
+        time.sleep(0.1)
+    assert pid is not None, "job 1 did not start"
+    os.kill(pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err[-2000:]
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
+    assert "a job's process was ended from outside (exit {SIGKILL(-9)}" in lines[0]
+    assert "not finished: run.seed=2" in lines[0] or "not finished: run.seed=1 | run.seed=2" in lines[0], lines[0]
