@@ -54,6 +54,9 @@ Numbers are read by one rule, never guessed (``_number``):
 
 The values derived from empty cells (the age groups, the team) are computed from the numbers so read.
 
+Rows are numbered as a spreadsheet numbers them (a quoted cell may hold line breaks; empty and '#' rows count but
+are skipped, as are empty columns at the right).
+
 Every row is checked before anything is written - whole numbers where counts are meant, the schema's ranges
 (``sim.config.schema.Municipality``), and the whole configuration with the profile in place
 (``sim.config.validate``) - and every bad row is reported, one line each:
@@ -71,6 +74,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as _dt
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -84,16 +88,17 @@ from pydantic import ValidationError
 from ..config import CONF_DIR, ConfigError, calibration_pairs, compose_tree, validate
 from ..config.inputs import read_number
 from ..config.schema import Municipality, Targets
+from ..runner import check_dask
 from ..store import OutputDirError, check_output_dir
 from .calibrate import Calibration, calibrate, overlay_lines, unmet, write_calibration
 from ..common.i18n import replications_text
 
 GROUP = "municipality"
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")      # at most 64 characters: a file name conf/municipality/<name>.yaml
 # identifiers that YAML (null, true, false, yes, no, on, off) or Hydra's override grammar (also inf and nan) read as
 # a value, not as text: a profile so named could not be selected (municipality=true is a bool)
 READ_AS_VALUE = ("null", "true", "false", "yes", "no", "on", "off", "inf", "nan")
-NAME_ALLOWED = (f"allowed: a lower-case identifier (a-z, 0-9 and _, starting with a letter) other than "
+NAME_ALLOWED = (f"allowed: a lower-case identifier (a-z, 0-9 and _, starting with a letter, at most 64 characters) other than "
                 f"{', '.join(READ_AS_VALUE)} (YAML or Hydra reads those as values), e.g. middelfart")
 FILE_ALLOWED = ("allowed: a CSV file - UTF-8 text, a header line naming the columns, ',' or ';' between the cells "
                 "(in Excel: Save As 'CSV UTF-8')")
@@ -253,6 +258,8 @@ def _derive(values: dict, assumed: dict, team: tuple[int, int]) -> None:
     if values.get("caseworkers") is None:
         load = values.get("cases_per_caseworker")
         given = load is not None
+        if given and load < 1:
+            return                          # reported by _row_problems: no team follows from it
         load = load if given else REFERENCE_CASELOAD
         values["caseworkers"] = max(1, round(values["children_0_17"] * team[0] / team[1] * REFERENCE_CASELOAD / load))
         scale = "" if load == REFERENCE_CASELOAD else f" x {REFERENCE_CASELOAD} / {load:g}"
@@ -291,6 +298,10 @@ def _row_problems(cells: dict[str, str], decimal_comma: bool) -> tuple[dict, lis
         v = values.get(col)
         if isinstance(v, (int, float)) and v > most:
             problems.append(f"{col} = {_shown(cells[col])}: allowed: at most {most:,}")
+    load = values.get("cases_per_caseworker")
+    if isinstance(load, (int, float)) and 0 < load < 1:
+        problems.append(f"cases_per_caseworker = {_shown(cells['cases_per_caseworker'])}: allowed: at least 1 "
+                        f"(open cases per FTE; below one the team has no size)")
     if values.get("caseworkers") is not None and values.get("cases_per_caseworker") is not None:
         problems.append(f"caseworkers = {cells['caseworkers']} and cases_per_caseworker = "
                         f"{cells['cases_per_caseworker']}: allowed: one of them (the team, or its caseload)")
@@ -314,8 +325,8 @@ WORKBOOKS = {b"PK\x03\x04": "a zip file, e.g. an Excel workbook (.xlsx) or an Op
              b"\xff\xfe": "UTF-16 text (Excel's 'Unicode text')", b"\xfe\xff": "UTF-16 text"}
 
 
-def _lines(path: Path, file: str) -> list[str]:
-    """The file's lines (UTF-8, a spreadsheet's byte-order mark dropped); BadRows (one line: what the file is and
+def _text(path: Path, file: str) -> str:
+    """The file's text (UTF-8, a spreadsheet's byte-order mark dropped); BadRows (one line: what the file is and
     ``FILE_ALLOWED``) if it cannot be read or is not a CSV."""
     try:
         raw = path.read_bytes()
@@ -326,11 +337,22 @@ def _lines(path: Path, file: str) -> list[str]:
     if what is not None:
         raise BadRows([f"{file}: {what}, not a CSV; {FILE_ALLOWED}"])
     try:
-        return raw.decode("utf-8-sig").splitlines()
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[:err.start].count(b"\n") + 1
         raise BadRows([(f"{file}: not UTF-8 text (byte 0x{raw[err.start]:02x} in line {line}; "
                         f"a Danish Excel's plain 'CSV' is Windows-1252); {FILE_ALLOWED}")]) from None
+
+
+def _records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(row, cells) of every row with content, numbered as a spreadsheet numbers them: one row per record, a quoted
+    cell with line breaks in it (Excel's Alt+Enter) inside its row. Empty rows - also a spreadsheet's rows of
+    empty cells (';;;') - and comment rows ('#') are left out, but counted."""
+    out = []
+    for row, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#"):
+            out.append((row, cells))
+    return out
 
 
 def _delimiter(first: str, file: str) -> str:
@@ -350,19 +372,23 @@ def read_profiles(path: str | Path, force: bool = False) -> list[Profile]:
     """Every row of the CSV at ``path`` as a Profile, checked (see the module docstring); raises BadRows with one
     line per bad row (or for the file) - an existing profile of the same name is one unless ``force``."""
     file = str(path)
-    lines = _lines(Path(path), file)
-    numbered = [(i + 1, ln) for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
-    if len(numbered) < 2:
+    text = _text(Path(path), file)
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
+    records = _records(text, _delimiter(first, file)) if first else []
+    if len(records) < 2:
         raise BadRows([f"{file}: no rows; allowed: a header line naming the columns, then one row per municipality"])
-    first = numbered[0][1]
     delimiter = _delimiter(first, file)
-    cols = _header(next(csv.reader([first], delimiter=delimiter)), file)
+    header = records[0][1]
+    while header and not header[-1].strip():          # a spreadsheet's empty columns at the right
+        header = header[:-1]
+    cols = _header(header, file)
     tree = compose_tree([])                 # the default configuration: the team per child, and the check
     base = validate(tree)
     team = (base.casework.caseworkers, base.municipality.children_0_17)
     profiles, bad, seen = [], [], {}
-    for row, line in numbered[1:]:
-        cells = next(csv.reader([line], delimiter=delimiter), [])
+    for row, cells in records[1:]:
+        if len(cells) > len(cols) and not any(c.strip() for c in cells[len(cols):]):
+            cells = cells[:len(cols)]                  # the empty cells of those empty columns
         if len(cells) != len(cols):
             bad.append(f"{file}:{row}: {len(cells)} cells where the header has {len(cols)} columns; allowed: one "
                        f"cell per column (quote a cell that holds a '{delimiter}')")
@@ -393,6 +419,9 @@ def _profile(cells: dict, row: int, file: str, decimal_comma: bool, team: tuple[
         return (None if name is None else Profile(name, row, file, values)), problems
     cells = {c: cells.get(c, "") for c in COLUMNS}
     values = {c: values.get(c) for c in COLUMNS}
+    for col in ("label", "source"):        # text on one line (a cell may hold line breaks: Excel's Alt+Enter)
+        if isinstance(values[col], str):
+            values[col] = " ".join(values[col].split())
     p = Profile(name or "", row, file, values, source=values.get("source") or "")
     _derive(values, p.assumed, team)
     seen = {x.split(" = ", 1)[0] for x in problems}       # a column already reported is not reported twice
@@ -555,6 +584,8 @@ def make_profiles(path: str, calibrating: bool = False, force: bool = False, ove
         cfg = validate(compose_tree(overrides)) if calibrating else None
         if cfg is not None and cfg.output.write:
             check_output_dir(cfg.output.dir)
+        if cfg is not None:
+            check_dask(cfg.run)              # a scheduler that does not answer: found before a profile is written
         profiles = read_profiles(path, force)
     except BadRows as err:
         for line in err.lines:

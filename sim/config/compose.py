@@ -169,8 +169,8 @@ def check_overrides(overrides, name: str = "overrides") -> list[str]:
                 raise ConfigError(f"override {o!r}: {problem}; allowed: key=value (e.g. run.seed=1), "
                                   f"group=option (e.g. municipality=kolding), +key=value or ~key")
             problem = _unreadable(o)
-            if problem:
-                raise ConfigError(f"override {o!r}: {problem}")
+            if problem:         # a config group's option is a name of its files: those are what to say then
+                raise ConfigError(_group_choice_problem(o) or f"override {o!r}: {problem}")
         return list(overrides)
     example = [overrides] if isinstance(overrides, str) and "=" in overrides else ["run.seed=1"]
     raise ConfigError(f"{name} = {overrides!r}: must be a list of 'key=value' strings, e.g. {json.dumps(example)}")

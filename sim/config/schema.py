@@ -10,7 +10,7 @@ import datetime as _dt
 import math
 import os
 import types
-from typing import Annotated, Any, Literal, NamedTuple, Optional, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -86,11 +86,14 @@ class _Strict(BaseModel):
                                   {"where": found[0], "flag": str(found[1]).lower()})
 
 
+    # fields whose key sets a bound of its own above MAX_NUMBER (size_bounds), e.g. run.seed
+    OWN_BOUND: ClassVar[frozenset] = frozenset()
+
     @field_validator("*", mode="after")
     @classmethod
     def _no_huge_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, float) and abs(value) <= MAX_NUMBER:           # most values: done
-            return value
+        if isinstance(value, (float, int)) and abs(value) <= MAX_NUMBER or info.field_name in cls.OWN_BOUND:
+            return value                                                    # most values: done
         found = huge_number(value)
         if found is not None:
             raise PydanticCustomError("number_too_large", "a number of this size is not meant here",
@@ -105,9 +108,10 @@ MAX_NUMBER = 1e12
 
 
 def huge_number(value: Any) -> tuple[str, float] | None:
-    """(where inside ``value``, the number) of the first float larger in size than MAX_NUMBER in a value, a list
-    or a mapping of them (nested settings groups check their own), or None."""
-    if isinstance(value, float):
+    """(where inside ``value``, the number) of the first number (float or whole number; true and false are neither
+    here) larger in size than MAX_NUMBER in a value, a list or a mapping of them (nested settings groups check their
+    own), or None."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
         return ("", value) if abs(value) > MAX_NUMBER else None
     items = (value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple))
              else ())
@@ -565,6 +569,7 @@ class Run(_Strict):
     """run: the experiment - seed, replications per arm, horizon and warm-up (years), worker processes, and
     where the (arm, replication) tasks run: backend local (joblib processes) or dask (Dask distributed, on the
     scheduler at dask_scheduler, or on a local cluster of run.workers processes when it is null)."""
+    OWN_BOUND: ClassVar[frozenset] = frozenset({"seed"})       # MAX_SEED (size_bounds)
     seed: int = Field(ge=0)
     replications: int = Field(ge=1)
     horizon_years: int = Field(ge=1)

@@ -38,6 +38,11 @@ LONG_RUN = ["run.replications=200", "compare=[earlier_detection]", "run.workers=
     (["need.outcome_weights.mild=1e308"], "need.outcome_weights.mild = 1e+308: allowed: at most 1e+12"),
     (["need.escalation_rate_per_year.mild=-1e300"], "escalation_rate_per_year.mild = -1e+300: allowed: at most"),
     (["need.onset_scale=1e6"], "need.onset_scale = 1000000.0: allowed: at most 100"),
+    # whole numbers too (10^13 places ran, exit 0); run.seed keeps its own bound (2^63 - 1)
+    (["staircase.steps.residential.capacity=10000000000000", "staircase.steps.residential.capacity_per_1000_children=null"],
+     "staircase.steps.residential.capacity = 10000000000000: allowed: at most 1e+12"),
+    (["casework.staffing.review_months=10000000000000"], "review_months = 10000000000000: allowed: at most 1e+12"),
+    (["run.seed=9223372036854775808"], "run.seed = 9223372036854775808: allowed: at most 9,223,372,036,854,775,807"),
     (["casework.staffing.cases_per_caseworker=1e-300"], "cases_per_caseworker = 1e-300: Input should be greater"),
     (["casework.productive_hours_per_year=1e-300"], "productive_hours_per_year = 1e-300: Input should be greater"),
 ])

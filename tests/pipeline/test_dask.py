@@ -407,3 +407,23 @@ def test_the_parallel_benchmark_runs_and_finds_the_three_tables_identical(tmp_pa
         assert label in proc.stdout
     assert proc.stdout.count("(target >= 0.9)") == 2 and "busy share" in proc.stdout
     assert "tables identical across the three: yes" in proc.stdout, proc.stdout
+
+
+def test_profiles_calibrate_checks_the_scheduler_before_writing_a_profile(tmp_path, capsys):
+    """python -m sim profiles --calibrate with a scheduler that does not answer: one line, exit 2, no profile written
+    (every profile was written uncalibrated, then each row waited for the scheduler and failed, exit 1)."""
+    import uuid
+    from sim.cli import main
+    from sim.config import CONF_DIR
+    name = f"zz_sched_{uuid.uuid4().hex[:8]}"
+    f = tmp_path / "one.csv"
+    f.write_text("name,label,population,placed_per_1000_0_22,spending_per_child_0_22_dkk,"
+                 f"expected_spending_need_per_child_0_22_dkk\n{name},Sched,40000,8.5,7876,9896\n")
+    with tcp_service(None) as silent:
+        started = time.monotonic()
+        code = main(["profiles", str(f), "--calibrate", *DASK, f"run.dask_scheduler={silent}",
+                     f"output.dir={tmp_path / 'results'}"])
+        assert time.monotonic() - started < CONNECT_SECONDS + 6
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(f"error: run.dask_scheduler = '{silent}': cannot connect (") and "\n" not in err
+    assert not (CONF_DIR / "municipality" / f"{name}.yaml").exists()

@@ -331,3 +331,46 @@ def test_a_file_that_is_no_csv_is_refused_saying_what_is_allowed(tmp_conf, tmp_p
     assert "UTF-8" in problems[0] and "unknown" not in problems[0] and "codec" not in problems[0], problems
     assert ("tabs" in problems[0]) == (file == "tabs.csv"), problems
     assert sorted(p.name for p in (tmp_conf / "municipality").iterdir()) == before
+
+
+def test_rows_are_numbered_as_a_spreadsheet_numbers_them_with_line_breaks_inside_quoted_cells(tmp_conf, tmp_path,
+                                                                                                capsys):
+    """A quoted cell may hold a line break (Excel's Alt+Enter): it stays inside its row (it was refused as a row of
+    one cell, and every later row number was off by one), and the profile says it on one line. Empty rows and a
+    spreadsheet's empty columns at the right (';;' - they were 'column '' unknown' and 'given twice') are skipped."""
+    a, b = _name("multi"), _name("after")
+    header = "name;label;population;placed_per_1000_0_22;spending_per_child_0_22_dkk;" \
+             "expected_spending_need_per_child_0_22_dkk;source;;"
+    f = tmp_path / "excel.csv"
+    f.write_bytes(("\ufeff" + "\r\n".join([
+        "# key figures 2015", header,
+        f'{a};"Aaby\nKommune";40.000;8,5;7.876;9.896;"Danmarks Statistik\nNøgletal 2015";;',
+        ";;;;;;;;",
+        f"{b};Bbby;forty;9,1;9.000;9.500;;;"]) + "\r\n").encode())
+    assert main(["profiles", str(f)]) == 2
+    err = capsys.readouterr().err
+    bad = [ln for ln in err.splitlines() if ln.startswith(f"{f}:")]
+    assert len(bad) == 1 and bad[0].startswith(f"{f}:5: population = forty: allowed: a whole number"), err
+    f.write_bytes(f.read_bytes().replace(b"forty", b"25.000"))
+    assert main(["profiles", str(f)]) == 0, capsys.readouterr().err
+    text = (tmp_conf / "municipality" / f"{a}.yaml").read_text()
+    assert "# Aaby Kommune: a profile from" in text and "Source of the row's figures: Danmarks Statistik Nøgletal 2015." in text
+    assert f"[user CSV {f}, row 3]" in text
+    assert f"[user CSV {f}, row 5]" in (tmp_conf / "municipality" / f"{b}.yaml").read_text()
+    assert yaml.safe_load(text)["municipality"]["label"] == "Aaby Kommune"
+
+
+@pytest.mark.parametrize("row,problem", [
+    ("{n},C,40000,,,,8.5,7876,9896,,0", "cases_per_caseworker = 0: allowed: a number > 0"),    # ZeroDivisionError
+    ("{n},C,40000,,,,8.5,7876,9896,,0.5", "cases_per_caseworker = 0.5: allowed: at least 1"),
+    ("{n},C,40000,,,,8.5,7876,9896,,1e-300", "cases_per_caseworker = 1e-300: allowed: at least 1"),   # 2.95e304 FTE
+    ("{n},C,40000,,,,8.5,7876,9896,100000,", "casework.caseworkers = 100000: allowed: at most 10,800 FTE"),
+    ("a" * 65 + ",C,40000,,,,8.5,7876,9896,,", "at most 64 characters"),                   # OSError: name too long
+])
+def test_a_row_that_gives_no_team_or_no_file_name_is_a_bad_row(tmp_path, row, problem):
+    from sim.analyses.profiles import BadRows, read_profiles
+    f = _csv(tmp_path / "team.csv", [row.format(n=_name("t"))])
+    with pytest.raises(BadRows) as err:
+        read_profiles(f)
+    assert len(err.value.lines) == 1 and err.value.lines[0].startswith(f"{f}:2: ") and problem in err.value.lines[0], \
+        err.value.lines
