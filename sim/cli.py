@@ -475,7 +475,7 @@ def _main(argv: list[str] | None = None) -> int:
         return _uncertainty(a.overrides)
     try:
         jobs = expand_sweeps(a.overrides) if a.multirun else [a.overrides]
-        plans = [plan(job) for job in jobs]          # validate everything before running anything
+        plans = [plan(job) for job in _checking(jobs)]          # validate everything before running anything
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -734,6 +734,19 @@ def _hydra_task(cfg) -> int:
 hydra_app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_hydra_task)
 hydra_app.__doc__ = """The Hydra application (``@hydra.main`` on conf/, config ``config``): called without arguments it
 parses ``sys.argv`` as Hydra does and runs ``_hydra_task`` once, or once per job through the launcher with -m."""
+
+
+CHECK_PROGRESS_FROM = 20      # jobs: a sweep this large shows a progress bar while every job is validated
+
+
+def _checking(jobs: list[list[str]]):
+    """The jobs, with a progress bar on stderr while they are validated when there are many (a sweep over every
+    municipality and a few settings takes minutes before its first job starts), unless output.progress=false."""
+    quiet = any(o.replace(" ", "").lower() == "output.progress=false" for o in jobs[0]) if jobs else True
+    if len(jobs) < CHECK_PROGRESS_FROM or quiet:
+        return jobs
+    from tqdm.auto import tqdm
+    return tqdm(jobs, desc=f"checking {len(jobs)} jobs before any runs", unit="job", file=sys.stderr, leave=False)
 
 
 def run_hydra(args: list[str], account=None) -> int:
