@@ -187,6 +187,8 @@ def _scheduler_problem(address: str, seconds: float = CONNECT_SECONDS) -> str | 
 
     try:
         scheme, loc = parse_address(address)
+        if scheme == "inproc":                             # distributed's in-process transport: no scheduler of ours
+            return "inproc:// reaches a scheduler inside the same Python process only; give its tcp:// address"
         registry.get_backend(scheme)                       # an unknown scheme (http://...)
         if scheme in ("tcp", "tls"):
             parse_host_port(loc)                           # no port, a port that is not a number

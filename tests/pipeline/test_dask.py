@@ -149,6 +149,7 @@ def one_line_within(tmp_path, address: str, seconds: float = 20) -> str:
 @pytest.mark.parametrize("address,why", [
     ("notanaddress", "missing port number"),
     ("http://127.0.0.1:8799", "unknown address scheme 'http'"),
+    ("inproc://x", "inproc:// reaches a scheduler inside the same Python process only"),    # was a ValueError's words
 ])
 def test_a_malformed_scheduler_address_is_one_line_at_once(tmp_path, address, why):
     assert why in one_line_within(tmp_path, address, seconds=CONNECT_SECONDS + 5)
