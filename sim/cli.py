@@ -498,12 +498,13 @@ def _main(argv: list[str] | None = None) -> int:
         return checked
     if a.calibrate:
         return _calibrate(jobs, plans)
-    return _run_jobs(jobs, plans)
+    return _run_jobs(jobs, plans, a.multirun)
 
 
-def _run_jobs(jobs: list[list[str]], plans) -> int:
-    """Run the validated jobs one after another in this process, then the sweep's summary across them."""
-    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
+def _run_jobs(jobs: list[list[str]], plans, multirun: bool = False) -> int:
+    """Run the validated jobs one after another in this process, then the sweep's summary across them (with -m,
+    even of one job: a glob that matched one municipality is a sweep all the same)."""
+    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if multirun or len(plans) > 1 else None
     for i, p in enumerate(plans):
         if sweep is not None:
             print(f"[{i + 1}/{len(plans)}] {' '.join(p.overrides)}", flush=True)
@@ -854,7 +855,7 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
     """Run the validated jobs through the Hydra application (its launcher with -m), or let Hydra print a
     configuration (--cfg job|hydra|all). Hydra's own folder goes under output.dir/hydra/ unless given."""
     first = plans[0].arms[plans[0].reference]
-    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if len(plans) > 1 else None
+    sweep = Sweep(new_sweep_id(jobs), swept_keys(jobs)) if a.multirun or len(plans) > 1 else None
     name = sweep.sweep_id if sweep else new_id("hydra", jobs, _dt.datetime.now())
     jobs_dir = base_dir(first.output.dir) / "hydra" / name
     given = {override_key(o) for o in a.hydra_overrides}

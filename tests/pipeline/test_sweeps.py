@@ -30,7 +30,7 @@ def test_glob_sweeps_the_options_of_a_config_group():
     ("run.seed=glob(*)", "'run.seed' is not one"),
     ("municipality=glob(zz*)", "matches none of average"),
     ("run.seed=interval(1,2)", "interval() is for optimising sweepers"),
-    ("run.seed=[1,", "overrides"),
+    ("run.seed=[1,", "override 'run.seed=[1,': Hydra's override grammar cannot read the value ("),
 ])
 def test_sweeps_that_cannot_be_expanded_are_one_line_errors(override, message):
     with pytest.raises(ConfigError) as e:
@@ -48,3 +48,17 @@ def test_a_large_sweep_shows_progress_while_its_jobs_are_validated(capsys):
     assert _checking([job + ["output.progress=false"] for job in many])[0] == ["run.seed=0", "output.progress=false"]
     assert list(_checking(many)) == many
     assert f"checking {CHECK_PROGRESS_FROM} jobs before any runs" in capsys.readouterr().err
+
+
+def test_a_sweep_of_one_job_is_a_sweep(tmp_path):
+    """-m whose values expand to one job (a glob matching one municipality) ran as a plain run: no sweep folder,
+    no sweep id in the catalog. Hydra's -m is a sweep whatever its size."""
+    from sim.cli import main
+    from sim.store import query
+    out = tmp_path / "results"
+    assert main(["-m", "municipality=glob(kol*)", "run.replications=2", "run.warmup_years=1", "run.horizon_years=1",
+                 "compare=[]", "output.figures=false", "output.report=false", "output.excel=false",
+                 "output.progress=false", f"output.dir={out}"]) == 0
+    runs = query("SELECT municipality, sweep_id FROM runs", out)
+    assert list(runs.municipality) == ["kolding"] and runs.sweep_id.notna().all()
+    assert (out / "sweeps" / runs.sweep_id[0] / "summary.txt").exists()
