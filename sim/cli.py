@@ -296,8 +296,8 @@ def check_hydra(a: Args) -> None:
         raise ConfigError(f"--cfg {a.hydra_cfg}: not honoured with {a.analysis} (an analysis is not a Hydra job); "
                           f"--cfg alone prints its reference arm's configuration")
     for o in a.hydra_overrides:
-        why = hydra_problem(o, a.multirun)
-        if why is None and a.analysis:
+        why = None if a.analysis else hydra_problem(o, a.multirun)
+        if a.analysis:           # first: '-m' would be the wrong advice, an analysis takes none
             why = (f"not honoured with {a.analysis} (an analysis runs its runs in this process, not as Hydra jobs; "
                    f"spread its replications with run.workers or run.backend=dask)")
         if why is None and a.show_cfg:
@@ -458,6 +458,11 @@ def _main(argv: list[str] | None = None) -> int:
     if "--list-scenarios" in argv:
         print("\n".join(available_scenarios()))
         return 0
+    command = next((c for c in ("profiles", "catalog") if c in argv), None)    # not first: taken for an override
+    if command is not None:
+        print(f"error: {command}: a command of its own, given first: python -m sim {command} ... "
+              f"(see python -m sim {command} --help)", file=sys.stderr)
+        return 2
     try:
         a = parse_argv(argv)
     except ConfigError as err:
@@ -666,8 +671,9 @@ def _note(line: str) -> None:
 
 
 def _input_error(err: ConfigError) -> int:
+    """One line on stderr; exit 2 for bad input, or the error's own code (RunFault: 1)."""
     print(f"error: {err}", file=sys.stderr)
-    return 2
+    return getattr(err, "exit_code", 2)
 
 
 def _stored(write, where: str):
@@ -699,11 +705,16 @@ JOBS_ENV = "SIM_HYDRA_JOBS"         # the folder where each job leaves job-<n>.j
 _log = logging.getLogger(__name__)
 
 
+QUIET_LOGGERS = ("matplotlib", "PIL", "fontTools")     # libraries that log INFO lines no reader of a job needs
+
+
 def _hydra_task(cfg) -> int:
     """One Hydra job, in whatever process the launcher gives it: the plan from the job's own overrides
     (Hydra's, minus its ``hydra`` ones), run and stored by ``run_plan`` (atomic run folder, catalog); its
     outcome is left in $SIM_HYDRA_JOBS/job-<n>.json for the command that launched it. Returns the exit code."""
     hc = HydraConfig.get()
+    for noisy in QUIET_LOGGERS:      # Hydra's job logging is INFO for every logger: matplotlib's chatter goes
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger(noisy).level))
     overrides = [str(o) for o in hc.overrides.task]
     num = hc.job.get("num", 0) if hc.mode.name == "MULTIRUN" else 0
     status = {"job": num, "pid": os.getpid(), "overrides": overrides, "output_dir": hc.runtime.output_dir,
@@ -860,6 +871,14 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
     jobs_dir = base_dir(first.output.dir) / "hydra" / name
     given = {override_key(o) for o in a.hydra_overrides}
     dirs = [f"hydra.{m}.dir={_quoted(jobs_dir)}" for m in ("run", "sweep") if f"hydra.{m}.dir" not in given]
+    if a.hydra_cfg and a.package and a.hydra_cfg != "hydra" and a.package.split(".")[0] != "hydra":
+        node = plans[0].tree                       # the job's configuration: the package must be a key of it
+        for part in a.package.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return _input_error(ConfigError(
+                    f"--package {a.package}: not in the job's configuration; allowed: one of {', '.join(plans[0].tree)}"
+                    f", or a key below one (e.g. casework.staffing)"))
+            node = node[part]
     if a.hydra_cfg:                 # Hydra prints a configuration (it takes no -m with --cfg): one per job
         flags = [f"--cfg={a.hydra_cfg}"] + (["--resolve"] if a.resolve else []) + \
             ([f"--package={a.package}"] if a.package else [])

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from joblib import Parallel, delayed
 
-from .config import Config, ConfigError, Plan
+from .config import Config, ConfigError, Plan, RunFault
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
 from .metrics.stats import paired_differences, summarise
@@ -434,15 +434,16 @@ def _dask_alive(client) -> bool:
     return task is None or not task.done()
 
 
-def _lost_scheduler(held: _HeldLogs, why: str) -> ConfigError:
-    """The one line for a run whose scheduler went away; what distributed logged about it is dropped."""
+def _lost_scheduler(held: _HeldLogs, why: str) -> RunFault:
+    """The one line for a run whose scheduler went away (exit 1: not bad input); what distributed logged about it
+    is dropped."""
     held.drop()
     _DASK["quiet"] = held                                  # removed when the client is closed (close_dask)
     kind, where = _DASK.get("key") or ("scheduler", None)
     if kind == "scheduler" and where:
-        return ConfigError(f"run.dask_scheduler = {where!r}: lost the connection to the Dask scheduler during "
+        return RunFault(f"run.dask_scheduler = {where!r}: lost the connection to the Dask scheduler during "
                            f"the run ({why}); allowed: {_ALLOWED}")
-    return ConfigError(f"run.backend = 'dask': lost the connection to the local cluster's scheduler during the "
+    return RunFault(f"run.backend = 'dask': lost the connection to the local cluster's scheduler during the "
                        f"run ({why})")
 
 

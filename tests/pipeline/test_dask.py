@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from sim.analyses.sensitivity import sensitivity
-from sim.config import ConfigError, plan
+from sim.config import ConfigError, RunFault, plan
 from sim import runner
 from sim.runner import CONNECT_SECONDS, _DASK, close_dask, dask_client, execute, run_arms
 from tests.conftest import assert_cli_input_error
@@ -298,7 +298,9 @@ def test_a_scheduler_that_answers_garbage_during_the_run_ends_it_with_one_line(m
     finally:
         cluster.close()
     err = outcome[0]
-    assert isinstance(err, ConfigError), err
+    assert isinstance(err, RunFault) and err.exit_code == 1, err          # not bad input: exit 1, not 2
+    from sim.cli import _input_error
+    assert _input_error(err) == 1 and _input_error(ConfigError("x = 1: allowed: 2")) == 2
     assert str(err).startswith(f"run.dask_scheduler = '{address}': lost the connection to the Dask scheduler "
                                f"during the run ("), err
     assert "\n" not in str(err)

@@ -108,6 +108,10 @@ def test_info_and_shell_completion_are_hydras(tmp_path):
     (["--cfg", "job", "-sc", "install=bash"], "error: --shell-completion and --cfg job: Hydra takes one of"),
     (["--info", "--calibrate"], "error: --info and --calibrate: Hydra takes one of"),
     (["--info", "-i"], "error: --info and --info: Hydra answers one of them at a time"),
+    (["--sensitivity", "hydra/launcher=joblib"], "error: hydra/launcher=joblib: not honoured with --sensitivity"),
+    (["-m", "profiles", "f.csv"], "error: profiles: a command of its own, given first: python -m sim profiles"),
+    (["--cfg", "job", "--package", "nonexistent.pkg"], "error: --package nonexistent.pkg: not in the job's "
+                                                       "configuration; allowed: one of staircase,"),
     (["--info", "bogus"], "error: --info bogus: --info takes all, config, defaults, defaults-tree, plugins, "
                           "searchpath or nothing (all)"),
     (["--info=bogus"], "error: --info bogus: --info takes all, config"),
@@ -279,10 +283,14 @@ def test_hydras_basic_sweeper_is_the_one_the_cli_expands_like_and_is_accepted():
 def test_every_job_of_an_in_process_sweep_logs_to_cli_log(tmp_path):
     """The basic launcher runs the jobs in this process; validating a job with the compose API renamed Hydra's job
     'app', so every job after the first logged to app.log."""
-    proc, out = _cli(["-m", "hydra/launcher=basic", "run.seed=1,2,3", *SMALL], tmp_path)
+    with_figures = [o for o in SMALL if o != "output.figures=false"]
+    proc, out = _cli(["-m", "hydra/launcher=basic", "run.seed=1,2,3", *with_figures], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     logs = sorted(p.relative_to(out / "hydra").as_posix().split("/", 1)[1] for p in (out / "hydra").rglob("*.log"))
     assert logs == ["0/cli.log", "1/cli.log", "2/cli.log"], logs
+    # and the jobs' INFO logging carries no library chatter (matplotlib's 'Using categorical units ...')
+    assert "matplotlib" not in proc.stdout + proc.stderr
+    assert not [p for p in (out / "hydra").rglob("cli.log") if "matplotlib" in p.read_text()]
 
 
 def test_hydras_help_names_a_command_that_runs(tmp_path):
