@@ -787,7 +787,10 @@ def run_hydra(args: list[str], account=None) -> int:
             text = (f"a job's process was ended from outside (exit {codes.group(1) if codes else 'unknown'}, e.g. "
                     f"killed when the machine ran out of memory) and the launcher stopped the sweep")
         more = account() if account else ""
-        print(f"error: {type(err).__name__}: {text or 'no message'}{'; ' + more if more else ''}", file=sys.stderr)
+        # a job's progress bar cut off by the failure leaves the line open: the error starts a line of its own
+        start = "\r\x1b[K" if sys.stderr.isatty() else "\n"
+        print(f"{start}error: {type(err).__name__}: {text or 'no message'}{'; ' + more if more else ''}",
+              file=sys.stderr)
         return 1
     finally:
         sys.argv = saved
