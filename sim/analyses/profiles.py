@@ -374,10 +374,10 @@ def read_profiles(path: str | Path, force: bool = False) -> list[Profile]:
     file = str(path)
     text = _text(Path(path), file)
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), "")
-    records = _records(text, _delimiter(first, file)) if first else []
+    delimiter = _delimiter(first, file) if first else ","
+    records = _records(text, delimiter) if first else []
     if len(records) < 2:
         raise BadRows([f"{file}: no rows; allowed: a header line naming the columns, then one row per municipality"])
-    delimiter = _delimiter(first, file)
     header = records[0][1]
     while header and not header[-1].strip():          # a spreadsheet's empty columns at the right
         header = header[:-1]
