@@ -163,10 +163,12 @@ def bench_bare(n_procs: int, seconds: float, repeats: int) -> dict:
 # --------------------------------------------------------------------------- 5. the model's event mix
 
 def event_kind(event) -> str:
-    """SimPy event class name; the model's caseworker requests (sim.model.team.TaskRequest) count as container gets."""
+    """SimPy event class name; the model's caseworker requests (sim.model.team.TaskRequest) count as container gets,
+    and the events of a child's life (sim.model.life: LifeStart, Poke, LifeEnd) as the process events they stand
+    for (their KIND: Initialize, Interruption, Process)."""
     if isinstance(event, simpy.resources.container.ContainerGet):
         return "ContainerGet"
-    return type(event).__name__
+    return getattr(type(event), "KIND", None) or type(event).__name__
 
 
 def model_event_mix(warm, arm, run) -> dict:

@@ -3,7 +3,8 @@
 Layer 2: imports ``sim.common`` and ``sim.config``. Modules: ``params`` (the compiled parameters),
 ``streams`` (random numbers), ``child`` (a child's record), ``team`` (the caseworkers), ``rules`` and
 ``population`` (pure policy rules), ``recorder`` (the statistics and RepResult), ``practice`` (changes of
-practice and staffing), ``model`` (the SimPy processes) and ``branch`` (one warm-up for all arms).
+practice and staffing), ``life`` (a child's life), ``casework`` (notifications and tasks), ``model`` (the SimPy
+processes) and ``branch`` (one warm-up for all arms).
 """
 from .branch import can_branch
 from .model import Model

@@ -1,6 +1,6 @@
 """The record of one child with a need: its state, its competing clocks and what the ledger reports.
 
-A plain ``__slots__`` record (speed and memory: thousands are alive at once and the life process reads
+A plain ``__slots__`` record (speed and memory: thousands are alive at once and a child's life reads
 them at every wake-up); the model's processes change its fields.
 """
 from __future__ import annotations
@@ -38,9 +38,11 @@ class Child:
         "level": "Need level (index into Compiled.levels; 0 = no need).",
         "step": "Current staircase step (index into Compiled.step_names).",
         "case": "A case is open (the child is on, or waiting for, a step that requires one).",
-        "proc": "The SimPy process of the child's life (None until it starts).",
-        "busy": "The life process is running (not waiting on its clocks): no interrupt is needed.",
-        "poked": "An interrupt is pending for the life process.",
+        "wake": "The callback of the child's race (life.Life; None until its life starts and after it ends).",
+        "ev": "The SimPy Timeout of the child's race (None after its life ends).",
+        "race": "The race under way: (practice, start time, level, step, rules.next_clock's tuple).",
+        "busy": "The life is running (not waiting on its clocks): no poke is needed.",
+        "poked": "A poke is pending for the life.",
         # --- hazard budgets of the competing clocks (Exp(1), spent at the current rates)
         "b_esc": "Budget of the need's escalation clock.",
         "b_rec": "Budget of the need's recovery clock.",
@@ -92,7 +94,7 @@ class Child:
         self.level = level
         self.step = step
         self.case = False
-        self.proc = None
+        self.wake = self.ev = self.race = None
         self.busy = True
         self.poked = False
         self.un = un = streams["need"].take(PER_CHILD)

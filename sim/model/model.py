@@ -3,18 +3,23 @@
 Processes
 ---------
 * ``onsets``     - the bulk population: children develop a need at a per-child hazard by age
-                   group; only those children become SimPy processes.
-* ``life``       - one per child with a need: need escalation and recovery, detection by
-                   universal services, placement breakdown, ageing and aftercare, each a
+                   group; only those children enter the simulation.
+* a child's life (``life.Life``) - one per child with a need: need escalation and recovery, detection
+                   by universal services, placement breakdown, ageing and aftercare, each a
                    competing clock driven by the child's own exponential "hazard budget"
                    (a budget is consumed at the current rate; a change of step or of age group
                    changes the rates, not the budget - exact for piecewise-constant hazards and
                    keeps common random numbers across scenarios). The race is ``rules.next_clock``.
-* ``notification`` - triage, a child-professional assessment (s. 50) that needs a caseworker,
-                   the decision delay, then the first measure.
-* ``casework_task`` - follow-ups and reviews: each waits for a caseworker from the finite
-                   team (a SimPy Container), holds them for the work, then re-matches the step.
+* a notification (``casework.Casework.notify``) - triage, a child-professional assessment (s. 50)
+                   that needs a caseworker, the decision delay, then the first measure.
+* a casework task (``casework.Casework._spawn_task``) - follow-ups and reviews: each waits for a
+                   caseworker from the finite team (a SimPy Container), holds them for the work, then
+                   re-matches the step.
 * ``months``     - month-end bookkeeping and the switch from warm-up to horizon parameters.
+
+A child's life, notifications and tasks are SimPy processes written as event callbacks (the same events, in the
+same order, as generator processes; see life.py): thousands are alive at once, and a callback is cheaper than
+resuming a generator.
 
 ``run_arms`` runs several arms of one replication from one warm-up: at the horizon start the process forks
 into one branch per arm (``branch.Branches``); every arm's result is the one ``run`` gives for it alone.
@@ -43,7 +48,8 @@ from .params import Compiled
 from .families import Families
 from .practice import Practice
 from .recorder import Recorder, RepResult
-from .rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
+from .casework import Casework
+from .life import Life
 from .staircase import Staircase
 from .streams import Stream
 from .team import Team
@@ -54,9 +60,9 @@ REGISTRY_PRUNE_AT = 4096
 ONSET_DRAWS = 4
 
 
-class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
-    """One replication of one arm: the children's lives and the casework as SimPy processes (the state
-    changes they make are in Staircase, the changes of practice and staffing in Practice)."""
+class Model(Life, Casework, Staircase, Practice, Families, CaseloadStart, BranchingRun):
+    """One replication of one arm: the children's lives (Life) and the casework (Casework) as SimPy processes
+    (the state changes they make are in Staircase, the changes of practice and staffing in Practice)."""
 
     def __init__(self, warm: Compiled, horizon: Compiled, warmup_years: float, horizon_years: int,
                  streams: dict[str, Stream], cases=None):
@@ -126,11 +132,6 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
             self._prune_at = 2 * max(len(self.registry), REGISTRY_PRUNE_AT)
         return c
 
-    def start(self, c: Child) -> None:
-        """Start the child's life process."""
-        c.busy = False
-        c.proc = self.env.process(self.life(c))
-
     def onsets(self):
         """Process: new needs in the bulk population, one child at a time."""
         env = self.env
@@ -147,9 +148,7 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
             yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
             age, level = population.onset_child(P, rates, total, u2, u3, u4)
             self.recorder.count("onsets", env._now)
-            c = self.new_child(age, level)
-            c.busy = False                                      # self.start(c), inline
-            c.proc = env.process(self.life(c))
+            self.start(self.new_child(age, level))
 
     def initial_population(self) -> None:
         """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows
@@ -178,119 +177,6 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
         if self.cases is not None:
             self.seat_caseload(self.cases)
 
-    # ------------------------------------------------------------------ the child's life
-    def life(self, c: Child):
-        """Process: the child's competing clocks (rules.next_clock) until it leaves the model. An interrupt
-        (``poke``) spends the budgets up to now and starts a new race at the new rates."""
-        env = self.env
-        timeout = env.timeout
-        next_clock = rules.next_clock
-        interrupt = simpy.Interrupt
-        while True:
-            P = self.practice
-            now = env._now
-            L, s = c.level, c.step
-            t, kind, esc, rec, det, brk, acx = next_clock(P, c, now)
-            c.busy = False
-            try:
-                yield timeout(t - now)
-            except interrupt:
-                t, kind = env._now, POKED
-                c.poked = False
-            c.busy = True
-            if c.exited:
-                return
-            # spend the budgets up to now (a clock at rate 0 keeps its budget: b - 0.0 is b)
-            el = t - now
-            if esc:
-                c.b_esc -= esc * el
-            if rec:
-                c.b_rec -= rec * el
-            if det:
-                c.b_det -= det * el
-            if brk:
-                c.b_brk -= brk * el
-            if acx:
-                c.b_acx -= acx * el
-            if kind == POKED:
-                continue
-            if kind == REC:                     # (the kinds in order of how often they occur)
-                if self._recover(c, P, L):
-                    return
-            elif kind == FU:
-                if c.case and c.fu_due <= env._now + TIME_EPS:       # still due (not rescheduled meanwhile)
-                    due = c.fu_due
-                    c.fu_due = INF
-                    self._spawn_task(c, "followup", due)
-            elif kind == AGE:
-                if self._birthday(c, P):
-                    return
-            elif kind == DET:
-                c.b_det = -math.log(self.u_det(c))
-                self.recorder.count("notifications", env._now)
-                if c.case:
-                    self._spawn_task(c, "review", env._now)
-                else:
-                    env.process(self.notification(c))
-            elif kind == ESC:
-                c.b_esc = -math.log(self.u_need(c))
-                if L < P.n_levels - 1:
-                    self.set_level(c, L + 1)
-            elif kind == BRK:
-                c.b_brk = -math.log(self.u_brk(c))
-                self.breakdown(c)
-            elif kind == DUR:
-                if self._course_over(c, P, s):
-                    return
-            elif kind == ACX:
-                c.b_acx = -math.log(self.u_brk(c))
-                self.exit(c, "aged_out")
-                return
-
-    def _recover(self, c: Child, P: Compiled, L: int) -> bool:
-        """The need falls a level (from L, under practice P); True if the child left the model."""
-        c.b_rec = -math.log(self.u_need(c))
-        self.set_level(c, L - 1)
-        if (c.level == 0 and c.step != P.ground_step and not P.requires_case[c.step]
-                and P.max_duration_days[c.step] is None and not c.case and not c.in_process and not c.task):
-            self.move(c, P.ground_step)              # an open-ended no-case measure ends with the need
-        return self._exit_if_recovered(c)
-
-    def _course_over(self, c: Child, P: Compiled, s: int) -> bool:
-        """A bounded stay on step s ends (under practice P): a case's review, or a rematch without the step;
-        True if the child left the model."""
-        now = self.env._now
-        if c.step_end > now + TIME_EPS:      # the course was changed meanwhile
-            return False
-        c.step_end = INF
-        mode = P.on_max_duration[s]
-        if P.requires_case[s]:
-            self._spawn_task(c, "course_" + mode, now)
-            return False
-        target, wait = self.decide(c, mode, exclude=s)
-        if target < 0 and wait < 0:
-            target = P.ground_step                # the course is over; a persisting need is detected again
-        self.apply(c, target, wait)
-        return self._exit_if_recovered(c)
-
-    def _birthday(self, c: Child, P: Compiled) -> bool:
-        """An age boundary (under practice P): at adulthood a placed child may go on in aftercare, others
-        leave, as do those at the end of aftercare; True if the child left the model."""
-        now = self.env._now
-        if not c.adult and now - c.birth >= P.aftercare_from_age_days - TIME_EPS:
-            if P.placement[c.step] and self.u_brk(c) < P.aftercare_probability:
-                self._leave_step(c, now)
-                c.step_t0 = now
-                c.adult = True
-                self.recorder.occupy(c.step, True, now, 1)
-                return False
-            self.exit(c, "aged_out")
-            return True
-        if c.adult and now - c.birth >= P.aftercare_to_age_days - TIME_EPS:
-            self.exit(c, "aged_out")
-            return True
-        return False
-
     def breakdown(self, c: Child) -> None:
         """A placement breaks down: the need may escalate, the child moves to another placement with room (or
         a new one of the same type), and the case is reviewed."""
@@ -305,94 +191,6 @@ class Model(Staircase, Practice, Families, CaseloadStart, BranchingRun):
             self.new_family(c)          # no other placement with room: a new family / place of the same type
         if not c.task:
             self._spawn_task(c, "review", self.env._now)
-
-    def _spawn_task(self, c: Child, mode: str, due: float) -> None:
-        c.task = True
-        if mode == "followup":
-            self.pending_fu[c.id] = due
-        self.env.process(self.casework_task(c, mode, due))
-
-    # ------------------------------------------------------------------ casework
-    def notification(self, c: Child):
-        """Process: triage, an assessment by a caseworker (unless the need is routed to a no-case unit), the
-        decision delay, then the first measure."""
-        env = self.env
-        c.in_process = True
-        t0 = env._now
-        if self.practice.triage_days > 0:
-            yield env.timeout(self.practice.triage_days)
-        if c.exited:
-            return
-        P = self.practice
-        if not P.unit_route[c.level]:
-            team = self.team
-            yield team.request(P.task_priority_assessment)
-            start = env._now
-            rec = self.recorder
-            P = self.practice
-            rec.assessment_start(start, start - t0, P.assessment_days)      # busy days in standard hours' days
-            yield env.timeout(P.assessment_days / rules.extra_effort(P, len(team.get_queue), self.team_size))
-            team.put(1)
-            now = env._now
-            P = self.practice
-            rec.assessment_done(now, now - t0 > P.assessment_deadline_days, P.assessment_cost_dkk)
-            if P.decision_delay_days > 0:
-                yield env.timeout(P.decision_delay_days)
-        c.in_process = False
-        if c.exited:
-            return
-        target, wait = self.decide(c, "rematch")
-        self.apply(c, target, wait)
-        if self._exit_if_recovered(c):
-            return
-        self.poke(c)
-
-    def casework_task(self, c: Child, mode: str, due: float):
-        """Process: a follow-up ("followup", due at ``due``), a review ("review") or the end of a bounded course
-        ("course_<on_max_duration>") waits for a caseworker, takes its share of the hours, then re-matches."""
-        env = self.env
-        P = self.practice
-        followup = mode == "followup"
-        priority = (rules.followup_priority(P, c.step, c.level, env._now, c.step_t0) if followup
-                    else P.task_priority_review)
-        team = self.team
-        yield team.request(priority)
-        start = env._now
-        rec = self.recorder
-        P = self.practice
-        if followup and self.pending_fu.pop(c.id, None) is not None:
-            slip = start - due
-            rec.followup_due(due, slip, slip <= P.on_time_grace_days)
-        since = start - c.last_fu
-        work = P.followup_days + P.case_days_per_month * (since if since > 0.0 else 0.0) / DAYS_PER_MONTH
-        queue, size = len(team.get_queue), self.team_size
-        share = rules.work_share(P, queue, size)
-        rec.task_start(start, work * share, share if followup else None)     # busy days in standard hours' days
-        yield env.timeout(work * share / rules.extra_effort(P, queue, size))
-        team.put(1)
-        now = env._now
-        rec.count("followups_done", now)
-        c.task = False
-        if c.exited:
-            return
-        c.last_fu = now
-        # a thin follow-up (share < 1) notices a change of the child's need with probability = share;
-        # otherwise the measure simply continues until the next follow-up
-        noticed = share >= 1.0 or not followup or self.u_fu(c) < share
-        if (c.case or not followup) and noticed:
-            if mode.startswith("course_"):
-                # a bounded course has ended: rematch without the finished step
-                target, wait = self.decide(c, mode[len("course_"):], exclude=c.step)
-                if target < 0 and wait < 0:
-                    target = self.practice.ground_step if c.level == 0 else -1
-            else:
-                target, wait = self.decide(c, "rematch")
-            self.apply(c, target, wait)
-        if c.case:
-            c.fu_due = now + self.interval(c)
-        if self._exit_if_recovered(c):
-            return
-        self.poke(c)
 
     # ------------------------------------------------------------------ months and the run
     def months(self):

@@ -249,7 +249,7 @@ def _matching_fields(c: Config, names: list, S: list, need: dict) -> dict:
         unit_route[lv] = all(not S[s].requires_case for s in first)
     esc, rec = need["escalation_rate_per_day"], need["recovery_rate_per_day"]
     esc_age, rec_age = need["age_multipliers_escalation"], need["age_multipliers_recovery"]
-    # the rates a child's life process reads at every wake-up, multiplied out once (in the same order as
+    # the rates a child's life reads at every wake-up, multiplied out once (in the same order as
     # the product above, so each entry is bit-for-bit that product)
     n_steps = len(names)
     esc_tab = [[[esc[lv] * esc_age[g] * esc_f[lv][s] for s in range(n_steps)] for lv in range(L)]

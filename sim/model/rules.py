@@ -14,7 +14,7 @@ from .params import Compiled
 # time tolerance (days) when comparing a wake-up time with a scheduled time (float round-off)
 TIME_EPS = 1e-9
 
-# what wakes a child's life process (next_clock's kind): need escalation, recovery, detection, placement
+# what wakes a child's life (next_clock's kind): need escalation, recovery, detection, placement
 # breakdown, a follow-up due, the end of a bounded stay, an age boundary (or a change of the breakdown
 # rate), the end of aftercare; POKED = an interrupt (its rates changed)
 ESC, REC, DET, BRK, FU, DUR, AGE, ACX, POKED = range(9)

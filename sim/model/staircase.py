@@ -3,11 +3,9 @@ full steps, and exits from the model.
 
 A mixin of :class:`~sim.model.model.Model`: these are the state changes its processes (a child's life, the
 casework, the changes of practice) make; they use the model's state (``env``, ``practice``, ``recorder``,
-``waitlists``, ...) and draws (``u_dec``). Each change that alters a child's rates pokes its life process.
+``waitlists``, ...) and draws (``u_dec``). Each change that alters a child's rates pokes its life (life.Life.poke).
 """
 from __future__ import annotations
-
-from simpy.events import PENDING
 
 from ..common.units import INF
 from . import rules
@@ -16,14 +14,6 @@ from .child import SPENT, Child
 
 class Staircase:
     """The state changes of the children's places on the staircase (a mixin: see the module's docstring)."""
-
-    def poke(self, c: Child) -> None:
-        """Tell the child's life process that its rates changed."""
-        if not c.busy and not c.poked:
-            proc = c.proc
-            if proc is not None and proc._value is PENDING:       # proc.is_alive, inline
-                c.poked = True
-                proc.interrupt()
 
     def decide(self, c: Child, mode: str = "rematch", exclude: int = -1) -> tuple[int, int]:
         """Step for the child's need under the matching rule (rules.match), with the child's next decision

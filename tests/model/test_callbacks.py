@@ -1,0 +1,226 @@
+"""A child's life, notifications and casework tasks are SimPy processes written as event callbacks
+(sim/model/life.py, sim/model/casework.py). They must be the generator processes they replace, event for event:
+here those generator processes (as the model had them) are plugged into a Model subclass, and both run the same
+replications - every array, the ledger and the count of SimPy events must be identical, over municipalities,
+scenarios, seeds, a run from today's caseload and one without a warm-up."""
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+import pytest
+import simpy
+from simpy.events import PENDING
+
+from sim.config import plan
+from sim.model import Model, compile_config, replication_streams
+from sim.model import life as life_mod
+from sim.model import rules
+from sim.model.rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
+from sim.common.units import DAYS_PER_MONTH, INF
+from tests.conftest import QUICK
+
+
+class GeneratorModel(Model):
+    """The model with its children's lives, notifications and tasks as SimPy generator processes."""
+
+    def start(self, c):
+        c.busy = False
+        c.wake = self.env.process(self.life(c))          # (the field holds the process here)
+
+    def poke(self, c):
+        if not c.busy and not c.poked:
+            proc = c.wake
+            if proc is not None and proc._value is PENDING:
+                c.poked = True
+                proc.interrupt()
+
+    def notify(self, c):
+        self.env.process(self.notification(c))
+
+    def _spawn_task(self, c, mode, due):
+        c.task = True
+        if mode == "followup":
+            self.pending_fu[c.id] = due
+        self.env.process(self.casework_task(c, mode, due))
+
+    def life(self, c):
+        env = self.env
+        while True:
+            P = self.practice
+            now = env._now
+            L, s = c.level, c.step
+            t, kind, esc, rec, det, brk, acx = rules.next_clock(P, c, now)
+            c.busy = False
+            try:
+                yield env.timeout(t - now)
+            except simpy.Interrupt:
+                t, kind = env._now, POKED
+                c.poked = False
+            c.busy = True
+            if c.exited:
+                return
+            el = t - now
+            if esc:
+                c.b_esc -= esc * el
+            if rec:
+                c.b_rec -= rec * el
+            if det:
+                c.b_det -= det * el
+            if brk:
+                c.b_brk -= brk * el
+            if acx:
+                c.b_acx -= acx * el
+            if kind == POKED:
+                continue
+            if kind == REC:
+                if self._recover(c, P, L):
+                    return
+            elif kind == FU:
+                if c.case and c.fu_due <= env._now + TIME_EPS:
+                    due = c.fu_due
+                    c.fu_due = INF
+                    self._spawn_task(c, "followup", due)
+            elif kind == AGE:
+                if self._birthday(c, P):
+                    return
+            elif kind == DET:
+                c.b_det = -math.log(self.u_det(c))
+                self.recorder.count("notifications", env._now)
+                if c.case:
+                    self._spawn_task(c, "review", env._now)
+                else:
+                    self.notify(c)
+            elif kind == ESC:
+                c.b_esc = -math.log(self.u_need(c))
+                if L < P.n_levels - 1:
+                    self.set_level(c, L + 1)
+            elif kind == BRK:
+                c.b_brk = -math.log(self.u_brk(c))
+                self.breakdown(c)
+            elif kind == DUR:
+                if self._course_over(c, P, s):
+                    return
+            elif kind == ACX:
+                c.b_acx = -math.log(self.u_brk(c))
+                self.exit(c, "aged_out")
+                return
+
+    def notification(self, c):
+        env = self.env
+        c.in_process = True
+        t0 = env._now
+        if self.practice.triage_days > 0:
+            yield env.timeout(self.practice.triage_days)
+        if c.exited:
+            return
+        P = self.practice
+        if not P.unit_route[c.level]:
+            team = self.team
+            yield team.request(P.task_priority_assessment)
+            start = env._now
+            P = self.practice
+            self.recorder.assessment_start(start, start - t0, P.assessment_days)
+            yield env.timeout(P.assessment_days / rules.extra_effort(P, len(team.get_queue), self.team_size))
+            team.put(1)
+            now = env._now
+            P = self.practice
+            self.recorder.assessment_done(now, now - t0 > P.assessment_deadline_days, P.assessment_cost_dkk)
+            if P.decision_delay_days > 0:
+                yield env.timeout(P.decision_delay_days)
+        c.in_process = False
+        if c.exited:
+            return
+        target, wait = self.decide(c, "rematch")
+        self.apply(c, target, wait)
+        if self._exit_if_recovered(c):
+            return
+        self.poke(c)
+
+    def casework_task(self, c, mode, due):
+        env = self.env
+        P = self.practice
+        followup = mode == "followup"
+        priority = (rules.followup_priority(P, c.step, c.level, env._now, c.step_t0) if followup
+                    else P.task_priority_review)
+        team = self.team
+        yield team.request(priority)
+        start = env._now
+        P = self.practice
+        if followup and self.pending_fu.pop(c.id, None) is not None:
+            slip = start - due
+            self.recorder.followup_due(due, slip, slip <= P.on_time_grace_days)
+        since = start - c.last_fu
+        work = P.followup_days + P.case_days_per_month * (since if since > 0.0 else 0.0) / DAYS_PER_MONTH
+        queue, size = len(team.get_queue), self.team_size
+        share = rules.work_share(P, queue, size)
+        self.recorder.task_start(start, work * share, share if followup else None)
+        yield env.timeout(work * share / rules.extra_effort(P, queue, size))
+        team.put(1)
+        now = env._now
+        self.recorder.count("followups_done", now)
+        c.task = False
+        if c.exited:
+            return
+        self._task_outcome(c, mode, share, now)
+
+
+def _result_arrays(r) -> dict:
+    out = {}
+    for f in fields(r):
+        v = getattr(r, f.name)
+        out[f.name] = np.asarray(v, dtype=float) if isinstance(v, np.ndarray) else v
+    return out
+
+
+def _same(a, b):
+    ra, rb = _result_arrays(a), _result_arrays(b)
+    assert ra.keys() == rb.keys()
+    for k in ra:
+        if isinstance(ra[k], np.ndarray):
+            np.testing.assert_array_equal(ra[k], rb[k], err_msg=k)
+        else:
+            assert ra[k] == rb[k], k
+
+
+@pytest.mark.parametrize("overrides,seed", [
+    (["municipality=average", "compare=[full_shift]"], 3),
+    (["municipality=kolding", "compare=[kinship_first]"], 11),
+    (["municipality=hvidovre", "compare=[earlier_detection]"], 5),
+    (["municipality=syddjurs", "compare=[short_intensive_stays]", "casework.caseworkers=6"], 8),
+    (["compare=[early_help_unit]", "run.warmup_years=0"], 2),
+])
+def test_callback_processes_are_the_generator_processes(overrides, seed):
+    p = plan(QUICK + ["run.horizon_years=2", f"run.seed={seed}"] + overrides)
+    warm = compile_config(p.warmup)
+    run = p.arms[p.reference].run
+    for name, cfg in p.arms.items():
+        arm = compile_config(cfg)
+        for rep in (0, 1):
+            a = Model(warm, arm, run.warmup_years, run.horizon_years, replication_streams(seed, rep)).run()
+            b = GeneratorModel(warm, arm, run.warmup_years, run.horizon_years, replication_streams(seed, rep)).run()
+            assert a.events > 1000
+            _same(a, b)
+
+
+def test_a_poke_cancels_the_pending_race_and_is_ignored_after_the_life_ends():
+    p = plan(QUICK + ["compare=[]"])
+    cfg = compile_config(p.arms[p.reference])
+    m = Model(cfg, cfg, 1, 1, replication_streams(1, 0))
+    c = m.new_child(3000.0, 1)
+    m.start(c)
+    m.poke(c)                         # before its first race: the poke follows it (both urgent, in order)
+    m.poke(c)                         # a second poke while one is pending is not scheduled
+    queued = [e for *_, e in m.env._queue]
+    assert sum(isinstance(e, life_mod.Poke) for e in queued) == 1
+    m.env.step()                      # LifeStart: the first race
+    race = c.ev
+    assert c.wake in race.callbacks and not c.busy
+    m.env.step()                      # the Poke: the race's Timeout loses its callback, a new race starts
+    assert race.callbacks == [] and c.ev is not race and c.wake in c.ev.callbacks
+    assert not c.poked
+    m.exit(c, "recovered")
+    m._end(c)
+    m.poke(c)                         # its life is over: nothing is scheduled
+    assert not any(isinstance(e, life_mod.Poke) for *_, e in m.env._queue)
