@@ -38,9 +38,8 @@ class Child:
         "level": "Need level (index into Compiled.levels; 0 = no need).",
         "step": "Current staircase step (index into Compiled.step_names).",
         "case": "A case is open (the child is on, or waiting for, a step that requires one).",
-        "wake": "The callback of the child's race (life.Life; None until its life starts and after it ends).",
-        "ev": "The SimPy Timeout of the child's race (None after its life ends).",
-        "race": "The race under way: (practice, start time, level, step, rules.next_clock's tuple).",
+        "alive": "The child's life (life.Life) has started and not ended.",
+        "ev": "The event of the child's race under way (life.Race; None before its first race and after its end).",
         "busy": "The life is running (not waiting on its clocks): no poke is needed.",
         "poked": "A poke is pending for the life.",
         # --- hazard budgets of the competing clocks (Exp(1), spent at the current rates)
@@ -94,7 +93,8 @@ class Child:
         self.level = level
         self.step = step
         self.case = False
-        self.wake = self.ev = self.race = None
+        self.alive = False
+        self.ev = None
         self.busy = True
         self.poked = False
         self.un = un = streams["need"].take(PER_CHILD)

@@ -1,85 +1,55 @@
 """A child's life: its competing clocks, run by SimPy event callbacks instead of a generator process.
 
 A child with a need races its clocks (``rules.next_clock``: escalation, recovery, detection, breakdown, the end
-of aftercare, age boundaries, a follow-up due, the end of a bounded stay) and waits for the earliest on a SimPy
-``Timeout``; when a state change alters its rates, the change pokes it and it starts a new race at the new rates.
+of aftercare, age boundaries, a follow-up due, the end of a bounded stay) and waits for the earliest (a ``Race``,
+the SimPy event of that wait); when a state change alters its rates, the change pokes it and it starts a new race at the new rates.
 
 This is the life loop of a SimPy process, written as callbacks: the events are the ones SimPy schedules for a
 process, with the same priorities, in the same order, so every run is the run of the process, event for event and
 draw for draw (the same event ids and count):
 
-* ``LifeStart`` - the process's ``Initialize`` (urgent, at the start): the first race;
-* the race's ``Timeout`` - the process waiting on its clocks; its callback is the loop's body;
-* ``Poke`` - the process's ``Interruption`` (urgent): the pending race's callback is removed and a new race starts;
-* ``LifeEnd`` - the process's own event, scheduled when the loop ends (nothing waits for it).
+* ``events.Start`` - the process's ``Initialize`` (urgent, at the start): the first race;
+* ``Race`` - the ``Timeout`` of the process waiting on its clocks; its callback is the loop's body;
+* ``events.Poke`` - the process's ``Interruption`` (urgent): the pending race loses its callback (it stays in
+  SimPy's queue, as an interrupted process's Timeout does) and a new race starts;
+* ``events.Ended`` - the process's own event, scheduled when the loop ends (nothing waits for it).
 
-A process resumes its generator through ``Process._resume`` and an interrupt throws two exception objects into it;
-a callback skips both, which makes a child's wake-up about a third cheaper in SimPy's share
-(``benchmarks/bench_replication.py``). A mixin of :class:`~sim.model.model.Model`.
+A process resumes its generator through ``Process._resume``, and an interrupt throws two exception objects into
+it; a callback skips both. A mixin of :class:`~sim.model.model.Model`.
 """
 from __future__ import annotations
 
 import math
 from functools import partial
 
-from simpy.core import URGENT
-from simpy.events import Event, Timeout
+from simpy.core import NORMAL
 
 from . import rules
 from .child import Child
+from .events import Ended, Poke, Start
 from .params import Compiled
 from .rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
 from ..common.units import INF
 
 
-class LifeStart(Event):
-    """A child's life begins: its first race (SimPy's ``Initialize`` of a process; urgent, now)."""
+class Race:
+    """A child waiting for the earliest of its clocks: a SimPy event scheduled at the clock's time with normal
+    priority (the ``Timeout`` a process would wait on), which carries the race: the child, the practice, start
+    time, level and step it began with, and ``rules.next_clock``'s tuple (time, kind, rates)."""
 
-    KIND = "Initialize"           # the SimPy event it stands for (benchmarks/bench_replication's event mix)
+    __slots__ = ("callbacks", "_ok", "child", "practice", "now", "level", "step", "clock")
+    KIND = "Timeout"
 
-    def __init__(self, env, callback):
-        """Scheduled at once; ``callback(event)`` runs when it is processed."""
-        self.env = env
+    def __init__(self, callback, child: Child, practice: Compiled, now: float, level: int, step: int, clock: tuple):
+        """The race; the caller schedules it."""
         self.callbacks = [callback]
-        self._value = None
         self._ok = True
-        env.schedule(self, URGENT)
-
-
-class Poke(Event):
-    """A child's rates changed: a new race (SimPy's ``Interruption`` of a process; urgent, now)."""
-
-    KIND = "Interruption"
-
-    def __init__(self, env, callback):
-        """Scheduled at once; ``callback(event)`` runs when it is processed."""
-        self.env = env
-        self.callbacks = [callback]
-        self._value = None
-        self._ok = True
-        env.schedule(self, URGENT)
-
-
-class LifeEnd(Event):
-    """A child's life has ended (the event of a process whose generator returned; nothing waits for it)."""
-
-    KIND = "Process"
-
-    def __init__(self, env):
-        """Scheduled at once, with no callbacks."""
-        self.env = env
-        self.callbacks = []
-        self._value = None
-        self._ok = True
-        env.schedule(self)
-
-
-class TaskStart(LifeStart):
-    """A casework task begins (SimPy's ``Initialize`` of a process; urgent, now): it asks for a caseworker."""
-
-
-class TaskEnd(LifeEnd):
-    """A casework task has ended (the event of a process whose generator returned)."""
+        self.child = child
+        self.practice = practice
+        self.now = now
+        self.level = level
+        self.step = step
+        self.clock = clock
 
 
 class Life:
@@ -89,61 +59,62 @@ class Life:
     def start(self, c: Child) -> None:
         """Start the child's life: its first race follows at once (after the events already due now)."""
         c.busy = False
-        c.wake = partial(self._woken, c)
-        LifeStart(self.env, partial(self._begin, c))
+        c.alive = True
+        Start(self.env, partial(self._begin, c))
 
     def poke(self, c: Child) -> None:
         """Tell the child's life that its rates changed: unless it is running (busy) or already poked, a new race
         starts (after the events already due now)."""
-        if not c.busy and not c.poked and c.wake is not None:
+        if not c.busy and not c.poked and c.alive:
             c.poked = True
             Poke(self.env, partial(self._poked, c))
 
-    def _begin(self, c: Child, event: Event) -> None:
+    def _begin(self, c: Child, event) -> None:
         """The callback of LifeStart."""
         self._race(c)
 
     def _race(self, c: Child) -> None:
-        """A new race of the child's clocks from now: wait for the earliest (its Timeout calls ``_woken``)."""
+        """A new race of the child's clocks from now: wait for the earliest (its Race event calls ``_woken``)."""
         P = self.practice
         env = self.env
         now = env._now
         clock = rules.next_clock(P, c, now)
-        c.race = (P, now, c.level, c.step, clock)
         c.busy = False
-        ev = Timeout(env, clock[0] - now)
-        ev.callbacks.append(c.wake)
-        c.ev = ev
+        c.ev = ev = Race(self._woken, c, P, now, c.level, c.step, clock)
+        env.schedule(ev, NORMAL, clock[0] - now)
 
-    def _woken(self, c: Child, event: Event) -> None:
-        """The callback of the race's Timeout: the earliest clock has rung."""
-        P, now, L, s, (t, kind, esc, rec, det, brk, acx) = c.race
-        self._rang(c, P, now, L, s, t, kind, esc, rec, det, brk, acx)
+    def _woken(self, race: Race) -> None:
+        """The callback of the Race: its earliest clock has rung."""
+        clock = race.clock
+        self._rang(race.child, race, clock[0], clock[1])
 
-    def _poked(self, c: Child, event: Event) -> None:
+    def _poked(self, c: Child, event) -> None:
         """The callback of Poke: the race is over now, unfinished; a new one starts."""
-        if c.wake is None:                   # the life ended meanwhile
+        if not c.alive:                      # the life ended meanwhile
             return
-        c.ev.callbacks.remove(c.wake)        # the pending Timeout stays in SimPy's queue, with no callback
-        P, now, L, s, (t, kind, esc, rec, det, brk, acx) = c.race
+        race = c.ev
+        race.callbacks.clear()               # the pending Race stays in SimPy's queue, with no callback
         c.poked = False
-        self._rang(c, P, now, L, s, self.env._now, POKED, esc, rec, det, brk, acx)
+        self._rang(c, race, self.env._now, POKED)
 
     def _end(self, c: Child) -> None:
         """The child's life is over (it has left the model)."""
-        c.wake = c.ev = None
-        LifeEnd(self.env)
+        c.alive = False
+        c.ev = None
+        Ended(self.env)
 
-    def _rang(self, c: Child, P: Compiled, now: float, L: int, s: int, t: float, kind: int,
-              esc: float, rec: float, det: float, brk: float, acx: float) -> None:
-        """The clock ``kind`` of the race that began at ``now`` (under practice P, at level L on step s, with the
-        given rates) rang at ``t``: spend the budgets up to ``t``, act on the clock, then race again - or end."""
+    def _rang(self, c: Child, race: Race, t: float, kind: int) -> None:
+        """The clock ``kind`` of ``race`` rang at ``t`` (or it was poked): spend the budgets up to ``t`` at the
+        race's rates, act on the clock (under the practice, level and step the race began with), then race
+        again - or end."""
         c.busy = True
         if c.exited:
             self._end(c)
             return
         # spend the budgets up to now (a clock at rate 0 keeps its budget: b - 0.0 is b)
-        el = t - now
+        _, _, esc, rec, det, brk, acx = race.clock
+        P, L, s = race.practice, race.level, race.step
+        el = t - race.now
         if esc:
             c.b_esc -= esc * el
         if rec:

@@ -16,6 +16,7 @@ from simpy.events import PENDING
 from sim.config import plan
 from sim.model import Model, compile_config, replication_streams
 from sim.model import life as life_mod
+from sim.model.events import Poke
 from sim.model import rules
 from sim.model.rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
 from sim.common.units import DAYS_PER_MONTH, INF
@@ -27,11 +28,12 @@ class GeneratorModel(Model):
 
     def start(self, c):
         c.busy = False
-        c.wake = self.env.process(self.life(c))          # (the field holds the process here)
+        c.alive = True
+        c.ev = self.env.process(self.life(c))            # (the field holds the process here)
 
     def poke(self, c):
         if not c.busy and not c.poked:
-            proc = c.wake
+            proc = c.ev
             if proc is not None and proc._value is PENDING:
                 c.poked = True
                 proc.interrupt()
@@ -213,14 +215,14 @@ def test_a_poke_cancels_the_pending_race_and_is_ignored_after_the_life_ends():
     m.poke(c)                         # before its first race: the poke follows it (both urgent, in order)
     m.poke(c)                         # a second poke while one is pending is not scheduled
     queued = [e for *_, e in m.env._queue]
-    assert sum(isinstance(e, life_mod.Poke) for e in queued) == 1
+    assert sum(isinstance(e, Poke) for e in queued) == 1
     m.env.step()                      # LifeStart: the first race
     race = c.ev
-    assert c.wake in race.callbacks and not c.busy
-    m.env.step()                      # the Poke: the race's Timeout loses its callback, a new race starts
-    assert race.callbacks == [] and c.ev is not race and c.wake in c.ev.callbacks
+    assert isinstance(race, life_mod.Race) and race.callbacks and not c.busy
+    m.env.step()                      # the Poke: the race loses its callback, a new race starts
+    assert race.callbacks == [] and c.ev is not race and c.ev.callbacks
     assert not c.poked
     m.exit(c, "recovered")
     m._end(c)
     m.poke(c)                         # its life is over: nothing is scheduled
-    assert not any(isinstance(e, life_mod.Poke) for *_, e in m.env._queue)
+    assert not any(isinstance(e, Poke) for *_, e in m.env._queue)
