@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import gc
 import math
+from functools import partial
 
 import numpy as np
 import simpy
@@ -49,6 +50,7 @@ from .families import Families
 from .practice import Practice
 from .recorder import Recorder, RepResult
 from .casework import Casework
+from .events import Ended, Start, Wait
 from .life import Life
 from .staircase import Staircase
 from .streams import Stream
@@ -98,6 +100,8 @@ class Model(Life, Casework, Staircase, Practice, Families, CaseloadStart, Branch
         self.registry: list = []
         self._prune_at = REGISTRY_PRUNE_AT
         self.branches: Branches | None = None      # with run_arms: the arms this run branches into
+        self._onset_for: Compiled | None = None    # the practice the onset rates below are for
+        self._onset_rates: tuple = ([], 0.0)       # population.onset_rates: (rates by age group, total per day)
         self.init_families()
 
     # ------------------------------------------------------------------ draws and helpers
@@ -132,23 +136,32 @@ class Model(Life, Casework, Staircase, Practice, Families, CaseloadStart, Branch
             self._prune_at = 2 * max(len(self.registry), REGISTRY_PRUNE_AT)
         return c
 
-    def onsets(self):
-        """Process: new needs in the bulk population, one child at a time."""
+    def onsets(self) -> None:
+        """Process: new needs in the bulk population, one child at a time (written as callbacks, like a child's
+        life: see life.py). This starts it; each onset waits for the next."""
+        Start(self.env, self._next_onset)
+
+    def _next_onset(self, event=None) -> None:
+        """Wait for the next onset, under the practice in force now (it ends if the onset rate is zero)."""
         env = self.env
-        st = self.streams["onset"]
-        cached_for, rates, total = None, [], 0.0
-        while True:
-            P = self.practice
-            if cached_for is not P:                 # onset rates change only with the parameter set
-                rates, total = population.onset_rates(P, self.cohort_per_day_age)
-                cached_for = P
-            u1, u2, u3, u4 = st.take(ONSET_DRAWS)
-            if total <= 0:
-                return
-            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
-            age, level = population.onset_child(P, rates, total, u2, u3, u4)
-            self.recorder.count("onsets", env._now)
-            self.start(self.new_child(age, level))
+        P = self.practice
+        if self._onset_for is not P:                # onset rates change only with the parameter set
+            self._onset_rates = population.onset_rates(P, self.cohort_per_day_age)
+            self._onset_for = P
+        rates, total = self._onset_rates
+        u1, u2, u3, u4 = self.streams["onset"].take(ONSET_DRAWS)
+        if total <= 0:
+            Ended(env)
+            return
+        Wait(env, population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon),
+             partial(self._onset, P, rates, total, u2, u3, u4))
+
+    def _onset(self, P: Compiled, rates: list, total: float, u2: float, u3: float, u4: float, event) -> None:
+        """A new need (its age and level drawn under the practice the wait began with); then the next wait."""
+        age, level = population.onset_child(P, rates, total, u2, u3, u4)
+        self.recorder.count("onsets", self.env._now)
+        self.start(self.new_child(age, level))
+        self._next_onset()
 
     def initial_population(self) -> None:
         """Children with a need at t=0 (population.initial_means, need.initial_state); the known share follows
@@ -222,7 +235,7 @@ class Model(Life, Casework, Staircase, Practice, Families, CaseloadStart, Branch
         """The replication to its end: its raw monthly arrays and ledger (BranchingRun.run calls this)."""
         env = self.env
         self.initial_population()
-        env.process(self.onsets())
+        self.onsets()
         env.process(self.months())
         # The garbage collector is off during the run (it took about 10 % of the run time rescanning the
         # children and SimPy's events): the run makes next to no cyclic garbage until the model itself is

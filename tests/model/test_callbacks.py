@@ -1,6 +1,6 @@
-"""A child's life, notifications and casework tasks are SimPy processes written as event callbacks
-(sim/model/life.py, sim/model/casework.py). They must be the generator processes they replace, event for event:
-here those generator processes (as the model had them) are plugged into a Model subclass, and both run the same
+"""The onsets, a child's life, notifications and casework tasks are SimPy processes written as event callbacks
+(sim/model/life.py, sim/model/casework.py, Model.onsets). They must be the generator processes they replace,
+event for event: here those generator processes (as the model had them) are plugged into a Model subclass, and both run the same
 replications - every array, the ledger and the count of SimPy events must be identical, over municipalities,
 scenarios, seeds, a run from today's caseload and one without a warm-up."""
 from __future__ import annotations
@@ -17,14 +17,14 @@ from sim.config import plan
 from sim.model import Model, compile_config, replication_streams
 from sim.model import life as life_mod
 from sim.model.events import Poke
-from sim.model import rules
+from sim.model import population, rules
 from sim.model.rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
 from sim.common.units import DAYS_PER_MONTH, INF
 from tests.conftest import QUICK
 
 
 class GeneratorModel(Model):
-    """The model with its children's lives, notifications and tasks as SimPy generator processes."""
+    """The model with its onsets, children's lives, notifications and tasks as SimPy generator processes."""
 
     def start(self, c):
         c.busy = False
@@ -46,6 +46,26 @@ class GeneratorModel(Model):
         if mode == "followup":
             self.pending_fu[c.id] = due
         self.env.process(self.casework_task(c, mode, due))
+
+    def onsets(self):
+        self.env.process(self.onsets_process())
+
+    def onsets_process(self):
+        env = self.env
+        st = self.streams["onset"]
+        cached_for, rates, total = None, [], 0.0
+        while True:
+            P = self.practice
+            if cached_for is not P:
+                rates, total = population.onset_rates(P, self.cohort_per_day_age)
+                cached_for = P
+            u1, u2, u3, u4 = st.take(4)
+            if total <= 0:
+                return
+            yield env.timeout(population.onset_wait(-math.log(u1), total, self.growth, env._now - self.t_horizon))
+            age, level = population.onset_child(P, rates, total, u2, u3, u4)
+            self.recorder.count("onsets", env._now)
+            self.start(self.new_child(age, level))
 
     def life(self, c):
         env = self.env
@@ -192,16 +212,19 @@ def _same(a, b):
     (["municipality=hvidovre", "compare=[earlier_detection]"], 5),
     (["municipality=syddjurs", "compare=[short_intensive_stays]", "casework.caseworkers=6"], 8),
     (["compare=[early_help_unit]", "run.warmup_years=0"], 2),
+    (["compare=[frequent_followup]", "caseload=data/caseload_example.csv"], 4),
 ])
 def test_callback_processes_are_the_generator_processes(overrides, seed):
     p = plan(QUICK + ["run.horizon_years=2", f"run.seed={seed}"] + overrides)
     warm = compile_config(p.warmup)
     run = p.arms[p.reference].run
+    cases = p.caseload.cases if p.caseload is not None else None
+    warmup_years = 0.0 if cases is not None else run.warmup_years
     for name, cfg in p.arms.items():
         arm = compile_config(cfg)
         for rep in (0, 1):
-            a = Model(warm, arm, run.warmup_years, run.horizon_years, replication_streams(seed, rep)).run()
-            b = GeneratorModel(warm, arm, run.warmup_years, run.horizon_years, replication_streams(seed, rep)).run()
+            a = Model(warm, arm, warmup_years, run.horizon_years, replication_streams(seed, rep), cases).run()
+            b = GeneratorModel(warm, arm, warmup_years, run.horizon_years, replication_streams(seed, rep), cases).run()
             assert a.events > 1000
             _same(a, b)
 
