@@ -37,7 +37,8 @@ def test_event_mix_accounts_for_every_simpy_event():
     assert 0 < mix["stale_mean"] < mix["queue_mean"] <= mix["queue_max"]
 
 
-def test_skeleton_reproduces_the_models_event_mix(monkeypatch):
+@pytest.mark.parametrize("name", ["skeleton", "skeleton_callbacks"])
+def test_skeleton_reproduces_the_models_event_mix(monkeypatch, name):
     mix = _mix()
     counts: dict[str, int] = {}
     orig = simpy.Environment.schedule
@@ -49,7 +50,7 @@ def test_skeleton_reproduces_the_models_event_mix(monkeypatch):
 
     monkeypatch.setattr(simpy.Environment, "schedule", schedule)
     n_live = round(mix["queue_mean"] - mix["stale_mean"])
-    events, seconds = bench.skeleton(n_live, mix, 60_000)
+    events, seconds = getattr(bench, name)(n_live, mix, 60_000)
     assert events >= 60_000 and seconds > 0
     total_m, total_s = sum(mix["by_type"].values()), sum(counts.values())
     for kind in ("Timeout", "Initialize", "Process", "Interruption", "ContainerGet", "ContainerPut"):
