@@ -57,8 +57,9 @@ if what == "model":
         r = Model(warm, arm, job["warmup_years"], job["horizon_years"], replication_streams(job["seed"], 0)).run()
         print("EVENTS", r.events)
 else:
-    from bench_replication import skeleton
-    print("EVENTS", skeleton(job["live"], job["mix"], n)[0])       # n = 0: built and started, no event timed
+    import bench_replication
+    fn = bench_replication.skeleton if what == "skeleton" else bench_replication.skeleton_callbacks
+    print("EVENTS", fn(job["live"], job["mix"], n)[0])       # n = 0: built and started, no event timed
 """
 
 
@@ -144,20 +145,24 @@ def main(argv=None) -> int:
             c1, events = instructions(job, child, root, "model", 1, args.cache)
             rows.append((f"model, {label}", _less(c1, c0), events))
         events = rows[-1][2]
-        s0, _ = instructions(job, child, ROOT, "skeleton", 0, args.cache)
-        s1, skel_events = instructions(job, child, ROOT, "skeleton", events, args.cache)
-    # the skeleton stops at the first run(until) past n events: scaled to the model's events
-    rows.append(("skeleton (the model's event mix)", _less(s1, s0, events / skel_events), events))
+        for what, label in (("skeleton_callbacks", "skeleton as callbacks (model's)"),
+                            ("skeleton", "skeleton (the model's event mix)")):
+            s0, _ = instructions(job, child, ROOT, what, 0, args.cache)
+            s1, skel_events = instructions(job, child, ROOT, what, events, args.cache)
+            # the skeleton stops at the first run(until) past n events: scaled to the model's events
+            rows.append((label, _less(s1, s0, events / skel_events), events))
     names = [k for k in COUNTS if k in rows[-1][1]]
     print(f"{'':34s} {'SimPy events':>13s}" + "".join(f" {k:>15s} {'per event':>9s}" for k in names))
     for label, counts, ev in rows:
         print(f"{label:34s} {ev:13,d}" + "".join(f" {counts[k]:15,.0f} {counts[k] / ev:9,.1f}" for k in names))
-    model_i, skel_i = rows[-2][1]["instructions"], rows[-1][1]["instructions"]
+    model_i, cb_i, skel_i = rows[-3][1]["instructions"], rows[-2][1]["instructions"], rows[-1][1]["instructions"]
     if args.base:
         print(f"\nthis checkout / base: {model_i / rows[0][1]['instructions']:.4f} of the base's instructions per "
               f"replication")
     print(f"\nskeleton / model, same events: {skel_i / model_i:.3f}  (the share of the model's instructions SimPy itself "
-          f"needs; issue #12's target in time: >= {TARGET_SKELETON})")
+          f"needs; issue #12's target in time: >= {TARGET_SKELETON})"
+          f"\nskeleton as callbacks / model: {cb_i / model_i:.3f}  (the same, against SimPy driven the way the model now "
+          f"drives it)")
     return 0
 
 

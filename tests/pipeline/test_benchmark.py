@@ -87,10 +87,11 @@ def test_the_instruction_benchmark_runs_the_same_model_and_skeleton_in_its_child
     assert bi.events_of(model) == events > 0
     idle = bi.run_child(job, child, ROOT, "model", 0, tool=())
     assert idle.returncode == 0 and bi.events_of(idle) == 0
-    skel = bi.run_child(job, child, ROOT, "skeleton", 5000, tool=())
-    assert skel.returncode == 0, skel.stderr[-500:]
-    assert 5000 <= bi.events_of(skel) < 4 * 5000       # it runs in steps of 5 days: a little past the count
-    assert bi.events_of(bi.run_child(job, child, ROOT, "skeleton", 0, tool=())) == 0
+    for what in ("skeleton", "skeleton_callbacks"):
+        skel = bi.run_child(job, child, ROOT, what, 5000, tool=())
+        assert skel.returncode == 0, skel.stderr[-500:]
+        assert 5000 <= bi.events_of(skel) < 4 * 5000       # it runs in steps of 5 days: a little past the count
+        assert bi.events_of(bi.run_child(job, child, ROOT, what, 0, tool=())) == 0
 
 
 def test_the_instruction_benchmark_reads_valgrinds_counts(monkeypatch):
