@@ -203,6 +203,20 @@ def model_event_mix(warm, arm, run) -> dict:
             "stale_mean": statistics.mean(stale), "queue_max": max(sizes)}
 
 
+def _skeleton_draws(mix: dict, seed: int) -> tuple:
+    """A skeleton's per-wake-up probabilities of an interrupt, a task and a turnover (from the model's event mix
+    ``mix``), and its pre-drawn exponential delays and uniforms: (p_int, p_task, p_turn, size, delays, uni)."""
+    import random
+    rnd = random.Random(seed)
+    by = mix["by_type"]
+    wakes = max(1, by.get("Timeout", 0) - by.get("ContainerGet", 0) // 2 + by.get("Interruption", 0))
+    p_int = by.get("Interruption", 0) / wakes
+    p_task = by.get("ContainerGet", 0) / wakes
+    p_turn = max(0, by.get("Initialize", 0) - by.get("ContainerGet", 0)) / wakes
+    size = 1 << 16
+    return p_int, p_task, p_turn, size, [rnd.expovariate(1.0) for _ in range(size)], [rnd.random() for _ in range(size)]
+
+
 def skeleton(n_waiting: int, mix: dict, n_events: int, seed: int = 1) -> tuple[int, float]:
     """SimPy with the model's event mix and queue size but no model logic; (events, seconds).
 
@@ -212,16 +226,7 @@ def skeleton(n_waiting: int, mix: dict, n_events: int, seed: int = 1) -> tuple[i
     it, and puts it back, and ends while a new
     process takes its place (as children leave and arrive). Random numbers are drawn beforehand.
     """
-    import random
-    rnd = random.Random(seed)
-    by = mix["by_type"]
-    wakes = max(1, by.get("Timeout", 0) - by.get("ContainerGet", 0) // 2 + by.get("Interruption", 0))
-    p_int = by.get("Interruption", 0) / wakes
-    p_task = by.get("ContainerGet", 0) / wakes
-    p_turn = max(0, by.get("Initialize", 0) - by.get("ContainerGet", 0)) / wakes
-    size = 1 << 16
-    delays = [rnd.expovariate(1.0) for _ in range(size)]
-    uni = [rnd.random() for _ in range(size)]
+    p_int, p_task, p_turn, size, delays, uni = _skeleton_draws(mix, seed)
     env = simpy.Environment()
     team = Team(env, 10 ** 9)                  # the model's caseworker container (priority queue)
     procs = []
@@ -266,19 +271,10 @@ def skeleton_callbacks(n_waiting: int, mix: dict, n_events: int, seed: int = 1) 
     """The skeleton with its waiting processes and tasks written as event callbacks (sim.model.events), as the
     model writes a child's life and its casework since 2026-11-30: the same event mix, queue size and draws as
     ``skeleton``, with no model logic; (events, seconds). This is what SimPy allows with the model's own idiom."""
-    import random
     from functools import partial
 
     from sim.model.events import Ended, Poke, Start, Wait
-    rnd = random.Random(seed)
-    by = mix["by_type"]
-    wakes = max(1, by.get("Timeout", 0) - by.get("ContainerGet", 0) // 2 + by.get("Interruption", 0))
-    p_int = by.get("Interruption", 0) / wakes
-    p_task = by.get("ContainerGet", 0) / wakes
-    p_turn = max(0, by.get("Initialize", 0) - by.get("ContainerGet", 0)) / wakes
-    size = 1 << 16
-    delays = [rnd.expovariate(1.0) for _ in range(size)]
-    uni = [rnd.random() for _ in range(size)]
+    p_int, p_task, p_turn, size, delays, uni = _skeleton_draws(mix, seed)
     env = simpy.Environment()
     team = Team(env, 10 ** 9)
     waits: list = [None] * n_waiting          # each waiter's pending Wait (None while starting or running)
