@@ -111,10 +111,17 @@ class Life:
         if c.exited:
             self._end(c)
             return
-        # spend the budgets up to now (a clock at rate 0 keeps its budget: b - 0.0 is b)
         _, _, esc, rec, det, brk, acx = race.clock
-        P, L, s = race.practice, race.level, race.step
-        el = t - race.now
+        self.spend(c, t - race.now, esc, rec, det, brk, acx)
+        if kind != POKED and self.act(c, kind, race.practice, race.level, race.step):
+            self._end(c)
+        else:
+            self._race(c)
+
+    @staticmethod
+    def spend(c: Child, el: float, esc: float, rec: float, det: float, brk: float, acx: float) -> None:
+        """Spend the child's hazard budgets over ``el`` days at the given rates (a clock at rate 0 keeps its
+        budget: b - 0.0 is b)."""
         if esc:
             c.b_esc -= esc * el
         if rec:
@@ -125,23 +132,20 @@ class Life:
             c.b_brk -= brk * el
         if acx:
             c.b_acx -= acx * el
-        if kind == POKED:
-            self._race(c)
-            return
+
+    def act(self, c: Child, kind: int, P: Compiled, L: int, s: int) -> bool:
+        """The child's clock ``kind`` has rung now (in a race that began under practice P, at level L on step s):
+        its effect. True if the child left the model."""
         env = self.env
         if kind == REC:                     # (the kinds in order of how often they occur)
-            if self._recover(c, P, L):
-                self._end(c)
-                return
-        elif kind == FU:
+            return self._recover(c, P, L)
+        if kind == FU:
             if c.case and c.fu_due <= env._now + TIME_EPS:       # still due (not rescheduled meanwhile)
                 due = c.fu_due
                 c.fu_due = INF
                 self._spawn_task(c, "followup", due)
         elif kind == AGE:
-            if self._birthday(c, P):
-                self._end(c)
-                return
+            return self._birthday(c, P)
         elif kind == DET:
             c.b_det = -math.log(self.u_det(c))
             self.recorder.count("notifications", env._now)
@@ -157,15 +161,12 @@ class Life:
             c.b_brk = -math.log(self.u_brk(c))
             self.breakdown(c)
         elif kind == DUR:
-            if self._course_over(c, P, s):
-                self._end(c)
-                return
+            return self._course_over(c, P, s)
         elif kind == ACX:
             c.b_acx = -math.log(self.u_brk(c))
             self.exit(c, "aged_out")
-            self._end(c)
-            return
-        self._race(c)
+            return True
+        return False
 
     def _recover(self, c: Child, P: Compiled, L: int) -> bool:
         """The need falls a level (from L, under practice P); True if the child left the model."""

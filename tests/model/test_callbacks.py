@@ -18,7 +18,7 @@ from sim.model import Model, compile_config, replication_streams
 from sim.model import life as life_mod
 from sim.model.events import Poke
 from sim.model import population, rules
-from sim.model.rules import ACX, AGE, BRK, DET, DUR, ESC, FU, POKED, REC, TIME_EPS
+from sim.model.rules import POKED
 from sim.common.units import DAYS_PER_MONTH, INF
 from tests.conftest import QUICK
 
@@ -83,50 +83,8 @@ class GeneratorModel(Model):
             c.busy = True
             if c.exited:
                 return
-            el = t - now
-            if esc:
-                c.b_esc -= esc * el
-            if rec:
-                c.b_rec -= rec * el
-            if det:
-                c.b_det -= det * el
-            if brk:
-                c.b_brk -= brk * el
-            if acx:
-                c.b_acx -= acx * el
-            if kind == POKED:
-                continue
-            if kind == REC:
-                if self._recover(c, P, L):
-                    return
-            elif kind == FU:
-                if c.case and c.fu_due <= env._now + TIME_EPS:
-                    due = c.fu_due
-                    c.fu_due = INF
-                    self._spawn_task(c, "followup", due)
-            elif kind == AGE:
-                if self._birthday(c, P):
-                    return
-            elif kind == DET:
-                c.b_det = -math.log(self.u_det(c))
-                self.recorder.count("notifications", env._now)
-                if c.case:
-                    self._spawn_task(c, "review", env._now)
-                else:
-                    self.notify(c)
-            elif kind == ESC:
-                c.b_esc = -math.log(self.u_need(c))
-                if L < P.n_levels - 1:
-                    self.set_level(c, L + 1)
-            elif kind == BRK:
-                c.b_brk = -math.log(self.u_brk(c))
-                self.breakdown(c)
-            elif kind == DUR:
-                if self._course_over(c, P, s):
-                    return
-            elif kind == ACX:
-                c.b_acx = -math.log(self.u_brk(c))
-                self.exit(c, "aged_out")
+            self.spend(c, t - now, esc, rec, det, brk, acx)
+            if kind != POKED and self.act(c, kind, P, L, s):
                 return
 
     def notification(self, c):
