@@ -111,6 +111,10 @@ processes are removed. Nothing else in the folders is changed.
 """
 
 
+SWEEP_ALLOWED = ("allowed: a list (a,b), range(start,stop[,step]) with at least one value and a step other than 0, "
+                 "choice(), or glob() over a config group")
+
+
 def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     """Every job of a sweep: the product of the values of each swept key (Hydra's override grammar), as Hydra's
     basic sweeper makes it - a key given more than once keeps its last value(s), in the place of its first
@@ -142,7 +146,14 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
             if o.value_type == ValueType.INTERVAL_SWEEP:
                 raise ConfigError(f"{o.input_line}: interval() is for optimising sweepers; a sweep here takes "
                                   f"a list (a,b), range(), choice(), or glob() over a config group")
-            axes[key] = [f"{key}={v}" for v in o.sweep_string_iterator()]
+            try:
+                values = list(o.sweep_string_iterator())
+            except ValueError as err:                # range() with a step of 0
+                raise ConfigError(f"{o.input_line}: {err}; {SWEEP_ALLOWED}") from None
+            if not values:
+                raise ConfigError(f"{o.input_line}: the sweep has no value (range(a,b) stops before b); "
+                                  f"{SWEEP_ALLOWED}")
+            axes[key] = [f"{key}={v}" for v in values]
         else:
             axes[key] = [f"{key}={o.get_value_element_as_str()}"]
     return [list(combo) for combo in itertools.product(*axes.values())]

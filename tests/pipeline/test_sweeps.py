@@ -31,6 +31,10 @@ def test_glob_sweeps_the_options_of_a_config_group():
     ("municipality=glob(zz*)", "matches none of average"),
     ("run.seed=interval(1,2)", "interval() is for optimising sweepers"),
     ("run.seed=[1,", "override 'run.seed=[1,': Hydra's override grammar cannot read the value ("),
+    ("run.seed=range(1,1)", "run.seed=range(1,1): the sweep has no value"),           # (a traceback before)
+    ("run.seed=range(5,1)", "run.seed=range(5,1): the sweep has no value"),
+    ("run.seed=shuffle(range(2,2))", "the sweep has no value"),
+    ("run.seed=range(1,3,0)", "range() arg 3 must not be zero; allowed: a list (a,b), range(start,stop[,step])"),
 ])
 def test_sweeps_that_cannot_be_expanded_are_one_line_errors(override, message):
     with pytest.raises(ConfigError) as e:
