@@ -243,6 +243,17 @@ def _flag_value(argv: list[str], i: int, name: str, given: str | None, choices=N
     return None, 1
 
 
+def _explicit_info(argv: list[str]) -> list[str]:
+    """``argv`` with a bare ``--info`` (or ``-i``) that is not followed by what to show written ``--info=all``:
+    Hydra's parser would take a following override (``--info run.seed=3``) for that word."""
+    out = list(argv)
+    for i, tok in enumerate(out):
+        if tok in ("--info", "-i") and (i + 1 == len(out) or out[i + 1] not in INFO_CHOICES):
+            out[i] = "--info=all"
+            break
+    return out
+
+
 def parse_argv(argv: list[str]) -> Args:
     """Parse the command line; ConfigError (one line) for an unknown option or one of Hydra's this CLI does
     not honour (``REFUSED_FLAGS``), and for a Hydra override it does not honour (``hydra_problem``)."""
@@ -479,7 +490,7 @@ def _main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         return _input_error(err)
     if a.hydra_only:                   # --info, --shell-completion, --hydra-help, --version: Hydra answers
-        return run_hydra(argv)
+        return run_hydra(_explicit_info(argv))
     for flag, on in (("--sensitivity", a.sensitivity), ("--uncertainty", a.uncertainty)):
         if on and (a.multirun or a.calibrate or (a.sensitivity and a.uncertainty)):
             print(f"error: {flag} runs its own set of runs; it cannot be combined with -m, --calibrate, "

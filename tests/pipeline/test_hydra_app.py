@@ -87,6 +87,10 @@ def test_cfg_job_prints_the_composed_job_config(tmp_path):
 def test_info_and_shell_completion_are_hydras(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sim", "--info"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and "Config search path" in proc.stdout and "Defaults List" in proc.stdout
+    # --info with overrides after it (Hydra's parser took the override for what to show: 9 lines of usage)
+    proc = subprocess.run([sys.executable, "-m", "sim", "--info", "run.seed=3", "municipality=kolding"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and "Defaults List" in proc.stdout and "seed: 3" in proc.stdout, proc.stderr
     proc = subprocess.run([sys.executable, "-m", "sim", "-sc", "install=bash"], capture_output=True, text=True,
                           cwd=tmp_path)
     assert proc.returncode == 0 and "hydra_bash_completion" in proc.stdout
