@@ -95,11 +95,15 @@ def summary_text(res, width: int = WIDTH) -> str:
                               "[95 % interval]; payback: the month by which the mean cumulative cost difference, "
                               "investments included, is below zero ('-' = not within the horizon)", width)
         lines += _scenario_lines(res, width)
-    where = f" in {res.run_dir}" if getattr(res, "run_dir", None) else ""
-    files = ["summary.txt"] + (["report.html"] if cfg.output.report else []) + \
-        (["business_case.xlsx"] if cfg.output.excel else [])           # the files this run writes
-    listed = files[0] if len(files) == 1 else f"{', '.join(files[:-1])} and {files[-1]}"
-    lines += [""] + _wrap(f"Every KPI, the budget and the executive summary in words: {listed}{where}.", width)
+    if cfg.output.write:
+        where = f" in {res.run_dir}" if getattr(res, "run_dir", None) else ""
+        files = ["summary.txt"] + (["report.html"] if cfg.output.report else []) + \
+            (["business_case.xlsx"] if cfg.output.excel else [])           # the files this run writes
+        listed = files[0] if len(files) == 1 else f"{', '.join(files[:-1])} and {files[-1]}"
+        lines += [""] + _wrap(f"Every KPI, the budget and the executive summary in words: {listed}{where}.", width)
+    else:
+        lines += [""] + _wrap("Nothing was written (output.write=false): run again without it for the run folder "
+                              "with every KPI, the budget and the executive summary in words.", width)
     return "\n".join(x[:width] for x in lines) + "\n"
 
 

@@ -261,3 +261,16 @@ def test_the_printed_summary_names_only_the_files_the_run_wrote(run):
     for name in ("summary.txt", "report.html"):
         assert (run.run_dir / name).is_file()
     assert not (run.run_dir / "business_case.xlsx").exists()
+
+
+def test_a_run_that_writes_nothing_says_so_instead_of_naming_files(run):
+    """output.write=false: nothing is written, and the printed summary said 'summary.txt, report.html and
+    business_case.xlsx' all the same (held-out audit)."""
+    import dataclasses
+    cfg = run.plan.arms[run.reference]
+    cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"write": False})})
+    plan = run.plan.model_copy(update={"arms": {**run.plan.arms, run.reference: cfg}})
+    unwritten = dataclasses.replace(run, plan=plan, run_dir=None)
+    tail = " ".join(summary_text(unwritten).split()[-24:])
+    assert "Nothing was written (output.write=false)" in tail
+    assert "summary.txt" not in tail and "report.html" not in tail and "business_case.xlsx" not in tail
