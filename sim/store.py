@@ -172,9 +172,24 @@ _MIGRATIONS = ["ALTER TABLE runs ADD COLUMN IF NOT EXISTS sweep_id VARCHAR",
 PATTERN_CHARACTERS = ("*", "?", "[", "]", "{", "}")
 
 
+def _name_max(path: Path) -> int:
+    """The longest file name (bytes) the file system under ``path`` allows (POSIX NAME_MAX; 255 where unknown)."""
+    for folder in (path, *path.parents):
+        try:
+            return os.pathconf(folder, "PC_NAME_MAX")
+        except (OSError, ValueError, AttributeError):
+            continue
+    return 255
+
+
 def name_problem(base: Path) -> str:
-    """Why the folder name ``base`` cannot hold a catalog ('' if it can): characters DuckDB would read as
-    wildcards of its file patterns."""
+    """Why the folder name ``base`` cannot hold a catalog ('' if it can): a name longer than the file system
+    allows (every look-up of it fails), or characters DuckDB would read as wildcards of its file patterns."""
+    longest = _name_max(base)
+    for part in base.parts:
+        if len(os.fsencode(part)) > longest:
+            return (f"the name {part[:24]!r}... is {len(os.fsencode(part))} bytes long; allowed: names of at most "
+                    f"{longest} bytes")
     odd = [c for c in PATTERN_CHARACTERS if c in str(base)]
     if not odd:
         return ""
@@ -700,12 +715,14 @@ def check_output_dir(output_dir: str | Path, echo: Callable[[str], None] | None 
         try:
             base.mkdir(parents=True, exist_ok=True)
         except OSError as err:
+            _remove_empty(created, skip_missing=True)    # the parents it made (a last name too long, a full disk)
             raise OutputDirError(f"cannot create the folder ({err.strerror or err})") from None
         try:
             _probe(base)
             break
         except FileNotFoundError:           # another process's check removed the folder it had created
             if attempt == 2:
+                _remove_empty(created)
                 raise OutputDirError("cannot write in the folder (it keeps disappearing)") from None
         except OSError as err:
             _remove_empty(created)
@@ -728,12 +745,15 @@ def check_output_dir(output_dir: str | Path, echo: Callable[[str], None] | None 
     return base
 
 
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove folders (deepest first) if they are still empty; another process may be using them."""
+def _remove_empty(folders: list[Path], skip_missing: bool = False) -> None:
+    """Remove folders (deepest first) if they are still empty; another process may be using them. With
+    ``skip_missing``, folders that were never made (or whose name is too long to exist) are passed over."""
     for folder in folders:
         try:
             folder.rmdir()
-        except OSError:
+        except OSError as err:
+            if skip_missing and err.errno in (errno.ENOENT, errno.ENAMETOOLONG):
+                continue
             return
 
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -301,6 +302,29 @@ def test_check_output_dir_leaves_nothing_behind_and_rejects_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(store.OutputDirError, match="it exists and is not a folder"):
         store.check_output_dir(tmp_path / "f")
+    # a name longer than the file system allows: refused before anything is made (looking it up fails too)
+    for where in (tmp_path / "x" / "y" / ("a" * 300), tmp_path / ("a" * 300) / "y"):
+        with pytest.raises(store.OutputDirError, match="is 300 bytes long; allowed: names of at most 255 bytes"):
+            store.check_output_dir(where)
+    (tmp_path / "x" / "y").mkdir(parents=True)           # (also when its parents exist)
+    with pytest.raises(store.OutputDirError, match="is 300 bytes long"):
+        store.check_output_dir(tmp_path / "x" / "y" / ("a" * 300))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "x"]
+
+
+def test_a_folder_that_cannot_be_made_leaves_no_parents_behind(tmp_path, monkeypatch):
+    """The parents made before the last folder failed (a full disk, a name the file system refuses) are removed
+    again: the check left them (held-out audit)."""
+    real = Path.mkdir
+
+    def refuse_last(self, *args, **kwargs):
+        if self.name == "last":
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "mkdir", refuse_last)
+    with pytest.raises(store.OutputDirError, match="cannot create the folder"):
+        store.check_output_dir(tmp_path / "x" / "y" / "last")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _dead_pid() -> int:
