@@ -49,7 +49,7 @@ from .config.compose import SCENARIO_GROUP, check_overrides, override_key
 from .config.schema import WORKERS_PER_CPU, max_workers
 from .publish import results_dir
 from .report.text import summary_text
-from .runner import Results, check_dask
+from .runner import Results, check_dask, silence_dask_logs
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 from .common.i18n import replications_text
@@ -459,6 +459,7 @@ def ended(terminated: bool) -> int:
     128 + its number (130, 143)."""
     what, sig = (("terminated", signal.SIGTERM) if terminated or signal.SIGTERM in _SIGNALLED
                  else ("interrupted", signal.SIGINT))
+    silence_dask_logs()                 # a local cluster winding down logs the tasks it lost: not after this line
     kept = list(dict.fromkeys(str(k) for k in [*store.STORED, *_KEPT]))
     said = f"kept {', '.join(kept)}; nothing more was written" if kept else "nothing was written"
     print(f"{what}: {said}", file=sys.stderr, flush=True)

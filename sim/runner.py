@@ -421,6 +421,18 @@ class _HeldLogs(logging.Filter):
         self.mode, self.records = "drop", []
 
 
+DASK_LOGGERS = ("distributed", "tornado", "asyncio")     # the libraries that log from a Dask client's event loop
+
+
+def silence_dask_logs() -> None:
+    """Silence every logger of distributed, tornado and asyncio in this process, at every level: for a run ended
+    by Ctrl-C or SIGTERM. As the local cluster and the client wind down after the run's one line, its scheduler and
+    streams log the tasks they lost ("Couldn't gather keys", "Batched Comm Closed" with a traceback)."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] in DASK_LOGGERS:
+            logger.disabled = True
+
+
 def _dask_alive(client) -> bool:
     """Whether ``client`` still has its scheduler: running, its stream open and still read. (A scheduler that
     goes away, or answers bytes that are not Dask's protocol, closes the stream and ends the task reading it;
@@ -491,6 +503,10 @@ def _on_dask(calls: list[tuple], client):
                 except CommClosedError:
                     raise _lost_scheduler(held, "the connection to it is closed") from None
                 yield out
+    except KeyboardInterrupt:            # Ctrl-C or SIGTERM: the run ends with its one line, and nothing after it
+        held.drop()
+        silence_dask_logs()
+        raise
     finally:
         try:
             if _dask_alive(client):
