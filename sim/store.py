@@ -650,8 +650,10 @@ def repair_catalog(base: Path, echo: Callable[[str], None] | None = None, wait: 
     if state in ("ok", "busy", "missing"):
         return state
     try:
-        if state == "stale":
-            ensure_catalog(base)
+        if state == "stale":                 # (views over another folder, e.g. a copied output.dir)
+            with _catalog_lock(base, wait=0) as mine:
+                if mine and catalog_state(base) in ("missing", "stale"):
+                    _build_catalog(base)     # an error is the warning below (it was swallowed: no word)
             return state
         with _catalog_lock(base, wait=wait) as mine:
             done = _rebuild(base) if mine and catalog_state(base) in ("corrupt", "legacy") else None
@@ -661,7 +663,9 @@ def repair_catalog(base: Path, echo: Callable[[str], None] | None = None, wait: 
                  f"rebuilt it from the folders: {_account(base, *done)}")
     except (OSError, duckdb.Error, ValueError) as err:
         if echo:
-            echo(f"warning: the catalog {base / CATALOG} is {state} and could not be rebuilt "
+            what = {"stale": "a catalog of another folder", "legacy": "of version 1"}.get(
+                state, "unreadable or not a catalog of this tool")
+            echo(f"warning: the catalog {base / CATALOG} is {what} and could not be rebuilt "
                  f"({' '.join(str(err).split())}); runs are stored anyway; `python -m sim catalog rebuild` retries")
     return state
 

@@ -447,3 +447,27 @@ def test_catalog_rebuild_of_a_file_says_it_is_not_a_folder(tmp_path):
     (tmp_path / "afile").write_text("x\n")
     proc = _cli(["catalog", "rebuild", f"output.dir={tmp_path / 'afile'}"], tmp_path)
     assert proc.returncode == 2 and "not a folder" in proc.stderr
+
+
+def test_a_stale_catalog_is_rebuilt_quietly_or_a_failure_is_one_warning(tmp_path, monkeypatch):
+    """A catalog copied from another output.dir (views over that folder) is rebuilt for this one without a word;
+    if it cannot be (a file that cannot be replaced), the run says so in one warning - it said nothing, and the
+    catalog went on listing the other folder's runs (held-out audit)."""
+    import shutil
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    store._build_catalog(a)
+    shutil.copy(a / store.CATALOG, b / store.CATALOG)
+    assert store.catalog_state(b) == "stale"
+    said: list[str] = []
+    assert store.repair_catalog(b, said.append) == "stale"
+    assert said == [] and store.catalog_state(b) == "ok"
+    shutil.copy(a / store.CATALOG, b / store.CATALOG)
+
+    def cannot(base):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(store, "_build_catalog", cannot)
+    store.repair_catalog(b, said.append)
+    assert len(said) == 1 and said[0].startswith(f"warning: the catalog {b / store.CATALOG} is a catalog of another "
+                                                 "folder and could not be rebuilt (") and "catalog rebuild` retries" in said[0]
