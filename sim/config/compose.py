@@ -478,6 +478,20 @@ def suggest(key: str, tree: dict) -> str:
 
 # --------------------------------------------------------------------------- validating
 
+# what a key of each type allows, for pydantic's messages that name only the type ("Input should be a valid tuple")
+TYPE_ALLOWED = {
+    "tuple_type": "a pair of numbers in brackets, e.g. [30, 90] (or null where the key may be left out)",
+    "list_type": "a list in brackets, e.g. [a, b]",
+    "dict_type": "a mapping of keys to values (key: value, one per line in YAML)",
+    "model_type": "a mapping of keys to values (key: value, one per line in YAML)",
+    "model_attributes_type": "a mapping of keys to values (key: value, one per line in YAML)",
+    "int_type": "a whole number", "int_parsing": "a whole number", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "text", "none_required": "null",
+}
+
+
 def _format_validation_error(err: ValidationError, tree: dict | None = None) -> str:
     lines = []
     for e in err.errors():
@@ -505,7 +519,8 @@ def _format_validation_error(err: ValidationError, tree: dict | None = None) -> 
             msg = e["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
-            lines.append(f"{loc} = {value!r}: {msg}")
+            allowed = TYPE_ALLOWED.get(e["type"])        # pydantic's type messages say what is wrong, not what is allowed
+            lines.append(f"{loc} = {value!r}: {msg}" + (f"; allowed: {allowed}" if allowed else ""))
     return lines[0] if len(lines) == 1 else lines[0] + f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:]) + ")"
 
 

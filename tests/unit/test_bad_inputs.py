@@ -467,3 +467,17 @@ def test_the_api_checks_output_dir_before_simulating(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as err:
         simulate(["compare=[]", f"output.dir={taken}"])
     assert str(err.value).startswith(f"output.dir = '{taken}': ") and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("override,allowed", [
+    ("staircase.steps.kinship_care.max_duration_days=-5", "allowed: a pair of numbers in brackets, e.g. [30, 90]"),
+    ("staircase.steps.kinship_care.max_duration_ages=abc", "allowed: a pair of numbers in brackets"),
+    ("need.outcome_weights=3", "allowed: a mapping of keys to values"),
+    ("run.replications=2.5", "allowed: a whole number"),
+    ("output.figures=maybe", "allowed: true or false"),
+])
+def test_a_value_of_the_wrong_type_says_what_the_key_allows(override, allowed):
+    """pydantic's type messages name only what is wrong ('Input should be a valid tuple'): the line adds what the
+    key allows (held-out audit: max_duration_days=-5 said only 'valid tuple')."""
+    msg = refused(["compare=[]", override])
+    assert override.split("=")[0] in msg and allowed in msg, msg
