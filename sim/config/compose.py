@@ -301,6 +301,11 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
     except ConfigError:
         raise
     except RecursionError:                        # Hydra follows defaults lists that include each other for ever
+        loop = _scenario_loop(overrides)
+        if loop:
+            raise ConfigError(f"{shown_path(SCENARIO_DIR / (loop[0] + '.yaml'))}: the defaults lists of the scenarios "
+                              f"{' -> '.join(loop)} include each other in a loop; allowed: defaults that end (a "
+                              f"scenario may build on others that do not name it)") from None
         raise ConfigError(f"{' '.join(overrides) or 'the configuration'}: the defaults lists of its files include "
                           f"each other in a loop (a file of conf/ or scenarios/ names itself, or one that names it, "
                           f"under defaults); allowed: defaults that end") from None
@@ -308,6 +313,38 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
         raise ConfigError(_file_problem(err)) from None
     except Exception as err:                      # Hydra's and OmegaConf's errors, and whatever they let through
         raise ConfigError(_compose_problem(err, overrides)) from None
+
+
+def _scenario_loop(overrides: list[str]) -> list[str]:
+    """The first loop among the scenarios' defaults lists (names, the first repeated at the end), starting from
+    the scenarios the overrides choose (scenario=, compare=) and then from every scenario; [] if there is none."""
+    def names_in(name: str) -> list[str]:
+        try:
+            data = load_yaml(SCENARIO_DIR / f"{name}.yaml")
+        except (ConfigError, OSError):
+            return []
+        entries = data.get("defaults", []) if isinstance(data, dict) else []
+        return [e for e in entries if isinstance(e, str) and e != "_self_"] if isinstance(entries, list) else []
+
+    def search(name: str, path: list[str], done: set) -> list[str]:
+        if name in path:
+            return path[path.index(name):] + [name]
+        if name in done or not (SCENARIO_DIR / f"{name}.yaml").is_file():
+            return []
+        done.add(name)
+        for nxt in names_in(name):
+            loop = search(nxt, path + [name], done)
+            if loop:
+                return loop
+        return []
+    chosen = [n for o in overrides if override_key(o).strip() in (SCENARIO_GROUP, "compare")
+              for n in re.findall(r"[\w-]+", o.split("=", 1)[1])]
+    done: set = set()
+    for name in chosen + group_options(SCENARIO_GROUP):
+        loop = search(name, [], done)
+        if loop:
+            return loop
+    return []
 
 
 def _read_chosen_files(overrides: list[str]) -> None:

