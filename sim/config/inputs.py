@@ -101,15 +101,18 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
     if not p.is_file():
         what = ("a folder, not a file" if p.is_dir() else "not a regular file (a pipe, device or socket)"
                 if p.exists() else "no such file")
-        raise ConfigError(f"{key} = {path!r}: {what}; allowed: a .csv or .xlsx file")
+        raise ConfigError(f"{key} = {path!r}: {what}; {TABLE_ALLOWED}")
     suffix = p.suffix.lower()
     try:
         danish = False
         if suffix in WORKBOOK_SUFFIXES:
             # (only an empty cell is missing: 'nan' or 'NA' typed in a cell is text, reported as such)
             df = pd.read_excel(p, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
-        elif suffix in (".csv", ".txt"):
+        elif suffix in TEXT_SUFFIXES:
             raw = p.read_bytes()
+            if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+                raise ConfigError(f"{key} = {path!r}: UTF-16 text (Excel's 'Unicode text'), not a CSV; "
+                                  f"{TABLE_ALLOWED} (in Excel: Save as 'CSV UTF-8' or 'CSV')")
             try:                        # UTF-8 (Excel's "CSV UTF-8"), else Windows-1252 (Excel's Danish "CSV")
                 text, encoding = raw.decode("utf-8-sig"), "utf-8-sig"
             except UnicodeDecodeError:
@@ -119,12 +122,12 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
             df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding=encoding, skip_blank_lines=False,
                              keep_default_na=False, na_values=[""])
         else:
-            raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; allowed: .csv or .xlsx")
+            raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; {TABLE_ALLOWED}")
     except ConfigError:
         raise
     except Exception as err:        # noqa: BLE001 - any reader failure is the user's file
         raise ConfigError(f"{key} = {path!r}: cannot be read ({type(err).__name__}: {err}); "
-                          "allowed: a CSV (comma or semicolon) or an .xlsx file with a header row") from None
+                          f"{TABLE_ALLOWED}, with a header row") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     return df.dropna(how="all"), p, danish
 
@@ -218,6 +221,9 @@ def read_number(text: str, decimal_comma: bool, whole: bool = False, exact: bool
 
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")     # a workbook's numeric cells are exact numbers, not text to interpret
+TEXT_SUFFIXES = (".csv", ".txt")           # read as CSV text: comma or semicolon separated, UTF-8 or Windows-1252
+TABLE_ALLOWED = ("allowed: a CSV file (.csv or .txt; comma or semicolon separated, UTF-8 or Windows-1252) or an Excel "
+                 "workbook (.xlsx, .xlsm)")
 
 
 def _number_rule(danish: bool) -> str:

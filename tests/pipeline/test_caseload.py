@@ -311,3 +311,25 @@ def test_a_caseload_larger_than_the_municipalitys_young_population_is_refused(tm
     assert f"{len(rows):,} open cases, more than the {people:,} children and young people aged 0-22" in str(err.value)
     assert "\n" not in str(err.value)
     assert len(read_caseload(str(EXAMPLE), cfg, dt.date(2026, 10, 31)).cases) == len(lines) - 1
+
+
+def test_a_caseload_file_is_csv_text_or_a_workbook_and_the_messages_say_which(tmp_path):
+    """A caseload saved as Excel's 'Unicode text' (UTF-16) was reported as garbled column names ('ÿþs a g s');
+    it is named for what it is now. A .txt with CSV text is read as CSV, as the messages now say (they allowed
+    only .csv and .xlsx, while .txt was read - held-out audit)."""
+    text = (ROOT / "data" / "caseload_example.csv").read_text(encoding="utf-8-sig")
+    utf16 = tmp_path / "sager.txt"
+    utf16.write_bytes(text.encode("utf-16"))
+    with pytest.raises(ConfigError) as e:
+        plan(QUICK + [f"caseload={utf16}", "compare=[]"])
+    msg = str(e.value)
+    assert "UTF-16 text (Excel's 'Unicode text'), not a CSV; allowed: a CSV file (.csv or .txt" in msg, msg
+    assert "\n" not in msg
+    txt = tmp_path / "sager_csv.txt"
+    txt.write_text(text, encoding="utf-8")
+    p = plan(QUICK + [f"caseload={txt}", "compare=[]"])
+    assert len(p.caseload.cases) == len(plan(QUICK + ["caseload=data/caseload_example.csv", "compare=[]"]).caseload.cases)
+    odd = tmp_path / "sager.json"
+    odd.write_text("{}")
+    with pytest.raises(ConfigError, match=r"unknown file type '.json'; allowed: a CSV file \(.csv or .txt"):
+        plan(QUICK + [f"caseload={odd}", "compare=[]"])
