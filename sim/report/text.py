@@ -56,7 +56,14 @@ def _reference_lines(res, width: int) -> list[str]:
     s = s[(s.scenario == res.reference) & (s.period == "horizon")].set_index("kpi")
     rows = [[kpi_label(k, "en"), cell(s.loc[k, "mean"], s.loc[k, "ci_low"], s.loc[k, "ci_high"])]
             for k in CONSOLE_KPIS if k in s.index]
-    return fit_table(["Key figure", "mean [95 % interval]"], rows, width)
+    lines = fit_table(["Key figure", "mean [95 % interval]"], rows, width)
+    reps = res.plan.arms[res.reference].run.replications
+    short = [f"{kpi_label(k, 'en')} ({int(s.loc[k, 'n'])} of {reps})" for k in CONSOLE_KPIS
+             if k in s.index and "n" in s.columns and int(s.loc[k, "n"]) < reps]
+    if short:       # a KPI with nothing to measure (no caseworker, no follow-up due, no assessment started)
+        lines += _wrap("'-' or fewer replications: not defined where there was nothing to measure (e.g. no "
+                       "caseworker, no follow-up due, no assessment started): " + "; ".join(short), width)
+    return lines
 
 
 def _scenario_lines(res, width: int) -> list[str]:

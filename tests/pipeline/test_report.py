@@ -274,3 +274,18 @@ def test_a_run_that_writes_nothing_says_so_instead_of_naming_files(run):
     tail = " ".join(summary_text(unwritten).split()[-24:])
     assert "Nothing was written (output.write=false)" in tail
     assert "summary.txt" not in tail and "report.html" not in tail and "business_case.xlsx" not in tail
+
+
+def test_a_headline_kpi_with_nothing_to_measure_is_explained(run):
+    """A team of 0 (or no follow-up due, no assessment started) leaves a KPI undefined: it was printed as '- [-, -]'
+    with no word on why, and the summary's n fell below the replications silently (held-out audit)."""
+    import dataclasses
+    reps = run.plan.arms[run.reference].run.replications
+    s = run.summary.copy()
+    undefined = (s.scenario == run.reference) & (s.kpi == "cases_per_caseworker")
+    s.loc[undefined, ["mean", "ci_low", "ci_high"]] = float("nan")
+    s.loc[undefined, "n"] = 0
+    text = summary_text(dataclasses.replace(run, summary=s))
+    flat = " ".join(text.split())
+    assert f"not defined where there was nothing to measure" in flat and f"Cases per caseworker (0 of {reps})" in flat
+    assert "not defined where" not in " ".join(summary_text(run).split())      # every KPI defined: no note
