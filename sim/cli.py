@@ -396,7 +396,7 @@ def check_hydra_config(hydra_overrides: list[str]) -> None:
         package = next((pkg for pkg, names in LAUNCHER_PLUGINS.items() if option in names), None)
         plugin = "" if group != "hydra/launcher" else (
             f" (a launcher of a Hydra plugin that is not installed: pip install {package})" if package else
-            f" (launchers of Hydra's plugins: " + "; ".join(f"{', '.join(n)} from {p}" for p, n in LAUNCHER_PLUGINS.items())
+            " (launchers of Hydra's plugins: " + "; ".join(f"{', '.join(n)} from {p}" for p, n in LAUNCHER_PLUGINS.items())
             + ")")
         raise ConfigError(f"{group} = {option!r}: unknown option; available: {', '.join(options) or 'none'}{plugin}") \
             from None

@@ -19,7 +19,7 @@ from sim.model import life as life_mod
 from sim.model.events import Poke
 from sim.model import population, rules
 from sim.model.rules import POKED
-from sim.common.units import DAYS_PER_MONTH, INF
+from sim.common.units import DAYS_PER_MONTH
 from tests.conftest import QUICK
 
 

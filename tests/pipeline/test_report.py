@@ -287,5 +287,5 @@ def test_a_headline_kpi_with_nothing_to_measure_is_explained(run):
     s.loc[undefined, "n"] = 0
     text = summary_text(dataclasses.replace(run, summary=s))
     flat = " ".join(text.split())
-    assert f"not defined where there was nothing to measure" in flat and f"Cases per caseworker (0 of {reps})" in flat
+    assert "not defined where there was nothing to measure" in flat and f"Cases per caseworker (0 of {reps})" in flat
     assert "not defined where" not in " ".join(summary_text(run).split())      # every KPI defined: no note
