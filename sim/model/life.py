@@ -2,7 +2,8 @@
 
 A child with a need races its clocks (``rules.next_clock``: escalation, recovery, detection, breakdown, the end
 of aftercare, age boundaries, a follow-up due, the end of a bounded stay) and waits for the earliest (a ``Race``,
-the SimPy event of that wait); when a state change alters its rates, the change pokes it and it starts a new race at the new rates.
+the SimPy event of that wait); when a state change alters its rates, the change pokes it and it starts a new
+race at the new rates.
 
 This is the life loop of a SimPy process, written as callbacks: the events are the ones SimPy schedules for a
 process, with the same priorities, in the same order, so every run is the run of the process, event for event and
@@ -70,7 +71,7 @@ class Life:
             Poke(self.env, partial(self._poked, c))
 
     def _begin(self, c: Child, event) -> None:
-        """The callback of LifeStart."""
+        """The callback of the life's Start event: the first race."""
         self._race(c)
 
     def _race(self, c: Child) -> None:
