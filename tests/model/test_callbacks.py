@@ -1,8 +1,9 @@
 """The onsets, a child's life, notifications and casework tasks are SimPy processes written as event callbacks
 (sim/model/life.py, sim/model/casework.py, Model.onsets). They must be the generator processes they replace,
-event for event: here those generator processes (as the model had them) are plugged into a Model subclass, and both run the same
-replications - every array, the ledger and the count of SimPy events must be identical, over municipalities,
-scenarios, seeds, a run from today's caseload and one without a warm-up."""
+event for event: here those generator processes (as the model had them; they apply the model's own rules,
+Life.spend and Life.act) are plugged into a Model subclass, and both run the same replications - every array,
+the ledger and the count of SimPy events must be identical, over municipalities, scenarios, seeds, a tight team,
+a run from today's caseload and one without a warm-up."""
 from __future__ import annotations
 
 import math
