@@ -349,6 +349,11 @@ def dask_client(run):
             cluster = LocalCluster(n_workers=run.workers, threads_per_worker=1, processes=True,
                                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
                                    preload=[_WORKER_PRELOAD])
+        # the cluster's scheduler (in this process) hooks a timer into the garbage collector; a Ctrl-C or SIGTERM
+        # raised inside a gc callback is swallowed ("Exception ignored in GCDiagnosis._gc_callback") and the run
+        # went on to its end, exit 0. Without the hook the signal ends the run as anywhere else.
+        from distributed.gc import disable_gc_diagnosis
+        disable_gc_diagnosis(force=True)
         client = Client(cluster, set_as_default=False)
     else:
         client = _connect(run.dask_scheduler)
@@ -503,9 +508,9 @@ def _on_dask(calls: list[tuple], client):
                 except CommClosedError:
                     raise _lost_scheduler(held, "the connection to it is closed") from None
                 yield out
-    except KeyboardInterrupt:            # Ctrl-C or SIGTERM: the run ends with its one line, and nothing after it
-        held.drop()
-        silence_dask_logs()
+    except KeyboardInterrupt:            # Ctrl-C or SIGTERM: what was held is not logged after the run's end; the
+        held.drop()                      # command line silences the libraries for good when it says its one line
+        held.remove()                    # (cli.ended) - a notebook keeps its logging as it was
         raise
     finally:
         try:
