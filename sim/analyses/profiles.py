@@ -480,7 +480,9 @@ def _leaf(p: Profile, col: str) -> tuple[Any, str]:
 
 def profile_tree(p: Profile) -> dict:
     """The profile as nested keys whose leaves are (value, comment), fitted values included."""
-    m = {"name": (p.name, ""), "label": (p.values["label"], "")}
+    m = {"name": (p.name, ""), "label": (p.values["label"], ""),
+         # Danish outputs: the municipality's name reads the same in both languages
+         "label_da": (p.values["label"], "the label in Danish outputs: the same name")}
     m.update({c: _leaf(p, c) for c in ("population", "children_0_17", "young_18_22", "population_growth_per_year")})
     m["targets"] = {c: _leaf(p, c) for c in TARGETS if p.values[c] is not None}    # None: the schema's default
     tree = {"municipality": m, "casework": {"caseworkers": _leaf(p, "caseworkers")}}

@@ -336,3 +336,97 @@ def scenario_title(name: str, language: str = "en") -> str:
             words = part.replace("_", " ").strip()
             parts.append(words[:1].upper() + words[1:])
     return " + ".join(parts)
+
+
+# --- text of the configuration in a language: municipality.label / label_da, scenario_info's description /
+# description_da and investment.notes / notes_da. English text in a Danish output is marked as such.
+IN_ENGLISH = "(på engelsk)"
+
+
+def municipality_label(municipality, language: str = "en") -> str:
+    """The municipality as people read it: its label_da in Danish (e.g. 'Gennemsnitskommune (2015)'), else -
+    and in English - its label."""
+    da = getattr(municipality, "label_da", "") or ""
+    return da if language == "da" and da.strip() else municipality.label
+
+
+def in_language(english: str, danish: str = "", language: str = "en") -> str:
+    """A text of the configuration in ``language``: the Danish one in Danish, else the English one - marked
+    '(på engelsk)' in a Danish output when a (user's) file has no Danish text; '' stays ''."""
+    if language != "da":
+        return english
+    if (danish or "").strip():
+        return danish
+    return f"{english} {IN_ENGLISH}" if (english or "").strip() else ""
+
+
+# --- the KPI dictionary of the report: each KPI's definition (sim.common.kpi_catalog.KPI_DEFS, English there) in
+# Danish; keys and ids of the configuration (costs.discount_rate_per_year, open_cases, ...) stay as they are
+KPI_DEFINITIONS_DA: dict[str, str] = {
+    "placed_per_1000_0_17": "Børn på 0-17 år på et anbringelsestrin (gennemsnitlig bestand) pr. 1.000 børn på 0-17 år.",
+    "placed_per_1000_0_22": "Børn og unge på 0-22 år på et anbringelsestrin, efterværn medregnet (gennemsnitlig "
+                            "bestand), pr. 1.000 0-22-årige; kan sammenlignes med nøgletallet i [003 Table 1.1].",
+    "new_placements": "Skift fra et trin uden anbringelse til et anbringelsestrin.",
+    "cost_total_dkk": "Alle udgifter: trinnenes udgifter pr. barn og faste udgifter, sagsbehandlere, børnefaglige "
+                      "undersøgelser og scenariets investeringer.",
+    "cost_total_discounted_dkk": "cost_total_dkk tilbagediskonteret måned for måned med costs.discount_rate_per_year.",
+    "cost_per_child_0_22_dkk": "cost_total_dkk pr. indbygger på 0-22 år pr. år: alle modellens udgifter, "
+                               "sagsbehandlere medregnet; kan IKKE sammenlignes med nøgletallet i [003 Table 1.1] "
+                               "(se spending_per_child_0_22_dkk).",
+    "spending_per_child_0_22_dkk": "Udgiftsniveau, der kan sammenlignes med nøgletallet 'udgifter pr. 0-22-årig' i "
+                                   "[003 Table 1.1]: trinnenes udgifter pr. barn og faste udgifter samt børnefaglige "
+                                   "undersøgelser pr. indbygger på 0-22 år pr. år, plus "
+                                   "costs.other_spending_per_child_0_22_dkk (særlige dagtilbud og handicapydelser, "
+                                   "uden for modellen). Ikke med: sagsbehandlernes løn (administration, hovedkonto 6) "
+                                   "og scenariets investeringer.",
+    "cost_placements_dkk": "Udgifter til anbringelsestrinnene (pr. barn og faste).",
+    "placement_cost_share": "cost_placements_dkk / cost_total_dkk.",
+    "placement_spending_share": "cost_placements_dkk / udgiftsniveauet i spending_per_child_0_22_dkk (over de samme "
+                                "befolkningsår): anbringelsernes andel af nøgletallets udgifter.",
+    "cost_caseworkers_dkk": "Sagsbehandlerholdet (årsværk x udgift pr. år).",
+    "cost_investment_dkk": "Scenariets investeringer (engangsbeløb ved periodens start, årlige beløb fra "
+                           "implementation.start_month) og rekruttering af sagsbehandlere ansat efter en sagstalsnorm.",
+    "open_cases": "Åbne sager (gennemsnitlig bestand).",
+    "cases_per_caseworker": "open_cases / sagsbehandlere (årsværk).",
+    "followup_on_time_share": "Opfølgninger med frist i perioden, der blev påbegyndt inden for "
+                              "casework.on_time_grace_days efter fristen; opfølgninger, der stadig venter ved "
+                              "periodens slut, tæller som forsinkede.",
+    "followup_slip_days": "Gennemsnitligt antal dage fra en opfølgnings frist til den påbegyndes.",
+    "followup_work_share": "Den gennemsnitlige andel af den normerede tid, en opfølgning fik: 1, medmindre holdet "
+                           "havde store pukler (casework.overload); en tyndere opfølgning opdager kun en ændring i "
+                           "behovet med den sandsynlighed.",
+    "assessment_wait_days": "Gennemsnitligt antal dage fra underretning til start på den børnefaglige undersøgelse "
+                            "(screening medregnet).",
+    "assessment_overdue_share": "Undersøgelser afsluttet mere end casework.assessment_deadline_days (4 måneder, "
+                                "servicelovens § 50, stk. 7) efter underretningen.",
+    "caseworker_utilisation": "Udført arbejde i normerede timer (undersøgelser, opfølgninger og revurderinger, efter "
+                              "komprimering) / holdets normerede produktive timer; et hold, der yder en ekstra "
+                              "indsats (casework.overload.max_extra_effort), kommer over 1.",
+    "notifications": "Almenområdets opsporinger (nye sager og revurderinger af åbne sager).",
+    "assessments": "Afsluttede børnefaglige undersøgelser (§ 50).",
+    "step_ups": "Skift op ad trappen for et barn, der allerede har en foranstaltning.",
+    "step_downs": "Skift ned ad trappen for et barn med en foranstaltning, også når foranstaltningen ophører.",
+    "breakdowns": "Sammenbrud i anbringelser.",
+    "returns_home": "Skift fra et anbringelsestrin til et trin uden anbringelse.",
+    "caseworkers": "Sagsbehandlerholdets størrelse.",
+    "need_days": "Dage, hvor børn (og unge i efterværn) havde et behov (et niveau over intet behov).",
+    "need_days_weighted": "need_days, hver dag vægtet med niveauets need.outcome_weights (standard: let 1, moderat 2, "
+                          "alvorlig 4, svær 8 [assumption]): byrden af behov, vægtet efter sværhed.",
+    "need_days_weighted_per_1000_0_17": "need_days_weighted pr. 1.000 børn på 0-17 år pr. år: kan sammenlignes "
+                                        "mellem kommuner; nævneren er befolkningen, så den flytter sig ikke med "
+                                        "scenariet.",
+    "unmet_need_days": "Dage med et behov over barnets trin: trinnet ligger under det laveste trin, som nogen "
+                       "matchende gruppe nævner for niveauet (dets matchbånd) – før opsporing, under screening, "
+                       "undersøgelse og afgørelse, eller på et lavere trin, mens barnet venter på en plads på det rette.",
+    "unmet_need_share": "unmet_need_days / need_days.",
+    "placement_moves": "Skift fra én anbringelse til en anden: til et andet anbringelsestrin eller til en ny familie "
+                       "eller et nyt sted af samme type efter et sammenbrud (altså mindst lige så mange som "
+                       "sammenbruddene).",
+    "new_placements_mean_age": "Børnenes gennemsnitsalder ved nye anbringelser (new_placements).",
+}
+
+
+def kpi_definition(kpi: str, english: str, language: str = "en") -> str:
+    """A KPI's definition in ``language``: its Danish one in Danish, else the English one (marked '(på engelsk)'
+    in a Danish output)."""
+    return in_language(english, KPI_DEFINITIONS_DA.get(kpi, ""), language)

@@ -195,6 +195,7 @@ class Municipality(_Strict):
     growth per year) and key figures [003 Table 1.1]."""
     name: str
     label: str
+    label_da: str = ""          # the label in Danish outputs (output.language=da); "" = the label as it is
     population: int = Field(gt=0)
     children_0_17: int = Field(gt=0)
     young_18_22: int = Field(ge=0)
@@ -714,6 +715,7 @@ class Investment(_Strict):
     one_off_dkk_per_1000_children: float = Field(default=0.0, ge=0)
     yearly_dkk_per_1000_children: float = Field(default=0.0, ge=0)
     notes: str = ""
+    notes_da: str = ""          # the notes in Danish (output.language=da); "" = none, the English notes then
 
     def one_off(self, children_0_17: int) -> float:
         """DKK once, in a municipality with ``children_0_17`` children: absolute plus per 1,000 children."""
@@ -725,8 +727,10 @@ class Investment(_Strict):
 
 
 class ScenarioInfo(_Strict):
-    """scenario_info.<scenario>: a scenario's description, sources and investment (from scenarios/<name>.yaml)."""
+    """scenario_info.<scenario>: a scenario's description (English, and in Danish for Danish outputs), sources
+    and investment (from scenarios/<name>.yaml)."""
     description: str
+    description_da: str = ""    # the description in Danish (output.language=da); "" = none, the English one then
     sources: list[str]
     investment: Investment
 

@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..common.i18n import kpi_label, months_text, t, unit_label
+from ..common.i18n import kpi_label, months_text, municipality_label, t, unit_label
 from ..common.kpi_catalog import HEADLINE, KPI_DEFS
 from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
@@ -317,7 +317,7 @@ def about_sheet(res, language: str = "da") -> list[Table]:
                   if language == "da" else
                   f" (the model's {c.price_year} prices x price and wage index {c.price_index[year]:g}/"
                   f"{c.price_index[c.price_year]:g} = {factor:.4f}; index from conf/costs: costs.price_index, see its source)")
-    facts = [("municipality", cfg.municipality.label), ("reference", res.reference),
+    facts = [("municipality", municipality_label(cfg.municipality, language)), ("reference", res.reference),
              ("scenarios", ", ".join(a for a in res.arms if a != res.reference) or "-"), ("run", res.run_id or "-"),
              ("written", f"{_dt.datetime.now():%Y-%m-%d %H:%M}"), ("seed", cfg.run.seed),
              ("replications", cfg.run.replications),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.i18n import fmt_da, kpi_label, scenario_title, t, unit_label
+from ..common.i18n import danish_separators, fmt_da, kpi_label, scenario_title, t, unit_label
 from ..common.kpi_catalog import HEADLINE
 from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
@@ -39,10 +39,27 @@ def num(v: float, language: str | None = None) -> str:
     return fmt_da(v) if language == "da" else fmt(v)
 
 
+def on_scale(v: float, like: float, language: str | None = None) -> str:
+    """``v`` written on the scale :func:`num` writes ``like`` on, so that an interval's ends read as its mean
+    does: in millions ('-12.2M', '-0.1M') when the mean is in millions, else never in millions ('-12,200,000')."""
+    if v is None or not np.isfinite(v) or v == 0 or like is None or not np.isfinite(like):
+        return num(v, language)
+    da, a = language == "da", abs(like)
+    if a >= 1e9 and da:
+        return danish_separators(f"{v / 1e9:,.1f}") + " mia."
+    if a >= 1e6:
+        return danish_separators(f"{v / 1e6:,.1f}") + " mio." if da else f"{v / 1e6:,.1f}M"
+    if abs(v) >= 1e6:
+        text = f"{v:,.0f}"
+        return danish_separators(text) if da else text
+    return num(v, language)
+
+
 def cell(mean: float, lo: float, hi: float, language: str | None = None) -> str:
-    """'mean [low, high]' (Danish: 'mean [low; high]', the comma being the decimal sign)."""
+    """'mean [low, high]' (Danish: 'mean [low; high]', the comma being the decimal sign); the ends on the mean's
+    scale (:func:`on_scale`): '-6.2M [-12.2M, -0.1M]', not '-6.2M [-12.2M, -73,967]'."""
     sep = ";" if language == "da" else ","
-    return f"{num(mean, language)} [{num(lo, language)}{sep} {num(hi, language)}]"
+    return f"{num(mean, language)} [{on_scale(lo, mean, language)}{sep} {on_scale(hi, mean, language)}]"
 
 
 def money(v: float, language: str | None = "en", signed: bool = False) -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.i18n import (count_text, danish_separators, kpi_label, replications_text, scenario_title, t,
-                           the_years, unit_label, warmup_years_text)
+from ..common.i18n import (count_text, danish_separators, kpi_definition, kpi_label, municipality_label,
+                           replications_text, scenario_title, t, the_years, unit_label, warmup_years_text)
 from ..common.kpi_catalog import KPI_DEFS
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
@@ -27,7 +27,7 @@ from .format import (budget_by_year_display, budget_difference_display, budget_d
                      format_comparison, format_summary, headroom_display, num, parameter_changes,
                      payback_by_year_display, payback_display)
 from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
-from .summary import description, summary_html
+from .summary import description, investment_notes, summary_html
 
 MAX_TABLE_COLUMNS = 4       # a table with more scenario columns is split into tables of at most this many
 
@@ -45,6 +45,7 @@ table.t th:first-child,table.t td:first-child{text-align:left;min-width:9em}
 table.text{width:100%} table.text td,table.text th{text-align:left} table.text td:first-child{min-width:12em}
 figure{margin:1em 0 1.6em} figure img{max-width:100%;height:auto;display:block}
 figcaption{font-size:.92em;color:#333;margin-top:.4em} figcaption b{color:#000}
+.legend{font-size:.9em;color:var(--grey);margin:-1em 0 1.4em}
 .note{background:#fff8e1;padding:.6em 1em;border-left:4px solid var(--orange)}
 .exec-scenario{border:1px solid #ddd;border-left:6px solid var(--blue);padding:.3em 1em .5em;margin:.8em 0}
 .exec-scenario.extra{border-left-color:var(--orange)}
@@ -212,6 +213,28 @@ def ref_words(res, language: str) -> str:
     return ref[:1].lower() + ref[1:] if res.reference == "baseline" else ref
 
 
+def _legend(text: str) -> str:
+    """A note under a table saying what its signs mean."""
+    return f'<p class="legend">{_e(text)}</p>'
+
+
+def payback_legend(res, language: str) -> str:
+    """What '-' means in the payback table: not paid back within the horizon."""
+    years = the_years(res.plan.arms[res.reference].run.horizon_years, language)
+    return (f"'-' = ikke tjent hjem inden for perioden ({years})." if language == "da" else
+            f"'-' = not paid back within the horizon ({years}).")
+
+
+def interval_legend(res, language: str) -> str:
+    """With one replication: why every interval is '[-; -]' ('' with more replications)."""
+    if res.plan.arms[res.reference].run.replications > 1:
+        return ""
+    return _legend("Med 1 replikation er der intet 95 %-interval, så intervallerne står som [-; -]; kør med flere "
+                   "replikationer (run.replications) for at få dem." if language == "da" else
+                   "With 1 replication there is no 95 % interval, so the intervals show as [-, -]; run more "
+                   "replications (run.replications) to get them.")
+
+
 def _chapter(key: str, body: str, language: str, first: bool = False, **kw) -> str:
     cls = "chapter first" if first else "chapter"
     return f'<section class="{cls}" id="{key}"><h2>{_e(_w(key, language, **kw))}</h2>{body}</section>'
@@ -252,7 +275,7 @@ def _head(res, language: str, has_figures: bool = True) -> str:
     if not has_figures:
         keys.remove("figures")
     toc = " ".join(f'<a href="#{k}">{_e(_w(k, language, ref=ref_words(res, language)))}</a>' for k in keys)
-    title = _w("title", language, m=m.label)
+    title = _w("title", language, m=municipality_label(m, language))
     return (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(title)}</title>'
             f"<style>{CSS}</style></head><body><h1>{_e(title)}</h1><p>{run}</p><p class=\"note\">{note}</p>"
@@ -277,7 +300,8 @@ def _summary_flows_payback(res, language: str, figures_dir, uncertainty) -> list
                                    "medregnet (negativ = billigere indtil da), middel [95 %-interval]:" if da else
                                    "Cumulative difference from the reference by the end of each year, investments "
                                    "included (negative = cheaper so far), mean [95 % interval]:") + "</p>"
-                + _table(payback_by_year_display(res, language)) + _table(payback_display(res, language), index=False)
+                + _table(payback_by_year_display(res, language)) + interval_legend(res, language)
+                + _table(payback_display(res, language), index=False) + _legend(payback_legend(res, language))
                 + f"<h3>{_e(_w('headroom', language))}</h3><p>"
                 + _e("Den driftsbesparelse, hvert scenarie har opsparet ved udgangen af hvert år (parret, uden "
                      "scenariets investeringer; middel [95 %-interval]): det mest, investeringerne kan koste, for at "
@@ -285,7 +309,7 @@ def _summary_flows_payback(res, language: str, figures_dir, uncertainty) -> list
                      "The operating saving each scenario has accumulated by each horizon year (paired, scenario "
                      "investments left out; mean [95 % interval]): the most its investments could total by then for "
                      "it still to have paid back. Negative: it costs more to run, before any investment.")
-                + "</p>" + _table(headroom_display(res, language)))
+                + "</p>" + _table(headroom_display(res, language)) + interval_legend(res, language))
         parts.append(_chapter("payback", body, language))
     return parts
 
@@ -295,11 +319,12 @@ def _tables(res, language: str) -> list[str]:
     cfg = res.plan.arms[res.reference]
     da = language == "da"
     ref, title = ref_words(res, language), scenario_title(res.reference, language)
-    parts = [_chapter("key", f"<p>{_e(_w('key_intro', language))}</p>" + _table(format_summary(res, language=language)),
-                      language)]
+    parts = [_chapter("key", f"<p>{_e(_w('key_intro', language))}</p>" + _table(format_summary(res, language=language))
+                      + interval_legend(res, language), language)]
     if not res.comparison.empty:
         parts.append(_chapter("diff", f"<p>{_e(_w('diff_intro', language, ref=ref))}</p>"
-                              + _table(format_comparison(res, language=language)), language, ref=ref))
+                              + _table(format_comparison(res, language=language)) + interval_legend(res, language),
+                              language, ref=ref))
     n = cfg.run.horizon_years
     body = ("<p>" + _e(f"{title} over {the_years(n, language)}: antal × enhedspris + fast udgift = udgift, middel over replikationerne; "
                        "tilgang og afgang er børn, der kommer til og forlader trinnet. Pr. år: budget.csv." if da else
@@ -314,7 +339,8 @@ def _tables(res, language: str) -> list[str]:
         body += ("<p>" + _e(f"Hvor hvert scenaries forskel fra {ref} kommer fra (parret middel [95 %-interval], kr. over "
                             "perioden; budget_difference.csv):" if da else
                             f"Where each scenario's difference from {ref} comes from (paired mean [95 % interval], DKK "
-                            "over the horizon; budget_difference.csv):") + "</p>" + _table(wide))
+                            "over the horizon; budget_difference.csv):") + "</p>" + _table(wide)
+                 + interval_legend(res, language))
     parts.append(_chapter("budget", body, language))
     if res.plan.caseload is not None or res.plan.budget is not None:
         parts.append(_chapter("followup", _followup(res, language), language))
@@ -323,7 +349,7 @@ def _tables(res, language: str) -> list[str]:
                       "The reference over the horizon against the municipality's key figures (the calibration "
                       "targets). To fit the level of need to the municipality's placements:")
            + f" <code>python -m sim --calibrate municipality={_e(cfg.municipality.name)}</code></p>"
-           + _table(calibration_display(res, language), index=False))
+           + _table(calibration_display(res, language), index=False) + interval_legend(res, language))
     cal += "<p>" + "<br>".join(_e(x) for x in warmup_text(warmup_check(res))) + "</p>"   # the warm-up check (sim.metrics.warmup)
     parts.append(_chapter("calibration", cal, language))
     return parts
@@ -382,36 +408,35 @@ def _scenarios(res, language: str) -> str:
         sources = sorted({s for i in acfg.scenario_info.values() for s in i.sources})
         kids = acfg.municipality.children_0_17
         one_off, yearly = sum(i.one_off(kids) for i in inv), sum(i.yearly(kids) for i in inv)
-        notes = " ".join(i.notes for i in inv if i.notes)
+        notes = investment_notes(res, arm, language)
         facts = (f"Kilder: {', '.join(sources) or '-'}. Investering: engangsbeløb {num(one_off, language)} kr., årligt "
                  f"{num(yearly, language)} kr." if da else
                  f"Sources: {', '.join(sources) or '-'}. Investment: one-off DKK {num(one_off, language)}, yearly DKK "
                  f"{num(yearly, language)}.")
         role = (" (reference)" if arm == res.reference else "")
         html_ = (f'<div class="scenario" id="scenario-{_e(arm)}"><h3>{_e(scenario_title(arm, language))}{role}</h3>'
-                 f'<p class="what">{_e(description(res, arm))}</p><p>{_e(facts)} {_e(notes)}</p>')
+                 f'<p class="what">{_e(description(res, arm, language))}</p><p>{_e(facts)} {_e(notes)}</p>')
         ch = parameter_changes(res, arm)
         if ch:
             cols = (["parameter", "nuværende praksis", "scenariet"] if da else
                     ["parameter", "current practice", "the scenario"])
             html_ += _table(pd.DataFrame(ch, columns=cols).astype(str), index=False, text=True)
         parts.append(html_ + "</div>")
-    intro = ("<p>" + _e("Beskrivelserne kommer fra scenariefilerne i scenarios/ (på engelsk)." if da else
+    intro = ("<p>" + _e("Beskrivelserne kommer fra scenariefilerne i scenarios/." if da else
                         "The descriptions are those of the scenario files in scenarios/.") + "</p>")
     return _chapter("scenarios", intro + "".join(parts), language)
 
 
 def _dictionary(res, language: str) -> str:
-    """Every KPI's name, unit, how it aggregates over the horizon and its definition (in English)."""
+    """Every KPI's name, unit, how it aggregates over the horizon and its definition, in the language."""
     agg = {"sum": ("sum over perioden", "total over the horizon"), "mean": ("gennemsnit af årene", "mean of the years"),
            "pooled": ("samlet over perioden", "pooled over the horizon")}
     labels = step_labels(res, language)
     da = language == "da"
-    kd = pd.DataFrame([(kpi_label(k, language, labels), k, unit_label(u, language), agg[a][0 if da else 1], d)
-                       for k, (u, a, d) in KPI_DEFS.items()],
+    kd = pd.DataFrame([(kpi_label(k, language, labels), k, unit_label(u, language), agg[a][0 if da else 1],
+                        kpi_definition(k, d, language)) for k, (u, a, d) in KPI_DEFS.items()],
                       columns=[t("kpi", language), "id", t("unit", language),
-                               "over perioden" if da else "over the horizon",
-                               "definition (på engelsk)" if da else "definition"])
+                               "over perioden" if da else "over the horizon", "definition"])
     return _chapter("dictionary", _table(kd, index=False, text=True), language)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..common.i18n import months_text, scenario_title, the_years
+from ..common.i18n import in_language, months_text, scenario_title, the_years
 from ..metrics.budget import budget_difference
 from ..metrics.payback import payback_years
 from ..metrics.payback_monthly import monthly_cost, payback_months
@@ -68,12 +68,18 @@ def _horizon(res, kpi: str) -> pd.DataFrame:
     return c[(c.period == "horizon") & (c.kpi == kpi)].set_index("scenario")
 
 
-def description(res, arm: str) -> str:
-    """The arm's description from its scenario_info: its own entry, else its parts' joined."""
+def description(res, arm: str, language: str = "en") -> str:
+    """The arm's description from its scenario_info in ``language``: its own entry, else its parts' joined;
+    in Danish its description_da, else the English description marked '(på engelsk)'."""
     info = res.plan.arms[arm].scenario_info
-    if arm in info:
-        return info[arm].description
-    return " ".join(i.description for i in info.values())
+    parts = [info[arm]] if arm in info else list(info.values())
+    return " ".join(in_language(i.description, i.description_da, language) for i in parts)
+
+
+def investment_notes(res, arm: str, language: str = "en") -> str:
+    """The notes on the arm's investment (every part's) in ``language``, as :func:`description`."""
+    inv = [i.investment for i in res.plan.arms[arm].scenario_info.values()]
+    return " ".join(x for x in (in_language(i.notes, i.notes_da, language) for i in inv) if x)
 
 
 def probability_table(uncertainty) -> pd.DataFrame | None:
@@ -119,7 +125,7 @@ def scenario_summaries(res, language: str = "da", uncertainty=None) -> list[Scen
             return None if pd.isna(v) else int(v)
         y95 = years.loc[sc, "paid_back_by_year_95pct"] if sc in years.index else pd.NA
         s = ScenarioSummary(
-            scenario=sc, title=scenario_title(sc, language), description=description(res, sc),
+            scenario=sc, title=scenario_title(sc, language), description=description(res, sc, language),
             cost_diff=tuple(float(cost.loc[sc, c]) for c in ("diff_mean", "diff_ci_low", "diff_ci_high")),
             payback_month=month("paid_back_month"), payback_month_discounted=month("paid_back_month_discounted"),
             payback_year_95=None if pd.isna(y95) else int(y95), drivers=drivers(res, sc, language))
@@ -217,17 +223,45 @@ def drivers_sentence(s: ScenarioSummary, language: str) -> str:
     return ("Forskellen skyldes især " if da else "The difference comes mainly from ") + joined + "."
 
 
+def outcome_class(kpi: str, diff: tuple) -> str:
+    """The one rule for an outcome's change (lower is better for every outcome), used by its clause and by the
+    overall word of :func:`outcome_sentence`: 'unchanged' when the mean change is below UNCHANGED (0.05 %, or
+    0.05 percentage points for a share); else 'better' or 'worse' when the 95 % interval excludes 0; else
+    'unclear' (the interval includes 0, or there is none: one replication)."""
+    share = OUTCOMES[kpi][2]
+    m, lo, hi, ref = diff
+    rel = m if share else (m / ref if ref else np.nan)
+    if np.isfinite(rel) and abs(rel) < UNCHANGED:
+        return "unchanged"
+    if np.isfinite(hi) and hi < 0:
+        return "better"
+    if np.isfinite(lo) and lo > 0:
+        return "worse"
+    return "unclear"
+
+
 def _change(kpi: str, diff: tuple, language: str) -> str:
+    """The clause for one outcome, by :func:`outcome_class`: 'falls/rises by ...' only for a change whose 95 %
+    interval excludes 0; 'practically unchanged' below UNCHANGED; 'no clear change (...)' otherwise."""
     da_words, en_words, share, plural = OUTCOMES[kpi]
-    m, _, _, ref = diff
+    m, lo, hi, ref = diff
     da = language == "da"
     rel = m if share else (m / ref if ref else np.nan)
     if share:
         size = f"{num(abs(100 * m), language)} {'procentpoint' if da else 'percentage points'}"
     else:
         size = percent(abs(rel), language, 1) if ref else num(abs(m), language)
-    if np.isfinite(rel) and abs(rel) < UNCHANGED:
+    kind = outcome_class(kpi, diff)
+    if kind == "unchanged":
         return f"{da_words} er stort set uændret" if da else f"{en_words} {'are' if plural else 'is'} practically unchanged"
+    if kind == "unclear":
+        sign = "\u2212" if m < 0 else "+"
+        why = (("95 %-intervallet rummer nul" if da else "the 95 % interval includes zero")
+               if np.isfinite(lo) and np.isfinite(hi) else
+               ("intet interval med én replikation" if da else "no interval with one replication"))
+        if da:
+            return f"{da_words} ændrer sig ikke sikkert ({sign}{size}; {why})"
+        return f"{en_words} {'show' if plural else 'shows'} no clear change ({sign}{size}; {why})"
     if da:
         verb = "falder" if m < 0 else "stiger"
     else:
@@ -236,13 +270,16 @@ def _change(kpi: str, diff: tuple, language: str) -> str:
 
 
 def outcome_sentence(s: ScenarioSummary, language: str) -> str:
-    """Whether the saving (or extra cost) comes with better or worse outcomes for the children: better or
-    worse = a change whose 95 % interval excludes 0 (lower is better for every outcome)."""
+    """Whether the saving (or extra cost) comes with better or worse outcomes for the children, by the same
+    rule as each outcome's clause (:func:`outcome_class`): better or worse = a change beyond UNCHANGED whose
+    95 % interval excludes 0 (lower is better for every outcome); mixed = both; practically unchanged = every
+    outcome below UNCHANGED; no clear difference otherwise."""
     if not s.outcomes:
         return ""
     da = language == "da"
-    better = [k for k, (_, lo, hi, _) in s.outcomes.items() if hi < 0]
-    worse = [k for k, (_, lo, hi, _) in s.outcomes.items() if lo > 0]
+    kinds = {k: outcome_class(k, d) for k, d in s.outcomes.items()}
+    better = [k for k, v in kinds.items() if v == "better"]
+    worse = [k for k, v in kinds.items() if v == "worse"]
     saving = s.cost_diff[0] <= 0
     what = ("Besparelsen" if saving else "Merudgiften") if da else ("The saving" if saving else "The extra cost")
     if better and not worse:
@@ -251,9 +288,12 @@ def outcome_sentence(s: ScenarioSummary, language: str) -> str:
         verdict = "følges af dårligere forhold for børnene" if da else "comes with worse outcomes for the children"
     elif better and worse:
         verdict = "følges af blandede resultater for børnene" if da else "comes with mixed outcomes for the children"
+    elif all(v == "unchanged" for v in kinds.values()):
+        verdict = ("følges af stort set uændrede forhold for børnene" if da else
+                   "comes with practically unchanged outcomes for the children")
     else:
-        verdict = ("følges ikke af nogen sikker forskel for børnene (alle 95 %-intervaller rummer nul)" if da else
-                   "comes with no clear difference for the children (every 95 % interval includes zero)")
+        verdict = ("følges ikke af nogen sikker forskel for børnene" if da else
+                   "comes with no clear difference for the children")
     changes = [_change(k, d, language) for k, d in s.outcomes.items()]
     return f"{what} {verdict}: " + ", ".join(changes[:-1]) + (" og " if da else " and ") + changes[-1] + "."
 

@@ -83,6 +83,15 @@ def _scenario_lines(res, width: int) -> list[str]:
     return fit_table(["Scenario", "Total cost, DKK", "Placed per 1,000 aged 0-22", "Payback after"], rows, width)
 
 
+ONE_REPLICATION = ("With 1 replication there is no 95 % interval: every interval shows as [-, -]; run more "
+                   "replications (run.replications) to get them.")
+
+
+def interval_note(res) -> list[str]:
+    """The note under the tables with one replication: why the intervals are '[-, -]' (none with more)."""
+    return [ONE_REPLICATION] if res.plan.arms[res.reference].run.replications == 1 else []
+
+
 def summary_text(res, width: int = WIDTH) -> str:
     """The short summary the command line prints, every line at most ``width`` characters: the reference's
     headline KPIs in words, each scenario's paired cost difference, difference in placed per 1,000 and
@@ -94,6 +103,7 @@ def summary_text(res, width: int = WIDTH) -> str:
                    f"{start_phrase(res)}, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices", width)
     lines += [""] + _wrap(f"{res.reference} over the horizon (flows: total; stocks: mean per year)", width)
     lines += _reference_lines(res, width)
+    lines += [x for note in interval_note(res) for x in _wrap(note, width)]
     follow = followup_lines(res)
     if follow:
         lines += [""] + [x for line in follow for x in _wrap(line, width)]
@@ -135,7 +145,7 @@ def summary_text_full(res, uncertainty=None) -> str:
         "",
         "Mean [95 % interval] over the horizon (flows: total over the horizon; stocks: mean per year)",
         format_summary(res).to_string(),
-    ]
+    ] + interval_note(res)
     if not res.comparison.empty:
         lines += ["", f"Paired difference vs {res.reference} over the horizon, mean [95 % interval]",
                   format_comparison(res).to_string(), "",

@@ -1,0 +1,210 @@
+"""What planners and finance staff read, held-out audit 6: no English text in the Danish report and workbook
+(F6), an overall word on the children's outcomes that follows the rule of its clauses (F7), '-' and '[-; -]'
+explained under the tables (F8), and an interval's ends on its mean's scale (DOUBTFUL 9)."""
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+import yaml
+
+from sim.common.i18n import IN_ENGLISH, KPI_DEFINITIONS_DA, kpi_definition, municipality_label
+from sim.common.kpi_catalog import KPI_DEFS
+from sim.config.schema import Municipality, ScenarioInfo
+from sim.report.excel import write_workbook
+from sim.report.format import cell
+from sim.report.html import write_report
+from sim.report.summary import ScenarioSummary, description, investment_notes, outcome_sentence
+from sim.report.text import summary_text, summary_text_full
+from tests.conftest import run_inline
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = "kinship_first"
+
+
+@pytest.fixture(scope="module")
+def res():
+    return run_inline(["output.write=false"], replications=2, compare=f"[{SCENARIO}]")
+
+
+@pytest.fixture(scope="module")
+def one_rep():
+    return run_inline(["output.write=false"], replications=1, compare=f"[{SCENARIO}]")
+
+
+def _text(path: Path) -> str:
+    """The report's words, without the pictures, the style sheet and the tags."""
+    t = path.read_text(encoding="utf-8")
+    t = re.sub(r'data:image/png;base64,[^"]*', "", t)
+    t = re.sub(r"<style>.*?</style>", "", t, flags=re.S)
+    return re.sub(r"<[^>]+>", "\n", t)
+
+
+def without_danish(res, arm: str):
+    """A shallow copy of res whose arm's scenario_info has no Danish text (a user's own scenario file)."""
+    acfg = res.plan.arms[arm]
+    info = {k: v.model_copy(update={"description_da": "",
+                                    "investment": v.investment.model_copy(update={"notes_da": ""})})
+            for k, v in acfg.scenario_info.items()}
+    out = copy.copy(res)
+    out.plan = res.plan.model_copy(update={"arms": {**res.plan.arms,
+                                                    arm: acfg.model_copy(update={"scenario_info": info})}})
+    return out
+
+
+# ------------------------------------------------------------------------------------------- F6: Danish text
+def test_every_scenario_file_has_danish_description_and_notes_with_the_same_source_tags():
+    shipped = subprocess.run(["git", "ls-files", "scenarios/*.yaml"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()           # not the files other tests drop in for a while
+    assert len(shipped) >= 11
+    for path in (ROOT / p for p in shipped):
+        for name, info in yaml.safe_load(path.read_text(encoding="utf-8"))["scenario_info"].items():
+            si = ScenarioInfo.model_validate(info)
+            assert si.description_da.strip() and si.description_da != si.description, path.name
+            assert bool(si.investment.notes_da.strip()) == bool(si.investment.notes.strip()), path.name
+            for en, da in ((si.description, si.description_da), (si.investment.notes, si.investment.notes_da)):
+                assert re.findall(r"\[[^\]]*\d{3}[^\]]*\]", en) == re.findall(r"\[[^\]]*\d{3}[^\]]*\]", da), path.name
+
+
+def test_a_user_scenario_and_municipality_without_danish_text_stay_valid():
+    info = ScenarioInfo.model_validate({"description": "My plan", "sources": [],
+                                        "investment": {"one_off_dkk": 0, "yearly_dkk": 0, "notes": "n"}})
+    assert info.description_da == "" and info.investment.notes_da == ""
+    for path in sorted((ROOT / "conf" / "municipality").glob("*.yaml")):
+        m = yaml.safe_load(path.read_text(encoding="utf-8"))["municipality"]
+        assert Municipality.model_validate(m).label_da.strip(), path.name     # every profile has a Danish label
+        m.pop("label_da")
+        own = Municipality.model_validate(m)                                  # a user's file without one
+        assert municipality_label(own, "da") == own.label == municipality_label(own, "en")
+
+
+def test_danish_report_has_danish_scenario_texts_and_municipality_label(res, tmp_path):
+    write_report(res, tmp_path / "da.html", language="da")
+    da = _text(tmp_path / "da.html")
+    info = res.plan.arms[SCENARIO].scenario_info[SCENARIO]
+    assert "Gennemsnitskommune (2015)" in da and "Average municipality" not in da
+    flat = " ".join(da.split())
+    assert " ".join(info.description_da.split()) in flat and " ".join(info.investment.notes_da.split()) in flat
+    assert info.description.split()[0] not in da.split() and "set them from the municipality" not in da
+    assert IN_ENGLISH not in da                 # the shipped scenarios and the KPI dictionary: all in Danish
+    assert "Children aged 0-17 in a placement step" not in da and KPI_DEFINITIONS_DA["placement_moves"] in flat
+    write_report(res, tmp_path / "en.html", language="en")
+    en = _text(tmp_path / "en.html")
+    assert "Average municipality (2015)" in en and " ".join(info.description.split()) in " ".join(en.split())
+    assert info.description_da.split()[0] not in en.split()
+
+
+def test_a_scenario_without_danish_text_falls_back_to_english_marked_as_such(res, tmp_path):
+    bare = without_danish(res, SCENARIO)
+    info = bare.plan.arms[SCENARIO].scenario_info[SCENARIO]
+    assert description(bare, SCENARIO, "da") == f"{info.description} {IN_ENGLISH}"
+    assert investment_notes(bare, SCENARIO, "da") == f"{info.investment.notes} {IN_ENGLISH}"
+    assert description(bare, SCENARIO, "en") == info.description and IN_ENGLISH not in \
+        investment_notes(bare, SCENARIO, "en")
+    write_report(bare, tmp_path / "da.html", language="da")
+    assert IN_ENGLISH in _text(tmp_path / "da.html")
+
+
+def test_danish_workbook_names_the_municipality_in_danish(res, tmp_path):
+    write_workbook(res, tmp_path / "da.xlsx", language="da")
+    write_workbook(res, tmp_path / "en.xlsx", language="en")
+    da = [v for row in openpyxl.load_workbook(tmp_path / "da.xlsx")["Om beregningen"].iter_rows(values_only=True)
+          for v in row]
+    en = [v for row in openpyxl.load_workbook(tmp_path / "en.xlsx")["About"].iter_rows(values_only=True) for v in row]
+    assert "Gennemsnitskommune (2015)" in da and "Average municipality (2015)" not in da
+    assert "Average municipality (2015)" in en
+
+
+def test_every_kpi_has_a_danish_definition_and_a_new_one_falls_back_marked():
+    assert set(KPI_DEFS) <= set(KPI_DEFINITIONS_DA)
+    assert kpi_definition("some_new_kpi", "A new KPI.", "da") == f"A new KPI. {IN_ENGLISH}"
+    assert kpi_definition("open_cases", KPI_DEFS["open_cases"][2], "en") == KPI_DEFS["open_cases"][2]
+
+
+# --------------------------------------------------------------------------- F7: the overall word and clauses
+def _summary(**outcomes) -> ScenarioSummary:
+    s = ScenarioSummary(scenario="x", title="X", description="", cost_diff=(1e6, 5e5, 2e6), payback_month=None,
+                        payback_month_discounted=None, payback_year_95=None)
+    s.outcomes = outcomes
+    return s
+
+
+def test_the_overall_word_follows_the_rule_of_the_clauses():
+    # all three below 0.05 % with intervals that exclude 0 (the audit's lower_caseload): not 'better'
+    tiny = _summary(unmet_need_share=(-0.0001, -0.0002, -0.00005, 0.5), need_days_weighted=(-10, -20, -5, 1e6),
+                    placement_moves=(-0.01, -0.02, -0.005, 100))
+    en, da = outcome_sentence(tiny, "en"), outcome_sentence(tiny, "da")
+    assert en.startswith("The extra cost comes with practically unchanged outcomes for the children:")
+    assert en.count("practically unchanged") == 4 and "better" not in en
+    assert "bedre" not in da and da.count("stort set uændre") == 4
+    # a fall whose interval includes 0 (the audit's earlier_detection) is no fall
+    unsure = _summary(unmet_need_share=(0.0, -1e-5, 1e-5, 0.5), need_days_weighted=(0.0, -1, 1, 1e6),
+                      placement_moves=(-2.0, -6.3, 2.8, 100))
+    en = outcome_sentence(unsure, "en")
+    assert "fall by" not in en and "moves between placements show no clear change (\u22122.0 %; the 95 % interval " \
+        "includes zero)" in en and "no clear difference for the children" in en
+    assert "falder" not in outcome_sentence(unsure, "da") and "ændrer sig ikke sikkert" in outcome_sentence(unsure, "da")
+    # one clear fall, the rest unclear or unchanged: better, and only the clear one is said as a fall
+    one = _summary(unmet_need_share=(0.0, -1e-5, 1e-5, 0.5), need_days_weighted=(-5e4, -8e4, -2e4, 1e6),
+                   placement_moves=(-2.0, -6.3, 2.8, 100))
+    en = outcome_sentence(one, "en")
+    assert "comes with better outcomes" in en and en.count("fall") == 1 and "days of need fall by 5.0 %" in en
+    mixed = _summary(unmet_need_share=(0.01, 0.005, 0.015, 0.5), need_days_weighted=(-5e4, -8e4, -2e4, 1e6),
+                     placement_moves=(0.0, 0.0, 0.0, 100))
+    assert "mixed outcomes" in outcome_sentence(mixed, "en") and "rises by 1.00 percentage points" in \
+        outcome_sentence(mixed, "en")
+    # one replication: no interval, so no clear change
+    norep = _summary(unmet_need_share=(0.01, np.nan, np.nan, 0.5), need_days_weighted=(-5e4, np.nan, np.nan, 1e6),
+                     placement_moves=(2.0, np.nan, np.nan, 100))
+    en = outcome_sentence(norep, "en")
+    assert "no clear difference" in en and "rises" not in en and "fall " not in en and "no interval with one " \
+        "replication" in en
+
+
+# ---------------------------------------------------------------------------------- F8: '-' and '[-; -]' explained
+def test_payback_dash_is_explained_in_both_languages(res, tmp_path):
+    for language, words in (("da", "'-' = ikke tjent hjem inden for perioden"),
+                            ("en", "'-' = not paid back within the horizon")):
+        write_report(res, tmp_path / f"{language}.html", language=language)
+        text = (tmp_path / f"{language}.html").read_text(encoding="utf-8")
+        assert words in text.replace("&#x27;", "'"), language
+        assert "intet 95 %-interval" not in text and "no 95 % interval" not in text
+    assert "no 95 % interval" not in summary_text_full(res)
+
+
+def test_one_replication_says_why_every_interval_is_a_dash(one_rep, tmp_path):
+    for language, words in (("da", "Med 1 replikation er der intet 95 %-interval"),
+                            ("en", "With 1 replication there is no 95 % interval")):
+        write_report(one_rep, tmp_path / f"{language}.html", language=language)
+        text = (tmp_path / f"{language}.html").read_text(encoding="utf-8")
+        assert ("[-; -]" if language == "da" else "[-, -]") in text
+        # under the key figures, the differences, the payback by year, the headroom, the budget difference and
+        # the calibration check
+        assert text.count(words) == 6, language
+    full = summary_text_full(one_rep)
+    assert "[-, -]" in full and "With 1 replication there is no 95 % interval" in full
+    assert "With 1 replication there is no 95 % interval" in summary_text(one_rep)
+
+
+# ------------------------------------------------------------------------ DOUBTFUL 9: one scale in an interval
+def test_an_interval_is_written_on_its_means_scale():
+    assert cell(-6.2e6, -12.2e6, -73967) == "-6.2M [-12.2M, -0.1M]"
+    assert cell(-6.2e6, -12.2e6, -73967, "da") == "-6,2 mio. [-12,2 mio.; -0,1 mio.]"
+    assert cell(-73967, -1.2e6, 5e5) == "-73,967 [-1,200,000, 500,000]"
+    assert cell(45.6, 12.3, 0) == "45.6 [12.3, 0]" and cell(5.0, np.nan, np.nan, "da") == "5,00 [-; -]"
+
+
+def test_a_profile_written_from_a_csv_has_a_danish_label_that_the_schema_reads(tmp_path):
+    from sim.analyses.profiles import profile_yaml, read_profiles
+    f = tmp_path / "figures.csv"
+    f.write_text("name,label,population,children_0_17,young_18_22,population_growth_per_year,placed_per_1000_0_22,"
+                 "spending_per_child_0_22_dkk,expected_spending_need_per_child_0_22_dkk,caseworkers,"
+                 "cases_per_caseworker\nzz_label_da,Middelfart (2015),40000,8000,2500,0.01,8.5,9000,9500,11,\n")
+    (p,) = read_profiles(f)
+    m = Municipality.model_validate(yaml.safe_load(profile_yaml(p))["municipality"])
+    assert m.label_da == m.label == "Middelfart (2015)" and municipality_label(m, "da") == "Middelfart (2015)"
