@@ -13,12 +13,11 @@ import json
 from pathlib import Path
 
 from .metrics.budget import budget, budget_difference
-from .metrics.followup import budget_followup, forecast
 from .metrics.payback import headroom, payback
 from .metrics.warmup import warmup_check          # warmup_check.csv (docs/model.md 4.2)
 from .report.danish import write_danish_csv, write_danish_csvs      # Danish output: *_da.csv
 from .report.excel import write_workbook          # Danish output: business_case.xlsx
-from .report.followup import followup_frame, followup_prices, forecast_frame
+from .report.followup import followup_frame, followup_table, forecast_frame, forecast_table
 from .report.html import write_report
 from .report.tables import budget_text
 from .report.text import summary_text_full
@@ -72,13 +71,15 @@ def _write_tables(res: Results, folder: Path, ref_cfg, run_id: str) -> None:
         with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
     if ref_cfg.output.save_children:
         res.children.to_parquet(folder / "children.parquet", index=False)
+    price_year = ref_cfg.costs.price_year            # the money of these tables: costs.price_year's prices
     finance = {"budget": budget(res), "budget_difference": budget_difference(res)}
     if not res.comparison.empty:
         finance |= {"payback": payback(res), "headroom": headroom(res)}
+    finance = {name: df.assign(price_year=price_year) for name, df in finance.items()}
     if res.plan.caseload is not None:                # the forecast to the year's end from today's caseload
-        finance["forecast"] = forecast(res)
+        finance["forecast"] = forecast_table(res)    # in the budget year's prices, as the follow-up
     if res.plan.budget is not None:                  # the budget follow-up, in the budget's prices
-        finance["budget_followup"] = budget_followup(res, followup_prices(res)[0])
+        finance["budget_followup"] = followup_table(res)
     for name, df in finance.items():
         df.to_csv(folder / f"{name}.csv", index=False)
         with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)

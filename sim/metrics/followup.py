@@ -19,7 +19,8 @@ deviation by *volume* (more or fewer children) and *price* (a dearer or cheaper 
   where n is children on average and p the price per child-year. In the model a measure's price per
   child-year is its configured price (one price per step), so the price part shows how the budget's price
   differs from the price list the run uses; with the municipality's own price list in conf/, the split is
-  about volume.
+  about volume. A measure the budget has no line for (``in_budget`` false) has no budget price: its whole
+  forecast is volume (children the budget did not plan for), its price part 0, and its budget price empty.
 """
 from __future__ import annotations
 
@@ -35,14 +36,17 @@ from .stats import t_interval
 
 FORECAST_COLUMNS = ["scenario", "item", "months", "count", "entries", "exits", "unit_cost_dkk", "cost_dkk",
                     "fixed_cost_dkk", "cost_ci_low", "cost_ci_high", "n"]
+FORECAST_MONEY = ["unit_cost_dkk", "cost_dkk", "fixed_cost_dkk", "cost_ci_low", "cost_ci_high"]
+FIRST_YEAR = {"en": "year 1", "da": "år 1"}      # the period without a caseload: the first horizon year
 
 
-def forecast_period(plan) -> tuple[int, str, int | None]:
+def forecast_period(plan, language: str = "en") -> tuple[int, str, int | None]:
     """(months, period, budget year) of the forecast: from the caseload date to the end of its budget year, or
-    the first horizon year (budget year None) without a caseload (see the module docstring)."""
+    the first horizon year (budget year None; 'year 1', in ``language``) without a caseload (see the module
+    docstring)."""
     horizon = plan.arms[plan.reference].run.horizon_years * MONTHS_PER_YEAR
     if plan.caseload is None:
-        return min(MONTHS_PER_YEAR, horizon), "year 1", None
+        return min(MONTHS_PER_YEAR, horizon), FIRST_YEAR.get(language, FIRST_YEAR["en"]), None
     d = plan.caseload.date
     year = d.year
     months = int(round((dt.date(year, 12, 31) - d).days / DAYS_PER_MONTH))
@@ -61,8 +65,9 @@ def _per_replication(res, months: int) -> pd.DataFrame:
     return w
 
 
-def forecast(res) -> pd.DataFrame:
-    """Per arm and measure over the forecast period (forecast_period): see the module docstring."""
+def forecast(res, factor: float = 1.0) -> pd.DataFrame:
+    """Per arm and measure over the forecast period (forecast_period): see the module docstring. Money in
+    ``costs.price_year`` prices x ``factor`` (the caller's price year: sim.report.followup.followup_prices)."""
     months, _, _ = forecast_period(res.plan)
     w = _per_replication(res, months)
     rows = []
@@ -76,6 +81,7 @@ def forecast(res) -> pd.DataFrame:
                      "fixed_cost_dkk": float(g["fixed_cost_dkk"].mean()), "cost_ci_low": max(lo, 0.0) if n > 1 else lo,
                      "cost_ci_high": hi, "n": n})
     out = pd.DataFrame(rows, columns=FORECAST_COLUMNS)
+    out[FORECAST_MONEY] = out[FORECAST_MONEY] * factor
     order = {name: i for i, name in enumerate(res.arms)}
     steps = {name: i for i, name in enumerate(res.plan.arms[res.reference].staircase.steps)}
     return (out.assign(_a=out.scenario.map(order), _s=out["item"].map(steps)).sort_values(["_a", "_s"])
@@ -85,10 +91,11 @@ def forecast(res) -> pd.DataFrame:
 def budget_followup(res, factor: float = 1.0) -> pd.DataFrame:
     """The budget against the reference arm's forecast, measure by measure, with the deviation split into
     volume and price (module docstring), all money in the budget's prices (the forecast's x ``factor``); the
-    last row ('total') sums them. Empty without a budget."""
+    last row ('total') sums them. Empty without a budget. ``in_budget``: whether the budget has a line for the
+    measure (module docstring: a measure it has none for is all volume)."""
     b = res.plan.budget
     cols = ["item", "months", "budget_count", "budget_unit_price_dkk", "budget_dkk", "forecast_count",
-            "forecast_unit_price_dkk", "forecast_dkk", "deviation_dkk", "volume_dkk", "price_dkk"]
+            "forecast_unit_price_dkk", "forecast_dkk", "deviation_dkk", "volume_dkk", "price_dkk", "in_budget"]
     if b is None:
         return pd.DataFrame(columns=cols)
     months, _, _ = forecast_period(res.plan)
@@ -100,17 +107,28 @@ def budget_followup(res, factor: float = 1.0) -> pd.DataFrame:
     steps = {name: i for i, name in enumerate(res.plan.arms[res.reference].staircase.steps)}
     rows = []
     for item in sorted(items, key=steps.get):
-        bn, bp = (lines[item].count, lines[item].unit_price_dkk) if item in lines else (0.0, 0.0)
         fn = float(fc.at[item, "count"]) if item in fc.index else 0.0
         fcost = float(fc.at[item, "cost_dkk"]) * factor if item in fc.index else 0.0
         fp = fcost / (fn * f) if fn > 0 else 0.0
-        budget_dkk = bn * bp * f
-        volume = (fn - bn) * bp * f
+        if item in lines:
+            bn, bp = lines[item].count, lines[item].unit_price_dkk
+            budget_dkk = bn * bp * f
+            volume = (fn - bn) * bp * f
+        else:                        # no budget line: no budget price; the children are all unplanned volume
+            bn, bp, budget_dkk, volume = 0.0, np.nan, 0.0, fcost
         rows.append([item, months, bn, bp, budget_dkk, fn, fp, fcost, fcost - budget_dkk, volume,
-                     fcost - budget_dkk - volume])
+                     fcost - budget_dkk - volume, item in lines])
     out = pd.DataFrame(rows, columns=cols)
     total = out[["budget_count", "budget_dkk", "forecast_count", "forecast_dkk", "deviation_dkk", "volume_dkk",
                  "price_dkk"]].sum()
     out.loc[len(out)] = {"item": "total", "months": months, **total.to_dict(),
-                         "budget_unit_price_dkk": np.nan, "forecast_unit_price_dkk": np.nan}
+                         "budget_unit_price_dkk": np.nan, "forecast_unit_price_dkk": np.nan,
+                         "in_budget": bool(out["in_budget"].all())}
+    out["in_budget"] = out["in_budget"].astype(bool)
     return out
+
+
+def unbudgeted(followup: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a budget follow-up (budget_followup) for measures with a forecast the budget has no line for."""
+    rows = followup[(followup["item"] != "total") & ~followup["in_budget"].astype(bool)]
+    return rows[rows["forecast_dkk"] != 0]

@@ -15,7 +15,11 @@ reports for each:
 * MSER-5 on the replication-mean series over warm-up and horizon: the month where the initial transient
   ends (the truncation that minimises the marginal standard error of the batch means of 5 months);
 * a warning when the relative drift is significantly different from 0 (its interval excludes 0) and larger
-  than ``need.drift_warning_per_year`` in size.
+  than ``need.drift_warning_per_year`` in size;
+* a verdict: ``drift`` (the warning), ``level`` (the 95 % interval lies within +-the threshold: no drift beyond
+  it) or ``inconclusive`` (no warning, but the interval reaches beyond the threshold, or there is none with one
+  replication): the text then says which drifts the intervals do rule out (or that one replication rules out
+  none), not "no drift beyond the threshold".
 
 The arm checked is ``baseline`` (the practice the warm-up runs) when the run has it, else the reference arm,
 whose horizon then includes its own change of practice.
@@ -32,8 +36,9 @@ from ..config import BASELINE
 from .stats import t_interval
 
 SERIES = {"placed": "placed children", "open_cases": "open cases", "cost": "monthly cost"}
+SERIES_DA = {"placed": "anbragte børn", "open_cases": "åbne sager", "cost": "månedlig udgift"}
 COLUMNS = ["series", "label", "scenario", "level", "drift_per_year", "relative_drift_per_year", "ci_low", "ci_high",
-           "threshold", "mser_truncation_month", "mser_at_limit", "warning", "n"]
+           "threshold", "mser_truncation_month", "mser_at_limit", "warning", "verdict", "n"]
 MSER_BATCH = 5                 # months per batch in MSER-5
 COST_METRICS = ("cost_caseworkers_dkk", "cost_assessments_dkk")     # with the steps' cost_dkk: the month's cost
 
@@ -94,11 +99,21 @@ def _check_one(name: str, table: pd.DataFrame, growth: float, threshold: float) 
     significant = bool(np.isfinite(rel[1]) and np.isfinite(rel[2]) and (rel[1] > 0 or rel[2] < 0))
     mean_series = np.nanmean(table.to_numpy(dtype=float), axis=0)
     cut = mser(mean_series)
+    warn = significant and abs(rel[0]) > threshold
     return {"series": name, "label": SERIES[name], "level": level, "drift_per_year": mean,
             "relative_drift_per_year": rel[0], "ci_low": rel[1], "ci_high": rel[2], "threshold": threshold,
             "mser_truncation_month": int(months[cut]) if len(months) else 0,
             "mser_at_limit": cut > 0 and cut == len(mean_series) // MSER_BATCH // 2 * MSER_BATCH,
-            "warning": significant and abs(rel[0]) > threshold, "n": n}
+            "warning": warn, "verdict": verdict(rel[1], rel[2], threshold, warn), "n": n}
+
+
+def verdict(ci_low: float, ci_high: float, threshold: float, warning: bool) -> str:
+    """'drift' (warned), 'level' (the interval within +-threshold) or 'inconclusive' (module docstring)."""
+    if warning:
+        return "drift"
+    if np.isfinite(ci_low) and np.isfinite(ci_high) and -threshold <= ci_low and ci_high <= threshold:
+        return "level"
+    return "inconclusive"
 
 
 def warmup_check(res) -> pd.DataFrame:
@@ -122,33 +137,72 @@ def warmup_check(res) -> pd.DataFrame:
 
 
 ADVICE = "lengthen run.warmup_years"
+ADVICE_DA = "forlæng run.warmup_years"
 
 
-def warmup_warnings(check: pd.DataFrame, advice: str = ADVICE) -> list[str]:
+def _label(r, language: str) -> str:
+    return SERIES_DA.get(r.series, r.label) if language == "da" else r.label
+
+
+def warmup_warnings(check: pd.DataFrame, advice: str = ADVICE, language: str = "en") -> list[str]:
     """One line per flagged series of ``check`` (warmup_check), e.g. 'warning: the baseline still drifts: placed
     children +2.1 % a year [1.4, 2.8]; lengthen run.warmup_years' (``advice``); none when nothing is flagged."""
+    da = language == "da"
+    if da and advice == ADVICE:
+        advice = ADVICE_DA
     out = []
     for r in check[check.warning].itertuples():
-        arm = "" if r.scenario == BASELINE else f" ({r.scenario}, whose horizon includes its change of practice)"
-        out.append(f"warning: the baseline{arm} still drifts: {r.label} {_drift(r)}; {advice}")
+        if da:
+            arm = "" if r.scenario == BASELINE else f" ({r.scenario}, hvis periode omfatter dens ændrede praksis)"
+            out.append(f"advarsel: basisforløbet{arm} driver stadig: {_label(r, language)} {_drift(r, language)}; "
+                       f"{advice}")
+        else:
+            arm = "" if r.scenario == BASELINE else f" ({r.scenario}, whose horizon includes its change of practice)"
+            out.append(f"warning: the baseline{arm} still drifts: {r.label} {_drift(r)}; {advice}")
     return out
 
 
-def _drift(r) -> str:
+def _drift(r, language: str = "en") -> str:
     """'+2.1 % a year [1.4, 2.8]' for a row of warmup_check (the interval '-' with one replication)."""
+    if language == "da":
+        ci = (f"[{100 * r.ci_low:.1f}; {100 * r.ci_high:.1f}]".replace(".", ",")
+              if np.isfinite(r.ci_low) and np.isfinite(r.ci_high) else "[-; -]")
+        return f"{100 * r.relative_drift_per_year:+.1f}".replace(".", ",") + f" % om året {ci}"
     ci = (f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]" if np.isfinite(r.ci_low) and np.isfinite(r.ci_high)
           else "[-, -]")
     return f"{100 * r.relative_drift_per_year:+.1f} % a year {ci}"
 
 
-def warmup_text(check: pd.DataFrame, advice: str = ADVICE) -> list[str]:
-    """The warm-up check for a summary: the warnings (warmup_warnings), or one line saying the baseline is level,
-    with each series' relative drift a year and its 95 % interval."""
-    warnings = warmup_warnings(check, advice)
+def warmup_text(check: pd.DataFrame, advice: str = ADVICE, language: str = "en") -> list[str]:
+    """The warm-up check for a summary: the warnings (warmup_warnings); else one line saying the baseline is level
+    - only when every series' 95 % interval lies within the threshold - or that the check cannot tell (an
+    interval reaching beyond it, or none with one replication), with each series' relative drift a year and its
+    interval."""
+    warnings = warmup_warnings(check, advice, language)
     if warnings:
         return warnings
-    drifts = "; ".join(f"{r.label} {_drift(r)}" for r in check.itertuples())
+    da = language == "da"
+    drifts = "; ".join(f"{_label(r, language)} {_drift(r, language)}" for r in check.itertuples())
     if check.attrs.get("caseload"):
-        return [f"trend from today's caseload (no warm-up: the trend is part of the forecast): {drifts}"]
+        return [f"udvikling fra dagens sagsstamme (ingen indkøring: udviklingen er en del af prognosen): {drifts}"
+                if da else f"trend from today's caseload (no warm-up: the trend is part of the forecast): {drifts}"]
     limit = 100 * float(check["threshold"].iloc[0]) if len(check) else math.nan
-    return [f"warm-up check: no drift beyond {limit:g} % a year over the horizon ({drifts})"]
+    lim = f"{limit:g}".replace(".", ",") if da else f"{limit:g}"
+    unclear = [r for r in check.itertuples()
+               if verdict(r.ci_low, r.ci_high, r.threshold, bool(r.warning)) == "inconclusive"]
+    if not unclear:
+        return [f"indkøringstjek: ingen drift ud over {lim} % om året i perioden ({drifts})" if da else
+                f"warm-up check: no drift beyond {limit:g} % a year over the horizon ({drifts})"]
+    bounds = [max(abs(r.ci_low), abs(r.ci_high)) for r in unclear]
+    if not all(np.isfinite(b) for b in bounds):           # one replication: no interval at all
+        return [f"indkøringstjek: kan ikke afgøre, om basisforløbet driver: én replikation giver intet interval; "
+                f"kør flere replikationer ({drifts})" if da else
+                f"warm-up check: cannot tell whether the baseline drifts: one replication gives no interval; run more "
+                f"replications ({drifts})"]
+    ruled = 100 * max(bounds)
+    out = f"{ruled:.1f}".replace(".", ",") if da else f"{ruled:.1f}"
+    if da:
+        return [f"indkøringstjek: ingen signifikant drift, men 95 %-intervallerne udelukker kun drift ud over ±{out} % "
+                f"om året, ikke ±{lim} %; flere replikationer eller flere år i perioden gør dem smallere ({drifts})"]
+    return [f"warm-up check: no significant drift, but the 95 % intervals rule out only drifts beyond ±{out} % a year, "
+            f"not ±{lim} %; more replications or horizon years narrow them ({drifts})"]

@@ -3,26 +3,39 @@ deviation split into volume and price (sim.metrics.followup), in Danish or Engli
 
 Prices: the forecast is computed in ``costs.price_year`` prices; it is shown in ``costs.report_year``'s prices
 when one is set, else in the budget year's (the year the forecast period ends in) when ``costs.price_index``
-has it - a budget is written in its own year's prices - else in the price year's, with a warning line.
+has it - a budget is written in its own year's prices - else in the price year's, with a warning line. A budget
+on a synthetic start (no caseload) has no budget year: without ``costs.report_year`` its prices are compared
+with the price year's, with a warning line. Every table of the run folder says its price year (``price_year``).
 """
 from __future__ import annotations
 
 import pandas as pd
 
 from ..common.i18n import fmt_da, t, warmup_years_text
-from ..metrics.followup import budget_followup, forecast, forecast_period
+from ..metrics.followup import budget_followup, forecast, forecast_period, unbudgeted
 from .danish import item_label, price_factor
 
 
-def followup_prices(res) -> tuple[float, int, str | None]:
-    """(factor, year, warning): the forecast's money x factor is in ``year``'s prices (module docstring)."""
+def followup_prices(res, language: str = "en") -> tuple[float, int, str | None]:
+    """(factor, year, warning): the forecast's money x factor is in ``year``'s prices (module docstring); the
+    warning (or None) in ``language``."""
     c = res.plan.arms[res.reference].costs
     _, _, budget_year = forecast_period(res.plan)
+    da = language == "da"
+    if budget_year is None and c.report_year is None and res.plan.budget is not None:
+        return 1.0, c.price_year, (
+            f"advarsel: budget= uden caseload= har intet budgetår: budgettets priser sammenlignes med modellens "
+            f"{c.price_year}-priser (costs.price_year); sæt costs.report_year til budgettets år" if da else
+            f"warning: budget= without caseload= has no budget year: the budget's prices are compared with the "
+            f"model's {c.price_year} prices (costs.price_year); set costs.report_year to the budget's year")
     if c.report_year is not None or budget_year is None or budget_year == c.price_year:
         return (*price_factor(res), None)       # the report year's prices, as every other table
     if budget_year not in c.price_index:
-        return 1.0, c.price_year, (f"warning: costs.price_index has no {budget_year}: the forecast and the budget "
-                                   f"follow-up are in {c.price_year} prices; add the year's index or set costs.report_year")
+        return 1.0, c.price_year, (
+            f"advarsel: costs.price_index har intet {budget_year}: prognosen og budgetopfølgningen er i "
+            f"{c.price_year}-priser; tilføj årets indeks eller sæt costs.report_year" if da else
+            f"warning: costs.price_index has no {budget_year}: the forecast and the budget follow-up are in "
+            f"{c.price_year} prices; add the year's index or set costs.report_year")
     return c.price_index[budget_year] / c.price_index[c.price_year], budget_year, None
 
 
@@ -34,18 +47,32 @@ def forecast_frame(res, language: str = "da") -> pd.DataFrame:
     """The forecast to the year's end per arm and measure, with headers in the language and money in
     followup_prices' prices."""
     factor, year, _ = followup_prices(res)
-    f = forecast(res)
+    f = forecast(res, factor)
     kr = _kr(language, year)
     return pd.DataFrame({
         t("scenario", language): f["scenario"],
         t("item", language): [item_label(res, i, language, s) for s, i in zip(f["scenario"], f["item"])],
         t("months", language): f["months"], t("count_avg", language): f["count"],
         t("entries", language): f["entries"], t("exits", language): f["exits"],
-        f"{t('unit_cost', language)} {kr}": f["unit_cost_dkk"] * factor,
-        f"{t('cost', language)} {kr}": f["cost_dkk"] * factor,
-        f"{t('ci_low', language)} {kr}": f["cost_ci_low"] * factor,
-        f"{t('ci_high', language)} {kr}": f["cost_ci_high"] * factor,
-        f"{t('fixed_cost', language)} {kr}": f["fixed_cost_dkk"] * factor})
+        f"{t('unit_cost', language)} {kr}": f["unit_cost_dkk"],
+        f"{t('cost', language)} {kr}": f["cost_dkk"],
+        f"{t('ci_low', language)} {kr}": f["cost_ci_low"],
+        f"{t('ci_high', language)} {kr}": f["cost_ci_high"],
+        f"{t('fixed_cost', language)} {kr}": f["fixed_cost_dkk"]})
+
+
+def forecast_table(res) -> pd.DataFrame:
+    """The forecast (sim.metrics.followup.forecast) as the run folder's forecast table: money in followup_prices'
+    prices, the same as forecast_da.csv, the workbook and the budget follow-up, with the year in ``price_year``."""
+    factor, year, _ = followup_prices(res)
+    return forecast(res, factor).assign(price_year=year)
+
+
+def followup_table(res) -> pd.DataFrame:
+    """The budget follow-up (sim.metrics.followup.budget_followup) as the run folder's table: in the budget's
+    prices (followup_prices), with the year in ``price_year``."""
+    factor, year, _ = followup_prices(res)
+    return budget_followup(res, factor).assign(price_year=year)
 
 
 def followup_frame(res, language: str = "da") -> pd.DataFrame:
@@ -69,14 +96,34 @@ def _money(v: float, language: str) -> str:
     return fmt_da(v, money=True) if language == "da" else f"DKK {v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"DKK {v:,.0f}"
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending in one full stop (a sum in Danish ends in 'kr.' already)."""
+    return text if text.endswith(".") else text + "."
+
+
+def unbudgeted_line(res, b: pd.DataFrame, language: str) -> str | None:
+    """The line naming the measures with a forecast that the budget ``b`` (budget_followup) has no line for, and
+    how they are booked; None when there are none."""
+    rows = unbudgeted(b)
+    if rows.empty:
+        return None
+    names = ", ".join(item_label(res, i, language) for i in rows["item"])
+    total = _money(float(rows["forecast_dkk"].sum()), language)
+    if language == "da":
+        return _sentence(f"advarsel: budgettet har ingen linje for {names} (prognose {total}): de er bogført som "
+                         f"mængde (børn, budgettet ikke har planlagt), uden budgetpris")
+    return (f"warning: the budget has no line for {names} (forecast {total}): booked as volume (children the budget "
+            f"did not plan for), with no budget price.")
+
+
 def followup_lines(res, language: str = "en") -> list[str]:
     """Plain sentences: where the run started (today's caseload), the forecast to the year's end of the
     reference, and the budget's deviation with its volume and price parts. Empty without caseload and budget."""
     plan = res.plan
     if plan.caseload is None and plan.budget is None:
         return []
-    factor, year, warning = followup_prices(res)
-    months, period, _ = forecast_period(plan)
+    factor, year, warning = followup_prices(res, language)
+    months, period, _ = forecast_period(plan, language)
     lines = [warning] if warning else []
     da = language == "da"
     if plan.caseload is not None:
@@ -85,22 +132,28 @@ def followup_lines(res, language: str = "en") -> list[str]:
                      f"indkøring." if da else
                      f"Started from today's caseload: {len(cl.cases)} cases at {cl.date} ({cl.path}; date: "
                      f"{cl.date_source}); no synthetic warm-up.")
-        f = forecast(res)
+        f = forecast(res, factor)
         f = f[f.scenario == res.reference]
-        total = float(f["cost_dkk"].sum() + f["fixed_cost_dkk"].sum()) * factor
+        total = float(f["cost_dkk"].sum() + f["fixed_cost_dkk"].sum())
         lines.append(f"Prognose for {period} ({months} mdr., {res.reference}): udgifter til foranstaltningerne "
-                     f"{_money(total, language)} i {year}-priser." if da else
+                     f"{_money(total, language)} i {year}-priser, faste udgifter medregnet." if da else
                      f"Forecast for {period} ({months} months, {res.reference}): spending on the measures "
-                     f"{_money(total, language)} in {year} prices.")
+                     f"{_money(total, language)} in {year} prices, fixed costs included.")
     if plan.budget is not None:
         b = budget_followup(res, factor)
         tot = b[b["item"] == "total"].iloc[0]
-        lines.append(f"Budgetopfølgning ({period}): budget {_money(tot.budget_dkk, language)}, prognose "
-                     f"{_money(tot.forecast_dkk, language)}, afvigelse {_money(tot.deviation_dkk, language)} - heraf "
-                     f"mængde {_money(tot.volume_dkk, language)} og pris {_money(tot.price_dkk, language)}." if da else
-                     f"Budget follow-up ({period}): budget {_money(tot.budget_dkk, language)}, forecast "
-                     f"{_money(tot.forecast_dkk, language)}, deviation {_money(tot.deviation_dkk, language)} - volume "
-                     f"{_money(tot.volume_dkk, language)}, price {_money(tot.price_dkk, language)}.")
+        lines.append(_sentence(
+                     f"Budgetopfølgning ({period}, {year}-priser, børnenes udgifter uden faste udgifter): budget "
+                     f"{_money(tot.budget_dkk, language)}, prognose {_money(tot.forecast_dkk, language)}, afvigelse "
+                     f"{_money(tot.deviation_dkk, language)} - heraf mængde {_money(tot.volume_dkk, language)} og pris "
+                     f"{_money(tot.price_dkk, language)}") if da else
+                     f"Budget follow-up ({period}, {year} prices, the children's costs without fixed costs): budget "
+                     f"{_money(tot.budget_dkk, language)}, forecast {_money(tot.forecast_dkk, language)}, deviation "
+                     f"{_money(tot.deviation_dkk, language)} - volume {_money(tot.volume_dkk, language)}, price "
+                     f"{_money(tot.price_dkk, language)}.")
+        extra = unbudgeted_line(res, b, language)
+        if extra:
+            lines.append(extra)
     return lines
 
 

@@ -152,9 +152,42 @@ def test_warning_lines():
                          "ci_high": [0.028, 0.008], "threshold": 0.01, "warning": [True, False]})
     assert warmup_warnings(rows) == ["warning: the baseline still drifts: placed children +2.1 % a year [1.4, 2.8]; "
                                      "lengthen run.warmup_years"]
-    assert warmup_text(rows.assign(warning=False)) == [
-        "warm-up check: no drift beyond 1 % a year over the horizon (placed children +2.1 % a year [1.4, 2.8]; "
-        "open cases +0.2 % a year [-0.4, 0.8])"]
+    assert warmup_warnings(rows, language="da") == [
+        "advarsel: basisforløbet driver stadig: anbragte børn +2,1 % om året [1,4; 2,8]; forlæng run.warmup_years"]
+
+
+def test_the_text_says_no_drift_only_when_the_intervals_rule_it_out():
+    """'No drift beyond 1 %' only when every interval lies within +-1 %; a wider interval says which drifts it
+    does rule out, and one replication (no interval) says the check cannot tell - never 'no drift'."""
+    base = {"series": ["placed", "open_cases"], "label": ["placed children", "open cases"], "scenario": "baseline",
+            "threshold": 0.01, "warning": [False, False]}
+    level = pd.DataFrame(base | {"relative_drift_per_year": [-0.002, 0.003], "ci_low": [-0.008, -0.004],
+                                 "ci_high": [0.004, 0.01]})
+    assert warmup_text(level) == ["warm-up check: no drift beyond 1 % a year over the horizon (placed children "
+                                  "-0.2 % a year [-0.8, 0.4]; open cases +0.3 % a year [-0.4, 1.0])"]
+    assert warmup_text(level, language="da")[0].startswith("indkøringstjek: ingen drift ud over 1 % om året")
+    wide = level.assign(relative_drift_per_year=[0.041, 0.003], ci_low=[-0.078, -0.004], ci_high=[0.159, 0.01])
+    text = warmup_text(wide)[0]
+    assert "no drift beyond" not in text and "rule out only drifts beyond ±15.9 % a year, not ±1 %" in text, text
+    one = level.assign(ci_low=np.nan, ci_high=np.nan)
+    text = warmup_text(one)[0]
+    assert text.startswith("warm-up check: cannot tell whether the baseline drifts: one replication gives no interval")
+    assert "[-, -]" in text
+    assert "én replikation giver intet interval" in warmup_text(one, language="da")[0]
+
+
+@pytest.mark.parametrize("reps", [1, 3])
+def test_a_short_run_without_warm_up_is_not_called_level(reps):
+    """The audit's runs: no warm-up, 3 horizon years, 1 or 3 replications - the check cannot call it level."""
+    res = execute(plan(RUN + [f"run.replications={reps}", "run.horizon_years=3", "run.warmup_years=0"]),
+                  progress=False)
+    c = warmup_check(res)
+    text = warmup_text(c)[0]
+    if c.warning.any():
+        assert text.startswith("warning:"), text
+    else:
+        assert set(c.verdict) == {"inconclusive"} if reps == 1 else "inconclusive" in set(c.verdict), c
+        assert "no drift beyond" not in text, text
 
 
 # --------------------------------------------------------------------------- the check on the model

@@ -111,6 +111,48 @@ def test_the_deviation_is_volume_plus_price_exactly(res):
     assert foster.price_dkk == pytest.approx((500_000 - 640_000) * foster.forecast_count * 2 / 12)
 
 
+def test_a_measure_the_budget_has_no_line_for_is_volume_and_named(tmp_path):
+    """The audit's budget of two measures: the placements it leaves out were booked as 24 M of *price* deviation
+    (budget price 0). A measure without a budget line has no budget price: its forecast is all volume, and a line
+    names it - in English and in Danish."""
+    from sim.report.followup import followup_lines
+    p = write(tmp_path, "indsats;antal;enhedspris\nForebyggende indsats (§ 11);150;65.000\n"
+                        "Hjemmebaseret indsats;170;230.000\n", "budget.csv")
+    r = execute(plan(QUICK + [f"caseload={EXAMPLE}", f"budget={p}", "compare=[]", "run.replications=2"]),
+                progress=False)
+    b = budget_followup(r).set_index("item")
+    lines = b.drop(index="total")
+    missing = lines[~lines.in_budget]
+    assert {"foster_care", "residential"} <= set(missing.index), b
+    assert (missing.forecast_dkk > 0).any()
+    np.testing.assert_allclose(missing.volume_dkk, missing.forecast_dkk, rtol=0, atol=1e-6)
+    assert (missing.price_dkk.abs() < 1e-6).all() and missing.budget_unit_price_dkk.isna().all()
+    assert lines.loc["home_based", "in_budget"] and not b.loc["total", "in_budget"]
+    # the whole deviation still splits exactly, and the price part is only the budgeted measures' price
+    assert b.loc["total", "deviation_dkk"] == pytest.approx(b.loc["total", "volume_dkk"] + b.loc["total", "price_dkk"])
+    assert b.loc["total", "price_dkk"] == pytest.approx(lines[lines.in_budget].price_dkk.sum())
+    en = [x for x in followup_lines(r, "en") if x.startswith("warning: the budget has no line for")]
+    assert len(en) == 1 and "booked as volume" in en[0], followup_lines(r, "en")
+    da = [x for x in followup_lines(r, "da") if x.startswith("advarsel: budgettet har ingen linje for")]
+    assert len(da) == 1 and "Anbringelse i familiepleje" in da[0] and not da[0].endswith(".."), da
+
+
+def test_a_budget_without_a_caseload_warns_that_it_has_no_budget_year(tmp_path):
+    """budget= on a synthetic start: the budget's prices are compared with the model's price year - the 2015 ->
+    2026 index made ~44 M of the audit's 'price' deviation - so a warning says so (docs/caseload.md, Prices), and
+    costs.report_year sets the year. The Danish lines are Danish ('år 1', not 'year 1') and end in one full stop."""
+    from sim.report.followup import followup_lines
+    r = execute(plan(QUICK + [f"budget={BUDGET}", "compare=[]", "run.replications=2"]), progress=False)
+    en, da = followup_lines(r, "en"), followup_lines(r, "da")
+    assert en[0].startswith("warning: budget= without caseload= has no budget year") and "2015 prices" in en[0]
+    assert da[0].startswith("advarsel: budget= uden caseload= har intet budgetår")
+    assert "(år 1, 2015-priser" in da[1] and "year 1" not in " ".join(da) and not da[1].endswith(".."), da
+    r = execute(plan(QUICK + [f"budget={BUDGET}", "compare=[]", "run.replications=2", "costs.report_year=2026"]),
+                progress=False)
+    assert not any(x.startswith("warning") for x in followup_lines(r, "en")), followup_lines(r, "en")
+    assert "2026 prices" in followup_lines(r, "en")[0]
+
+
 def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "sim", f"caseload={EXAMPLE}", f"budget={BUDGET}", "compare=[]",
@@ -127,6 +169,16 @@ def test_the_run_folder_workbook_and_report_carry_the_follow_up(tmp_path):
     # in the budget year's prices: the model's 2015 price x costs.price_index 2026 / 2015
     fu = pd.read_csv(folder / "budget_followup.csv").set_index("item")
     assert fu.at["foster_care", "forecast_unit_price_dkk"] == pytest.approx(500_000 * 130.3 / 100.0)
+    # the forecast table is in the same prices as its Danish twin and the follow-up, and every money table says
+    # its price year (the audit: forecast.csv was in 2015 prices beside 2026 prices, and said so nowhere)
+    fc = pd.read_csv(folder / "forecast.csv")
+    fc_da = pd.read_csv(folder / "forecast_da.csv", sep=";", decimal=",", thousands=".")
+    assert (fc.price_year == 2026).all() and (fu.price_year == 2026).all()
+    np.testing.assert_allclose(fc.cost_dkk, fc_da.filter(like="Udgift").iloc[:, 0], rtol=1e-6)
+    ref = fc[fc.scenario == "baseline"].set_index("item")
+    assert ref.at["foster_care", "unit_cost_dkk"] == pytest.approx(500_000 * 130.3 / 100.0)
+    for name in ("budget", "budget_difference"):
+        assert (pd.read_csv(folder / f"{name}.csv").price_year == 2015).all()
     da = pd.read_csv(folder / "budget_followup_da.csv", sep=";", decimal=",")
     assert da.columns[0] == "Post" and da.iloc[-1, 0] == "I alt"
     from openpyxl import load_workbook
