@@ -350,7 +350,7 @@ def _tables(res, language: str) -> list[str]:
                       "targets). To fit the level of need to the municipality's placements:")
            + f" <code>python -m sim --calibrate municipality={_e(cfg.municipality.name)}</code></p>"
            + _table(calibration_display(res, language), index=False) + interval_legend(res, language))
-    cal += "<p>" + "<br>".join(_e(x) for x in warmup_text(warmup_check(res))) + "</p>"   # the warm-up check (sim.metrics.warmup)
+    cal += "<p>" + "<br>".join(_e(x) for x in warmup_text(warmup_check(res), language=language)) + "</p>"   # the warm-up check
     parts.append(_chapter("calibration", cal, language))
     return parts
 
