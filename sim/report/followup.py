@@ -96,6 +96,13 @@ def _money(v: float, language: str) -> str:
     return fmt_da(v, money=True) if language == "da" else f"DKK {v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"DKK {v:,.0f}"
 
 
+def _cases(n: int, language: str) -> str:
+    """'1 case', '5,000 cases'; in Danish '1 sag', '5.000 sager'."""
+    if language == "da":
+        return f"{n:,}".replace(",", ".") + (" sag" if n == 1 else " sager")
+    return f"{n:,}" + (" case" if n == 1 else " cases")
+
+
 def _sentence(text: str) -> str:
     """``text`` ending in one full stop (a sum in Danish ends in 'kr.' already)."""
     return text if text.endswith(".") else text + "."
@@ -128,9 +135,9 @@ def followup_lines(res, language: str = "en") -> list[str]:
     da = language == "da"
     if plan.caseload is not None:
         cl = plan.caseload
-        lines.append(f"Start fra dagens sagsstamme: {len(cl.cases)} sager pr. {cl.date} ({cl.path}); ingen syntetisk "
+        lines.append(f"Start fra dagens sagsstamme: {_cases(len(cl.cases), language)} pr. {cl.date} ({cl.path}); ingen syntetisk "
                      f"indkøring." if da else
-                     f"Started from today's caseload: {len(cl.cases)} cases at {cl.date} ({cl.path}; date: "
+                     f"Started from today's caseload: {_cases(len(cl.cases), language)} at {cl.date} ({cl.path}; date: "
                      f"{cl.date_source}); no synthetic warm-up.")
         f = forecast(res, factor)
         f = f[f.scenario == res.reference]
@@ -162,8 +169,8 @@ def start_phrase(res, language: str = "en") -> str:
     cases at 2026-10-31)'."""
     cl, da = res.plan.caseload, language == "da"
     if cl is not None:
-        return (f"fra dagens sagsstamme ({len(cl.cases)} sager pr. {cl.date})" if da else
-                f"from today's caseload ({len(cl.cases)} cases at {cl.date})")
+        return (f"fra dagens sagsstamme ({_cases(len(cl.cases), language)} pr. {cl.date})" if da else
+                f"from today's caseload ({_cases(len(cl.cases), language)} at {cl.date})")
     w = res.plan.arms[res.reference].run.warmup_years
     if w == 0:
         return "uden indkøring" if da else "with no warm-up"

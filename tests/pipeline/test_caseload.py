@@ -93,6 +93,10 @@ def test_the_forecast_covers_the_months_to_the_years_end(res, tmp_path):
     p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-12-10;moderate;\n")
     pl = plan(QUICK + [f"caseload={p}", "compare=[]"])
     assert pl.caseload.date == dt.date(2026, 12, 31) and forecast_period(pl)[:3:2] == (12, 2027)
+    from types import SimpleNamespace
+    from sim.report.followup import start_phrase
+    assert start_phrase(SimpleNamespace(plan=pl)) == "from today's caseload (1 case at 2026-12-31)"
+    assert start_phrase(SimpleNamespace(plan=pl), "da") == "fra dagens sagsstamme (1 sag pr. 2026-12-31)"
     pl = plan(QUICK + [f"caseload={p}", "caseload_date=2026-12-15", "compare=[]"])
     assert forecast_period(pl)[:3:2] == (1, 2026)
 
