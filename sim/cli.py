@@ -45,7 +45,8 @@ from .analyses.uncertainty import parameter_ranges, uncertainty, uncertainty_tex
 from .api import run_plan
 from .config import (CONF_DIR, SCENARIO_DIR, ConfigError, available_scenarios, calibration_pairs, plan,
                      register_scenarios, switched_off)
-from .config.compose import SCENARIO_GROUP, check_overrides, override_key
+from .config.compose import (SCENARIO_GROUP, SCENARIO_NAME, SCENARIO_NAME_ALLOWED, check_overrides, override_key,
+                             quote_names)
 from .config.schema import WORKERS_PER_CPU, max_workers
 from .publish import results_dir
 from .report.text import summary_text
@@ -125,7 +126,7 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     parser = OverridesParser.create()
     check_overrides(overrides)                       # each override readable, or one line naming it
     try:
-        parsed = parser.parse_overrides(overrides)
+        parsed = parser.parse_overrides(quote_names(overrides))       # compare=[omstilling_æøå]: in quotes
     except Exception as err:  # hydra raises OverrideParseException
         raise ConfigError(f"overrides {overrides}: {str(err).splitlines()[0]}") from None
     axes: dict[str, list[str]] = {}                  # key -> its values; the last given wins, as in Hydra
@@ -478,8 +479,9 @@ def _main(argv: list[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return 0
-    if "--list-scenarios" in argv:
-        print("\n".join(available_scenarios()))
+    if "--list-scenarios" in argv:             # a file whose name cannot be selected is marked
+        print("\n".join(n if SCENARIO_NAME.fullmatch(n) else f"{n}  (cannot be selected: a scenario's file name "
+                        f"takes {SCENARIO_NAME_ALLOWED})" for n in available_scenarios()))
         return 0
     command = next((c for c in ("profiles", "catalog") if c in argv), None)    # not first: taken for an override
     if command is not None:
@@ -911,7 +913,7 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
         for i, job in enumerate(jobs):
             if len(jobs) > 1:
                 print(f"# [{i + 1}/{len(jobs)}] {' '.join(job)}", flush=True)
-            code = run_hydra(flags + job + a.hydra_overrides + dirs)
+            code = run_hydra(flags + quote_names(job) + a.hydra_overrides + dirs)
             if code:
                 return code
         return 0
@@ -931,7 +933,7 @@ def _via_hydra(a: Args, jobs: list[list[str]], plans) -> int:
     except OSError as err:
         return _store_error(first.output.dir, err)
     try:
-        code = run_hydra((["-m"] if a.multirun else []) + a.overrides + a.hydra_overrides + extra,
+        code = run_hydra((["-m"] if a.multirun else []) + quote_names(a.overrides) + a.hydra_overrides + extra,
                          account=lambda: _jobs_account(jobs, jobs_dir))
     except KeyboardInterrupt:
         _KEPT.extend(s["run_dir"] for s in _job_statuses(jobs_dir) if s["run_dir"])

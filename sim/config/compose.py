@@ -168,7 +168,7 @@ def check_overrides(overrides, name: str = "overrides") -> list[str]:
             if problem:
                 raise ConfigError(f"override {o!r}: {problem}; allowed: key=value (e.g. run.seed=1), "
                                   f"group=option (e.g. municipality=kolding), +key=value or ~key")
-            problem = _unreadable(o)
+            problem = _unreadable(quote_names([o])[0])
             if problem:         # a config group's option is a name of its files: those are what to say then
                 raise ConfigError(_group_choice_problem(o) or f"override {o!r}: {problem}")
         return list(overrides)
@@ -219,6 +219,45 @@ def override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
+SCENARIO_NAME = re.compile(r"[\w-]+")        # a scenario file's name that can be selected: letters (æ, ø, å too),
+SCENARIO_NAME_ALLOWED = "letters (æ, ø, å too), digits, '_' and '-'"     # digits, '_' and '-'
+SCENARIO_KEYS = (SCENARIO_GROUP, "compare")   # the keys whose values name scenarios
+
+
+def unquoted(text: str) -> str:
+    """``text`` without one pair of quotes around it ('a' or "a" -> a)."""
+    t = text.strip()
+    return t[1:-1] if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"" else t
+
+
+def quote_name(name: str) -> str:
+    """A scenario name (or a+b) as Hydra's override grammar reads it: quoted if it has a letter outside ASCII
+    (the grammar reads omstilling_æøå only in quotes); as given otherwise."""
+    n = name.strip()
+    if n.isascii() or n[:1] in "'\"" or not all(SCENARIO_NAME.fullmatch(part) for part in n.split("+")):
+        return n
+    return "'" + n + "'"
+
+
+def quote_names(overrides) -> list[str]:
+    """The overrides with every scenario name of ``scenario=`` and ``compare=`` that has a letter outside ASCII
+    quoted (``compare=[omstilling_æøå]`` -> ``compare=['omstilling_æøå']``): a scenario file may be named so,
+    and Hydra's grammar reads such a name only in quotes. Other overrides are as given."""
+    out = []
+    for o in overrides:
+        if isinstance(o, str) and "=" in o and not o.lstrip().startswith("~") \
+                and override_key(o).strip() in SCENARIO_KEYS:
+            head, value = o.split("=", 1)
+            v = value.strip()
+            if v.startswith("[") and v.endswith("]") and v[1:-1].strip() and not re.search(r"[\[\]{}()]", v[1:-1]):
+                v = "[" + ",".join(quote_name(x) for x in v[1:-1].split(",")) + "]"
+            elif not v.startswith(("[", "{")):
+                v = quote_name(v)
+            o = f"{head}={v}"
+        out.append(o)
+    return out
+
+
 def group_options(group: str) -> list[str]:
     """The options of a config group (its YAML files), or [] if there is no such group."""
     if group == SCENARIO_GROUP:
@@ -244,6 +283,11 @@ def register_scenarios() -> None:
     cs.repo.pop(SCENARIO_GROUP, None)
     _BROKEN.clear()
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        if not SCENARIO_NAME.fullmatch(path.stem):
+            _BROKEN[path.stem] = (f"{shown_path(path)}: the file name {path.stem!r} cannot name a scenario (it is "
+                                  f"selected by its name in scenario= and compare=); allowed: {SCENARIO_NAME_ALLOWED} "
+                                  f"- rename the file and its entry under scenario_info")
+            continue
         try:
             node = scenario_node(path)
         except ConfigError as err:
@@ -296,6 +340,7 @@ def compose_tree(overrides: list[str] | tuple[str, ...] = ()) -> dict:
         if problem:
             raise ConfigError(problem)
     _read_chosen_files(overrides)
+    overrides = quote_names(overrides)            # omstilling_æøå: read by Hydra's grammar only in quotes
     try:
         return _compose(overrides)
     except ConfigError:
@@ -386,12 +431,46 @@ def _group_choice_problem(override: str) -> str:
     if not options:
         return ""                                  # not a config group (a key), or a group with no files
     value = override.split("=", 1)[1].strip()
-    items = [v.strip() for v in value[1:-1].split(",")] if value.startswith("[") and value.endswith("]") else [value]
-    for item in items:
-        for name in (item.split("+") if group == SCENARIO_GROUP else [item]):
-            if name not in options:
-                return f"{group} = {name!r}: unknown option; available: {', '.join(options)}"
+    listed = value.startswith("[") and value.endswith("]")
+    if value.startswith("{") or (listed and group != SCENARIO_GROUP):
+        shape = "a mapping" if value.startswith("{") else "a list"
+        takes = ("the name of a scenario, or a list of scenarios to combine (scenario=[a,b])"
+                 if group == SCENARIO_GROUP else "the name of one of its options")
+        return (f"{group} = {value!r}: a config group takes {takes}, not {shape}; available: {', '.join(options)}"
+                + ("" if group == SCENARIO_GROUP else
+                   f"; to set a key in it: {_group_key_example(group, value)} (one override per key)"))
+    items = [unquoted(v) for v in value[1:-1].split(",")] if listed else [unquoted(value)]
+    names = [name.strip() for item in items for name in (item.split("+") if group == SCENARIO_GROUP else [item])]
+    for name in names:
+        if name not in options:
+            return f"{group} = {name!r}: unknown option; available: {', '.join(options)}"
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        return (f"{group} = {value!r}: {twice!r} is given twice; allowed: each scenario once in a combination "
+                f"(it adds nothing the second time)")
     return ""
+
+
+def _group_key_example(group: str, value: str) -> str:
+    """An override that sets a key of a config group (``casework.caseworkers=[1,2]`` for ``casework={caseworkers:
+    [1,2]}``; else the first key of the group's default option, with its value)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    try:
+        given = OverridesParser.create().parse_overrides([f"x={value}"])[0].value()
+    except Exception:  # noqa: BLE001 - only an example
+        given = None
+    if isinstance(given, dict) and given:
+        key, v = next(iter(given.items()))
+        return f"{group}.{key}={value.strip()[1:-1].split(':', 1)[1].strip()}" if len(given) == 1 else \
+            f"{group}.{key}=..."
+    options = group_options(group)
+    path = CONF_DIR / group / ("default.yaml" if "default" in options else f"{options[0]}.yaml")
+    try:
+        data = load_yaml(path)
+        key, v = next((k, v) for k, v in data[group].items() if not isinstance(v, (dict, list)))
+        return f"{group}.{key}={json.dumps(v) if isinstance(v, bool) or v is None else v}"
+    except Exception:  # noqa: BLE001 - only an example
+        return f"{group}.<key>=<value>"
 
 
 def _file_problem(err: yaml.YAMLError) -> str:
@@ -423,6 +502,9 @@ def _compose_problem(err: Exception, overrides: list[str]) -> str:
     m = re.search(r"Could not (?:find|load) '([^']+)'", text)
     if m:
         return _missing_option(m.group(1), text)
+    shape = _shape_problem(err, text, overrides)
+    if shape:
+        return shape
     lines = text.splitlines()
     first = lines[0]
     if first.startswith("Error parsing override"):
@@ -431,6 +513,200 @@ def _compose_problem(err: Exception, overrides: list[str]) -> str:
     if not full_key and not any(override_key(o) in first for o in overrides):
         full_key = _culprit(overrides, first)
     return " ".join((f"{full_key}: {first}" if full_key else first).split())
+
+
+def _shape_problem(err: Exception, text: str, overrides: list[str]) -> str:
+    """One line for a value whose shape - a mapping, a list - is not its key's (Hydra: 'Error merging override
+    <o>', or for a file 'In <file>: ConfigTypeError raised while composing config:', naming neither the key nor
+    what is allowed): the key, the value and what the key allows, from its default in the composed configuration;
+    for a file of scenarios/ or conf/ also the file and line. '' if it is not such a problem."""
+    chain, cause = [], err
+    while cause is not None and len(chain) < 10:
+        chain.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    if not any("Cannot merge" in c for c in chain):
+        return ""
+    m = re.match(r"Error merging override (.+)", text.splitlines()[0])
+    if m:
+        o = m.group(1).strip()
+        key = override_key(o).strip()
+        try:
+            from hydra.core.override_parser.overrides_parser import OverridesParser
+            given = OverridesParser.create().parse_overrides([o])[0].value()
+        except Exception:  # noqa: BLE001 - then Hydra's own words
+            return ""
+        found = _mismatch(given, _at(_tree_without(key, overrides), _key_parts(key)), key)
+        if found is None:
+            return ""
+        where, value, default = found
+        shown = o.split("=", 1)[1].strip() if where == key else _flow(value)
+        return f"{where} = {shown!r}: {_shape_name(value)} where {_shape_name(default)} is meant; " \
+               f"allowed: {shape_allowed(default, where)}"
+    m = re.match(r"In '([^']+)': \w+ raised while composing config", text)
+    if not m:
+        return ""
+    group, _, option = m.group(1).rpartition("/")
+    path = SCENARIO_DIR / f"{option}.yaml" if group == SCENARIO_GROUP else CONF_DIR / group / f"{option}.yaml"
+    where = shown_path(path)
+    try:
+        data = load_yaml(path)
+        base = _compose([o for o in overrides if override_key(o).strip() != group])
+    except Exception:  # noqa: BLE001 - the file is named all the same
+        base = data = None
+    found = _mismatch(data, base, "") if isinstance(data, dict) else None
+    if found is None:
+        return (f"{where}: a value of the wrong shape (a list where a mapping is meant, or a mapping where a list "
+                f"is); allowed: the shape of the key's default (python -m sim --cfg job shows them)")
+    key, value, default = found
+    line = _key_line(path, _key_parts(key))
+    return (f"{where}{f':{line}' if line else ''}: {key} = {_flow(value)}: {_shape_name(value)} where "
+            f"{_shape_name(default)} is meant; allowed: {shape_allowed(default, key, in_file=True)}")
+
+
+def _key_parts(key: str) -> list:
+    """A dotted key with [i] indexes as its parts: ``a.b[0]`` -> ['a', 'b', 0]."""
+    return [int(x[1:-1]) if x.startswith("[") else x for x in re.findall(r"\[\d+\]|[^.\[\]]+", key)]
+
+
+def _at(tree, parts: list):
+    """The value at ``parts`` in a tree of dicts and lists (None if there is none)."""
+    node = tree
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _mismatch(given, default, path: str):
+    """The first place (key, given value, default) where ``given`` has a mapping and ``default`` a list, or the
+    other way round - what OmegaConf cannot merge; None if there is none."""
+    if isinstance(given, dict) and isinstance(default, dict):
+        for k, v in given.items():
+            if k in default:
+                found = _mismatch(v, default[k], f"{path}.{k}" if path else str(k))
+                if found is not None:
+                    return found
+        return None
+    if isinstance(given, (dict, list)) and isinstance(default, (dict, list)) \
+            and isinstance(given, dict) != isinstance(default, dict):
+        return path, given, default
+    return None
+
+
+def _shape_name(value) -> str:
+    """'a mapping', 'a list', 'a number', 'true or false', 'text' or 'null': the kind of a value."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "null" if value is None else "text"
+
+
+def _flow(value) -> str:
+    """A value as YAML's one-line flow style ({a: 1}, [1, 2])."""
+    return " ".join(yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).split()).removesuffix(" ...")
+
+
+def shape_allowed(default, key: str, in_file: bool = False) -> str:
+    """What a key allows, from the type of its default: a mapping (with its first key as an example), a list
+    (with an example like its entries), a number, true or false, text."""
+    if isinstance(default, dict):
+        first = next(iter(default), None)
+        if in_file:
+            return "a mapping of keys to values (key: value, one per line in YAML)"
+        one = f"; or one key at a time: {key}.{first}=..." if first is not None else ""
+        return f"a mapping of keys to values, e.g. {{{first or 'key'}: ...}}{one}"
+    if isinstance(default, (list, tuple)):
+        if default and isinstance(default[0], dict):
+            example = "[{" + ", ".join(f"{k}: ..." for k in default[0]) + "}]"
+        elif default and all(isinstance(x, (str, int, float)) for x in default):
+            example = "[" + ", ".join(str(x) for x in default[:2]) + (", ...]" if len(default) > 2 else "]")
+        else:
+            example = "[a, b]"
+        return f"a list in brackets, e.g. {example} ([] for none)"
+    return {"a number": "a number", "true or false": "true or false", "text": "text"}.get(_shape_name(default),
+                                                                                          "a value")
+
+
+def _key_line(path: Path, parts: list) -> int | None:
+    """The line (1-based) of the key at ``parts`` in a YAML file; None if it is not there or cannot be read."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except Exception:  # noqa: BLE001 - only for the message
+        return None
+    line = None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            hit = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+            if hit is None:
+                return None
+            line, node = hit[0].start_mark.line + 1, hit[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return None
+    return line
+
+
+def _scenario_files(arm: str) -> list[Path]:
+    """The files of scenarios/ an arm (``a`` or ``a+b``) is made of, in the order they are merged: each scenario's
+    defaults (other scenarios) before itself."""
+    out: list[Path] = []
+
+    def add(name: str, depth: int) -> None:
+        path = SCENARIO_DIR / f"{name}.yaml"
+        if depth > 20 or path in out or not path.is_file():
+            return
+        try:
+            data = load_yaml(path)
+        except ConfigError:
+            return
+        entries = data.get("defaults", []) if isinstance(data, dict) else []
+        for e in entries if isinstance(entries, list) else []:
+            if isinstance(e, str) and e != "_self_":
+                add(e, depth + 1)
+        out.append(path)
+    for name in arm.split("+"):
+        add(name, 0)
+    return out
+
+
+def in_scenario_file(message: str, overrides) -> str:
+    """``message`` about a key (``<key> = <value>: ...``) with the file and line of the scenario that sets the key
+    in front (``scenarios/x.yaml:12: <message>``), when a scenario file of the arm the overrides select sets it
+    and no override does; the message as it is otherwise."""
+    m = re.match(r"([A-Za-z_][\w-]*(?:\.[\w+-]+|\[\d+\])*)(?: = |: )", message)
+    if not m or overrides is None:
+        return message
+    key = m.group(1)
+    for o in overrides:
+        k = override_key(o).strip()
+        if k in SCENARIO_KEYS and k != key:
+            continue
+        if k == key or key.startswith((k + ".", k + "[")) or k.startswith(key + "."):
+            return message                        # the user's own override: named as they typed it
+    parts = _key_parts(key)
+    for path in reversed(_scenario_files(selected_scenario(overrides))):
+        try:
+            data = load_yaml(path)
+        except ConfigError:
+            continue
+        if _at(data, parts[:-1]) is not None and (
+                (isinstance(_at(data, parts[:-1]), dict) and parts[-1] in _at(data, parts[:-1]))
+                or (isinstance(_at(data, parts[:-1]), list) and isinstance(parts[-1], int)
+                    and parts[-1] < len(_at(data, parts[:-1])))):
+            line = _key_line(path, parts)
+            return f"{shown_path(path)}{f':{line}' if line else ''}: {message}"
+    return message
 
 
 def _inner_key(err: Exception, key: str) -> str:
@@ -561,17 +837,18 @@ def _format_validation_error(err: ValidationError, tree: dict | None = None) -> 
     return lines[0] if len(lines) == 1 else lines[0] + f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:]) + ")"
 
 
-def validate(tree: dict) -> Config:
-    """Validate a plain composed tree. Raises ConfigError with a one-line message."""
+def validate(tree: dict, overrides=None) -> Config:
+    """Validate a plain composed tree. Raises ConfigError with a one-line message; given the ``overrides`` the tree
+    was composed with, a problem with a key that a scenario file sets names the file and line in front."""
     try:
         return Config.model_validate(tree)
     except ValidationError as err:
-        raise ConfigError(_format_validation_error(err, tree)) from None
+        raise ConfigError(in_scenario_file(_format_validation_error(err, tree), overrides)) from None
 
 
 def scenario_override(arm: str) -> str:
     """The override that selects an arm: ``scenario=a`` or, for ``a+b``, ``scenario=[a,b]``."""
-    parts = arm.split("+")
+    parts = [quote_name(p) for p in arm.split("+")]       # a name outside ASCII in quotes, as Hydra reads it
     return f"scenario={parts[0]}" if len(parts) == 1 else "scenario=[" + ",".join(parts) + "]"
 
 
@@ -586,6 +863,6 @@ def selected_scenario(overrides) -> str:
         if o.lstrip("+~").startswith("scenario="):
             v = o.split("=", 1)[1].strip()
             if v.startswith("[") and v.endswith("]"):
-                return "+".join(x.strip() for x in v[1:-1].split(",") if x.strip())
-            return v
+                return "+".join(unquoted(x) for x in v[1:-1].split(",") if x.strip())
+            return unquoted(v)
     return BASELINE

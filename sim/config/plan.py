@@ -78,6 +78,11 @@ def check_memory(arms: int, replications: int, horizon_years: int) -> None:
                           f"half of this machine's memory ({have:,.0f} GB) - use fewer replications or arms in compare")
 
 
+def _arm(overrides: list[str]) -> Config:
+    """The validated configuration of one arm (a problem with a key a scenario file sets names the file)."""
+    return validate(compose_tree(overrides), overrides)
+
+
 def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, list[str]] | None = None) -> Plan:
     """Compose and validate the reference arm, every compared arm and the warm-up config.
 
@@ -89,15 +94,15 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
     extra = {arm: check_overrides(ov, f"arm_overrides[{arm!r}]") for arm, ov in (arm_overrides or {}).items()}
     reference = selected_scenario(overrides)
     tree = compose_tree(overrides + extra.get(reference, []))
-    ref_cfg = validate(tree)
+    ref_cfg = validate(tree, overrides + extra.get(reference, []))
     base_overrides = strip_scenario(overrides)
-    warm = (validate(compose_tree(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, [])))
+    warm = (_arm(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, []))
             if reference != BASELINE or WARMUP in extra else ref_cfg)
     arms = {reference: ref_cfg}
     for entry in ref_cfg.compare:
         if entry == reference or entry in arms:
             continue
-        arms[entry] = validate(compose_tree(base_overrides + [scenario_override(entry)] + extra.get(entry, [])))
+        arms[entry] = _arm(base_overrides + [scenario_override(entry)] + extra.get(entry, []))
     # The run settings and outputs must agree across arms: pairing needs the same seeds and horizon.
     for name, cfg in arms.items():
         if cfg.run != ref_cfg.run:

@@ -418,7 +418,7 @@ def test_a_broken_scenario_file_is_one_line_with_its_file_and_line(text_of, prob
 
 @pytest.mark.parametrize("folder,base,edit,problem", [
     ("municipality", "average.yaml", lambda t: t.replace("municipality:\n", "municipality:\n  population: 5\n", 1),
-     ":7:3: found duplicate key 'population' (first at line 4); a key may be given only once in a mapping"),
+     ":3: found duplicate key 'population' (first at line 4); a key may be given only once in a mapping"),
     ("municipality", "average.yaml", lambda t: t.replace("name: average", "name: 'average"), ":"),
     ("staircase", "default.yaml", lambda t: t + "  when_full: wait\n", "found duplicate key 'when_full'"),
     ("staircase", "default.yaml", lambda t: t.replace("      order: 3 ", "      order: 3\n      order: 3 ", 1),
@@ -481,3 +481,152 @@ def test_a_value_of_the_wrong_type_says_what_the_key_allows(override, allowed):
     key allows (held-out audit: max_duration_days=-5 said only 'valid tuple')."""
     msg = refused(["compare=[]", override])
     assert override.split("=")[0] in msg and allowed in msg, msg
+
+
+# --------------------------------------------------------------------------- the shape of a value: mapping, list
+
+def cli_refused(argv, tmp_path, capsys) -> str:
+    """The one line ``python -m sim <argv>`` refuses them with (exit 2, nothing written in output.dir)."""
+    from sim.cli import main
+    out = tmp_path / "out"
+    code = main([*argv, f"output.dir={out}", "output.progress=false", "run.replications=2", "run.horizon_years=1",
+                 "run.warmup_years=1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert not out.exists() or not [p for p in out.iterdir() if p.name != "results.duckdb"], list(out.iterdir())
+    return err.strip()[len("error: "):]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["compare={a:1}"], "compare = '{a:1}': a mapping where a list is meant; allowed: a list in brackets, e.g. ["),
+    (["staircase.steps.residential=[1,2]", "compare=[]"],
+     "staircase.steps.residential = '[1,2]': a list where a mapping is meant; allowed: a mapping of keys to values, "
+     "e.g. {order: ...}; or one key at a time: staircase.steps.residential.order=..."),
+    (["staircase.steps=[]", "compare=[]"], "staircase.steps = '[]': a list where a mapping is meant; allowed: a "
+                                           "mapping of keys to values"),
+    (["+staircase.steps=[]", "compare=[]"], "staircase.steps = '[]': a list where a mapping is meant"),
+    (["sensitivity.parameters={key:x}", "--sensitivity", "compare=[kinship_first]"],
+     "sensitivity.parameters = '{key:x}': a mapping where a list is meant; allowed: a list in brackets, e.g. "
+     "[{key: ..., low: ..., high: ...}] ([] for none)"),
+    (["calibration.joint={parameter:x}", "--calibrate"],
+     "calibration.joint = '{parameter:x}': a mapping where a list is meant; allowed: a list in brackets"),
+    (["scenario_info=[1]", "compare=[]"], "scenario_info = '[1]': a list where a mapping is meant"),
+])
+def test_a_value_of_the_wrong_shape_names_the_key_and_the_shape_it_allows(argv, message, tmp_path, capsys):
+    """Hydra said only 'Error merging override <o>': the key, the value and the shape of the key's default."""
+    msg = cli_refused(argv, tmp_path, capsys)
+    assert msg.startswith(message), msg
+    assert "Error merging" not in msg
+
+
+def test_what_a_key_allows_follows_the_type_of_its_default():
+    from sim.config.compose import shape_allowed
+    assert shape_allowed({"a": 1}, "k").startswith("a mapping of keys to values, e.g. {a: ...}; or one key at a "
+                                                   "time: k.a=...")
+    assert shape_allowed([1, 2, 3], "k") == "a list in brackets, e.g. [1, 2, ...] ([] for none)"
+    assert shape_allowed(True, "k") == "true or false"
+    assert shape_allowed(2.5, "k") == "a number"
+    assert shape_allowed("x", "k") == "text"
+
+
+SCENARIO_SHAPES = [
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "investment: [0, 0]\nstaircase: {steps: [1, 2]}\n",
+     ":8: staircase.steps = [1, 2]: a list where a mapping is meant; allowed: a mapping of keys to values (key: "
+     "value, one per line in YAML)"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "staircase:\n  steps:\n    residential: [1, 2]\n",
+     ":9: staircase.steps.residential = [1, 2]: a list where a mapping is meant"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "compare: {a: 1}\n",
+     ":7: compare = {a: 1}: a mapping where a list is meant; allowed: a list in brackets"),
+    # a key or value the schema refuses: the file and line of the scenario that sets it, in front
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n  followup_intervl_days: 122\n",
+     ":8: casework.followup_intervl_days = 122: unknown key (unknown keys are not allowed); did you mean "
+     "casework.followup_interval_days?"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "investment: [0, 0]\n",
+     ":7: investment = [0, 0]: unknown key"),
+    (lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n  followup_interval_days: -5\n",
+     ":8: casework.followup_interval_days = -5: "),
+]
+
+
+@pytest.mark.parametrize("text_of,problem", SCENARIO_SHAPES)
+def test_a_scenario_file_with_a_wrong_value_names_the_file_line_and_key(text_of, problem):
+    """Hydra said "In 'scenario/x': ConfigTypeError raised while composing config:" and nothing more; a key the
+    schema refused was named without its file."""
+    with dropped(SCENARIO_DIR, text_of) as path:
+        for overrides in ([f"scenario={path.stem}", "compare=[]"], [f"compare=[{path.stem}]"],
+                          [f"compare=[kinship_first+{path.stem}]"]):
+            msg = refused(overrides)
+            assert msg.startswith(f"scenarios/{path.name}{problem}"), msg
+
+
+def test_a_key_the_user_overrides_is_not_blamed_on_a_scenario_file():
+    text_of = lambda n: "# @package _global_\n" + INFO.format(name=n) + "casework:\n  followup_interval_days: 30\n"
+    with dropped(SCENARIO_DIR, text_of) as path:
+        msg = refused([f"scenario={path.stem}", "compare=[]", "casework.followup_interval_days=-5"])
+        assert msg.startswith("casework.followup_interval_days = -5: "), msg
+
+
+# --------------------------------------------------------------------------- config groups: one option name
+
+@pytest.mark.parametrize("override,message", [
+    ("run=[1,2]", "run = '[1,2]': a config group takes the name of one of its options, not a list; available: "
+                  "default; to set a key in it: run."),
+    ("casework={caseworkers:[1,2]}", "casework = '{caseworkers:[1,2]}': a config group takes the name of one of "
+                                     "its options, not a mapping; available: default; to set a key in it: "
+                                     "casework.caseworkers=[1,2] (one override per key)"),
+    ("municipality=[average,kolding]", "municipality = '[average,kolding]': a config group takes the name of one "
+                                       "of its options, not a list; available: average, "),
+    ("scenario={a: 1}", "scenario = '{a: 1}': a config group takes the name of a scenario, or a list of scenarios "
+                        "to combine (scenario=[a,b]), not a mapping; available: baseline, "),
+    ("scenario=[kinship_first,kinship_first]", "scenario = '[kinship_first,kinship_first]': 'kinship_first' is "
+                                               "given twice; allowed: each scenario once in a combination"),
+])
+def test_a_config_group_takes_an_option_name_not_a_list_or_mapping(override, message):
+    """'run=[1,2]' said "run = '1': unknown option" (the first element only); a mapping said 'unknown option'."""
+    assert refused([override, "compare=[]"]).startswith(message)
+
+
+# --------------------------------------------------------------------------- scenario names: æ, ø, å
+
+@contextmanager
+def scenario_named(stem: str, body: str = "casework:\n  decision_delay_days: 1\n"):
+    """A valid scenario file scenarios/<stem>.yaml (a name a planner may give it), removed afterwards."""
+    path = SCENARIO_DIR / f"{stem}.yaml"
+    path.write_text("# @package _global_\n" + INFO.format(name=stem) + body, encoding="utf-8")
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_a_scenario_named_with_danish_letters_can_be_selected_in_every_form(tmp_path):
+    """It was listed but could not be selected: unquoted, Hydra's grammar cannot read æ; the suggested quoted form
+    was text, not a list; the per-arm override the program built was unreadable; a quoted scenario= was 'unknown'."""
+    name = f"zz_omstilling_æøå_{uuid.uuid4().hex[:6]}"
+    with scenario_named(name):
+        for overrides in ([f"compare=[{name}]"], [f"compare=['{name}']"], [f'compare=["{name}"]']):
+            p = plan(overrides)
+            assert list(p.arms) == ["baseline", name], overrides
+            assert p.arms[name].casework.decision_delay_days == 1
+        for given in (name, f"'{name}'", f'"{name}"', f"[kinship_first,{name}]"):
+            p = plan([f"scenario={given}", "compare=[]"])
+            assert p.reference == (name if "[" not in given else f"kinship_first+{name}"), given
+            assert p.arms[p.reference].casework.decision_delay_days == 1
+        assert list(plan([f"compare=[kinship_first+{name}]"]).arms) == ["baseline", f"kinship_first+{name}"]
+        from sim.cli import expand_sweeps
+        assert len(expand_sweeps([f"compare=[{name}]", "run.seed=1,2"])) == 2
+
+
+def test_a_scenario_file_name_that_cannot_be_selected_says_which_characters_are_allowed(capsys):
+    name = f"zz test {uuid.uuid4().hex[:6]}"
+    with scenario_named(name):
+        msg = refused([f"scenario='{name}'", "compare=[]"])
+        assert msg.startswith(f"scenarios/{name}.yaml: the file name {name!r} cannot name a scenario"), msg
+        assert "allowed: letters (æ, ø, å too), digits, '_' and '-'" in msg
+        from sim.cli import main
+        assert main(["--list-scenarios"]) == 0
+        listed = capsys.readouterr().out.splitlines()
+        assert f"{name}  (cannot be selected: a scenario's file name takes letters (æ, ø, å too), digits, '_' and " \
+               f"'-')" in listed
+        assert "kinship_first" in listed
