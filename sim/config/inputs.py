@@ -27,7 +27,9 @@ Budget (one row per measure): ``measure``/``indsats`` (a step name or label_da),
 from __future__ import annotations
 
 import calendar
+import csv
 import datetime as dt
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -118,18 +120,62 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
             except UnicodeDecodeError:
                 text, encoding = raw.decode("cp1252", errors="strict"), "cp1252"
             header = text.splitlines()[0] if text else ""
+            if header.count("\t") > max(header.count(";"), header.count(",")):
+                raise ConfigError(f"{key} = {path!r}: tab-separated text (tabs between the cells of its header), not "
+                                  f"a CSV; {TABLE_ALLOWED} (in Excel: Save as 'CSV UTF-8' or 'CSV')")
             danish = header.count(";") > header.count(",")
-            df = pd.read_csv(p, dtype=str, sep=";" if danish else ",", encoding=encoding, skip_blank_lines=False,
-                             keep_default_na=False, na_values=[""])
+            sep = ";" if danish else ","
+            _check_cells(text, sep, key, path)
+            try:
+                df = pd.read_csv(p, dtype=str, sep=sep, encoding=encoding, skip_blank_lines=False,
+                                 keep_default_na=False, na_values=[""])
+            except pd.errors.ParserError as err:
+                raise ConfigError(_parser_problem(err, key, path, sep)) from None
         else:
             raise ConfigError(f"{key} = {path!r}: unknown file type {suffix!r}; {TABLE_ALLOWED}")
     except ConfigError:
         raise
     except Exception as err:        # noqa: BLE001 - any reader failure is the user's file
-        raise ConfigError(f"{key} = {path!r}: cannot be read ({type(err).__name__}: {err}); "
+        raise ConfigError(f"{key} = {path!r}: cannot be read ({type(err).__name__}: {' '.join(str(err).split())}); "
                           f"{TABLE_ALLOWED}, with a header row") from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     return df.dropna(how="all"), p, danish
+
+
+def _check_cells(text: str, sep: str, key: str, path: str) -> None:
+    """ConfigError (``_parser_problem``'s line) for the first row of a CSV with more cells than its header - a
+    separator inside a number (1,230 in a comma CSV). pandas reports it only from the second data row on: extra
+    cells in the first one silently become its index."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        header = next(reader, [])
+        for row in reader:
+            if len(row) > len(header):
+                raise ConfigError(_parser_problem(
+                    f"Expected {len(header)} fields in line {reader.line_num}, saw {len(row)}", key, path, sep))
+    except csv.Error:             # pandas reads it (or says why it cannot)
+        return
+
+
+def _parser_problem(err, key: str, path: str, sep: str) -> str:
+    """One line for a CSV that pandas cannot split into cells: the file's line, the cells found and what is
+    allowed (pandas: 'Error tokenizing data. C error: Expected 3 fields in line 3, saw 4', over two lines)."""
+    text = " ".join(str(err).split())
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        want, line, saw = m.groups()
+        if sep == ",":
+            allowed = ("a cell with ',' in it in quotes (\"1,230\" - or the number without it, 1230), or the file "
+                       "saved with ';' between the cells, as a Danish Excel saves 'CSV'")
+        else:
+            allowed = "a cell with ';' in it in quotes (\"a;b\")"
+        return (f"{key} = {path!r}: line {line} has {saw} cells, the header {want} ('{sep}' between the cells; a "
+                f"'{sep}' inside a number or text starts a new cell); allowed: {allowed}")
+    m = re.search(r"EOF inside string", text)
+    if m:
+        return (f"{key} = {path!r}: a quote (\") that is never closed; allowed: quotes in pairs around a cell "
+                f"(\"text\"), with \"\" for a quote inside it")
+    return f"{key} = {path!r}: cannot be read ({type(err).__name__}: {text}); {TABLE_ALLOWED}, with a header row"
 
 
 def _columns(df: pd.DataFrame, key: str, path: str, required: tuple, optional: tuple) -> dict[str, str]:
@@ -226,10 +272,18 @@ TABLE_ALLOWED = ("allowed: a CSV file (.csv or .txt; comma or semicolon separate
                  "workbook (.xlsx, .xlsm)")
 
 
-def _number_rule(danish: bool) -> str:
-    """The number format of a caseload or budget file, in a few words."""
+def _number_rule(danish: bool, workbook: bool = False) -> str:
+    """The number format of a caseload or budget file, in a few words (a workbook: its number cells)."""
+    if workbook:
+        return ("a number cell of the workbook; a number typed as text takes a decimal point and no thousands "
+                "separator, e.g. 1250000.5")
     return ("';' between the cells: decimal comma, '.' only between groups of three digits, e.g. 1.250.000,5"
             if danish else "',' between the cells: decimal point, no thousands separator, e.g. 1250000.5")
+
+
+def shown(v: str | None) -> str:
+    """A cell as a message shows it: its text in quotes, or 'empty'."""
+    return "empty" if v is None else repr(v)
 
 
 def parse_number(text: str, danish: bool = False, exact: bool = False) -> float | None:
@@ -328,8 +382,8 @@ class _CaseRules:
         if col == "age":
             age = parse_number(v, self.danish, self.exact) if v is not None else None
             if age is None:
-                return bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish else "7.5")
-                           + f" ({_number_rule(self.danish)})")
+                return bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish and not self.exact else "7.5")
+                           + f" ({_number_rule(self.danish, self.exact)})")
         else:
             b = parse_date(v or "", month_only=True)
             if b is None:
@@ -344,7 +398,7 @@ class _CaseRules:
         cols, date = self.cols, self.date
 
         def bad(col, v, allowed):
-            errors.append(f"row {row}, column {cols.get(col, col)}: {v!r} - {allowed}")
+            errors.append(f"row {row}, column {cols.get(col, col)}: {shown(v)} - {allowed}")
 
         age = self.age(r, bad)
         sv = _cell(r, cols["step"])
@@ -405,7 +459,7 @@ def read_budget(path: str, cfg) -> Budget:
         sv = _cell(r, cols["step"])
         step = steps.get((sv or "").lower())
         if step is None:
-            errors.append(f"row {row}, column {cols['step']}: {sv!r} - allowed: "
+            errors.append(f"row {row}, column {cols['step']}: {shown(sv)} - allowed: "
                           + ", ".join(n for n in cfg.staircase.steps if n != cfg.staircase.ground_step)
                           + " (or their Danish labels)")
         elif step in seen:
@@ -420,7 +474,7 @@ def read_budget(path: str, cfg) -> Budget:
             v = _cell(r, cols[k])
             x = parse_number(v, danish, exact) if v is not None else None
             if x is None or x < 0:
-                errors.append(f"row {row}, column {cols[k]}: {v!r} - {what} ({_number_rule(danish)})")
+                errors.append(f"row {row}, column {cols[k]}: {shown(v)} - {what} ({_number_rule(danish, exact)})")
             elif x > most:
                 errors.append(f"row {row}, column {cols[k]}: {v!r} - {what}, at most {most:,.0f} "
                               + ("(the municipality's children and young people aged 0-22)" if k == "count" else

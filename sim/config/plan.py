@@ -78,6 +78,20 @@ def check_memory(arms: int, replications: int, horizon_years: int) -> None:
                           f"half of this machine's memory ({have:,.0f} GB) - use fewer replications or arms in compare")
 
 
+def check_arms(compare: list[str]) -> None:
+    """ConfigError if ``compare`` names an arm twice, or an arm a+b names a scenario twice: a planner who lists an
+    arm twice expects two arms, and would get one (the same runs)."""
+    for i, entry in enumerate(compare):
+        parts = [p.strip() for p in entry.split("+")]
+        twice = next((p for j, p in enumerate(parts) if p in parts[:j]), None)
+        if twice is not None:
+            raise ConfigError(f"compare = {list(compare)!r}: the arm {entry!r} names {twice!r} twice; allowed: each "
+                              f"scenario once in an arm (a+b combines two different scenarios)")
+        if entry in compare[:i]:
+            raise ConfigError(f"compare = {list(compare)!r}: {entry!r} is given twice; allowed: each arm once (a "
+                              f"second would be the same runs, with the same seeds)")
+
+
 def _arm(overrides: list[str]) -> Config:
     """The validated configuration of one arm (a problem with a key a scenario file sets names the file)."""
     return validate(compose_tree(overrides), overrides)
@@ -95,6 +109,7 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
     reference = selected_scenario(overrides)
     tree = compose_tree(overrides + extra.get(reference, []))
     ref_cfg = validate(tree, overrides + extra.get(reference, []))
+    check_arms(ref_cfg.compare)
     base_overrides = strip_scenario(overrides)
     warm = (_arm(base_overrides + [scenario_override(BASELINE)] + extra.get(WARMUP, []))
             if reference != BASELINE or WARMUP in extra else ref_cfg)
