@@ -239,21 +239,58 @@ def quote_name(name: str) -> str:
     return "'" + n + "'"
 
 
+def _split_top(text: str) -> list[str]:
+    """``text`` split at its commas outside brackets, parentheses, braces and quotes: 'a,[b,c],d' -> ['a',
+    '[b,c]', 'd']."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+SWEEP_CHOICES = re.compile(r"(choice|shuffle)\((.*)\)", re.S)     # Hydra's sweeps whose arguments are values
+
+
+def _quote_value(v: str) -> str:
+    """A value of ``scenario=``/``compare=`` with each scenario name quoted as quote_name does - also within a
+    list, a sweep's comma-separated choices (``a,[b],[c,d]``) and choice()/shuffle(); other sweeps (glob, range)
+    and text in quotes as given."""
+    v = v.strip()
+    pieces = _split_top(v)
+    if len(pieces) > 1:
+        return ",".join(_quote_value(x) for x in pieces)
+    if v.startswith("[") and v.endswith("]"):
+        inner = v[1:-1]
+        return "[" + ",".join(_quote_value(x) for x in _split_top(inner)) + "]" if inner.strip() else v
+    m = SWEEP_CHOICES.fullmatch(v)
+    if m:
+        return f"{m.group(1)}(" + ",".join(_quote_value(x) for x in _split_top(m.group(2))) + ")"
+    if v.startswith("{") or "(" in v:
+        return v
+    return quote_name(v)
+
+
 def quote_names(overrides) -> list[str]:
     """The overrides with every scenario name of ``scenario=`` and ``compare=`` that has a letter outside ASCII
-    quoted (``compare=[omstilling_æøå]`` -> ``compare=['omstilling_æøå']``): a scenario file may be named so,
-    and Hydra's grammar reads such a name only in quotes. Other overrides are as given."""
+    quoted (``compare=[omstilling_æøå]`` -> ``compare=['omstilling_æøå']``, ``scenario=baseline,børn_først`` ->
+    ``scenario=baseline,'børn_først'``): a scenario file may be named so, and Hydra's grammar reads such a name
+    only in quotes. Other overrides are as given."""
     out = []
     for o in overrides:
         if isinstance(o, str) and "=" in o and not o.lstrip().startswith("~") \
                 and override_key(o).strip() in SCENARIO_KEYS:
             head, value = o.split("=", 1)
-            v = value.strip()
-            if v.startswith("[") and v.endswith("]") and v[1:-1].strip() and not re.search(r"[\[\]{}()]", v[1:-1]):
-                v = "[" + ",".join(quote_name(x) for x in v[1:-1].split(",")) + "]"
-            elif not v.startswith(("[", "{")):
-                v = quote_name(v)
-            o = f"{head}={v}"
+            o = f"{head}={_quote_value(value)}"
         out.append(o)
     return out
 

@@ -109,7 +109,7 @@ def budget_followup(res, factor: float = 1.0) -> pd.DataFrame:
     for item in sorted(items, key=steps.get):
         fn = float(fc.at[item, "count"]) if item in fc.index else 0.0
         fcost = float(fc.at[item, "cost_dkk"]) * factor if item in fc.index else 0.0
-        fp = fcost / (fn * f) if fn > 0 else 0.0
+        fp = fcost / (fn * f) if fn > 0 else np.nan     # no child on the measure: no price (as the forecast's)
         if item in lines:
             bn, bp = lines[item].count, lines[item].unit_price_dkk
             budget_dkk = bn * bp * f

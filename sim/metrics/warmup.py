@@ -174,13 +174,20 @@ def _drift(r, language: str = "en") -> str:
 
 
 def warmup_text(check: pd.DataFrame, advice: str = ADVICE, language: str = "en") -> list[str]:
-    """The warm-up check for a summary: the warnings (warmup_warnings); else one line saying the baseline is level
+    """The warm-up check for a summary: the warnings (warmup_warnings), then the line below for the other series;
+    else one line saying the baseline is level
     - only when every series' 95 % interval lies within the threshold - or that the check cannot tell (an
     interval reaching beyond it, or none with one replication), with each series' relative drift a year and its
     interval."""
     warnings = warmup_warnings(check, advice, language)
     if warnings:
-        return warnings
+        rest = check[~check.warning.astype(bool)]
+        if not len(rest) or check.attrs.get("caseload"):
+            return warnings
+        line = warmup_text(rest, advice, language)[0]          # what the check says of the series not flagged
+        head = ("indkøringstjek: ", "indkøringstjek, de øvrige serier: ") if language == "da" else \
+            ("warm-up check: ", "warm-up check, the other series: ")
+        return warnings + [line.replace(*head, 1)]
     da = language == "da"
     drifts = "; ".join(f"{_label(r, language)} {_drift(r, language)}" for r in check.itertuples())
     if check.attrs.get("caseload"):

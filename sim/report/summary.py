@@ -160,12 +160,17 @@ def cost_sentence(res, s: ScenarioSummary, language: str) -> str:
     ref = scenario_title(res.reference, language)
     ref = ref[:1].lower() + ref[1:] if res.reference == "baseline" else ref
     unsure = np.isfinite(lo) and np.isfinite(hi) and lo < 0 < hi
+    none = not (np.isfinite(lo) and np.isfinite(hi))          # one replication: no interval
     if language == "da":
+        interval = ("intet 95 %-interval med én replikation" if none else
+                    f"95 %-interval: fra {_amount(lo, language)} til {_amount(hi, language)}")
         text = (f"Over {the_years(years, language)} koster scenariet {_amount(m, language)} end {ref}, investeringer medregnet "
-                f"(95 %-interval: fra {_amount(lo, language)} til {_amount(hi, language)})")
+                f"({interval})")
         return text + (" – intervallet rummer både en besparelse og en merudgift." if unsure else ".")
+    interval = ("no 95 % interval with one replication" if none else
+                f"95 % interval: from {_amount(lo, language)} to {_amount(hi, language)}")
     text = (f"Over {the_years(years)} the scenario costs {_amount(m, language)} than {ref}, investments included "
-            f"(95 % interval: from {_amount(lo, language)} to {_amount(hi, language)})")
+            f"({interval})")
     return text + (" – the interval holds both a saving and an extra cost." if unsure else ".")
 
 

@@ -174,6 +174,11 @@ def test_the_text_says_no_drift_only_when_the_intervals_rule_it_out():
     assert text.startswith("warm-up check: cannot tell whether the baseline drifts: one replication gives no interval")
     assert "[-, -]" in text
     assert "én replikation giver intet interval" in warmup_text(one, language="da")[0]
+    # a drifting series is warned of, and what the check says of the others follows (the re-check: it was dropped)
+    mixed = wide.assign(warning=[True, False])
+    assert warmup_text(mixed) == warmup_warnings(mixed) + [
+        "warm-up check, the other series: no drift beyond 1 % a year over the horizon (open cases +0.3 % a year "
+        "[-0.4, 1.0])"]
 
 
 @pytest.mark.parametrize("reps", [1, 3])

@@ -189,6 +189,11 @@ def test_one_replication_says_why_every_interval_is_a_dash(one_rep, tmp_path):
     full = summary_text_full(one_rep)
     assert "[-, -]" in full and "With 1 replication there is no 95 % interval" in full
     assert "With 1 replication there is no 95 % interval" in summary_text(one_rep)
+    # the executive summary's cost sentence says why it has no interval (the re-check: 'from - to -')
+    words = " ".join(full.split())             # the summary's sentences are wrapped
+    assert "from - to -" not in words and "no 95 % interval with one replication" in words
+    da = (tmp_path / "da.html").read_text(encoding="utf-8")
+    assert "fra - til -" not in da and "intet 95 %-interval med én replikation" in da
 
 
 # ------------------------------------------------------------------------ DOUBTFUL 9: one scale in an interval

@@ -616,6 +616,14 @@ def test_a_scenario_named_with_danish_letters_can_be_selected_in_every_form(tmp_
         assert list(plan([f"compare=[kinship_first+{name}]"]).arms) == ["baseline", f"kinship_first+{name}"]
         from sim.cli import expand_sweeps
         assert len(expand_sweeps([f"compare=[{name}]", "run.seed=1,2"])) == 2
+        # a sweep's choices name it too (the re-check: '-m scenario=baseline,<name>' was 'unknown option')
+        for sweep, want in ((f"scenario=baseline,{name}", [["scenario=baseline"], [f"scenario={name}"]]),
+                            (f"scenario=choice({name},baseline)", [[f"scenario={name}"], ["scenario=baseline"]]),
+                            (f"compare=[kinship_first],[{name}]", [["compare=[kinship_first]"], [f"compare=[{name}]"]])):
+            jobs = expand_sweeps([sweep])
+            assert [[o.replace("'", "") for o in j] for j in jobs] == want, (sweep, jobs)
+            for job in jobs:
+                plan(job + (["compare=[]"] if job[0].startswith("scenario") else []))
 
 
 def test_a_scenario_file_name_that_cannot_be_selected_says_which_characters_are_allowed(capsys):
