@@ -286,6 +286,37 @@ def test_ctrl_c_or_sigterm_while_the_libraries_load_is_one_line(tmp_path, sig, c
 
 
 @pytestmark_linux
+def test_the_pools_workers_ignore_ctrl_c_from_their_first_instruction(tmp_path):
+    """A Ctrl-C to the process group while a worker was still importing its libraries printed that worker's
+    KeyboardInterrupt traceback beside the one line (CI of 1 December 2026, on a loaded machine): loky's fork_exec
+    hands a worker an empty signal mask, so children_ignore_ctrl_c's block never reached it. Every worker is
+    now seen ignoring SIGINT from the first moment it runs Python, and the patched start keeps its pid."""
+    from joblib.externals.loky.backend import fork_exec as module
+    from sim.common.signals import loky_workers_ignore_ctrl_c
+    assert loky_workers_ignore_ctrl_c() and loky_workers_ignore_ctrl_c()          # idempotent
+    r, w = os.pipe()
+    pid = module.fork_exec([sys.executable, "-c", f"import os, signal; os.write({w}, "
+                            "repr((os.getpid(), int(signal.getsignal(signal.SIGINT)))).encode())"], [w])
+    os.close(w)
+    os.waitpid(pid, 0)
+    assert os.read(r, 100).decode() == repr((pid, int(signal.SIG_IGN)))
+    os.close(r)
+    # the command's own pool: each worker, at its first sight, already ignores SIGINT
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run.replications=4", "run.warmup_years=1",
+                             "run.horizon_years=1", "run.workers=2", "output.progress=false", "output.write=false",
+                             f"output.dir={tmp_path / 'results'}"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    seen = {}
+    while proc.poll() is None:
+        for c in children(proc.pid):
+            if c not in seen and "LokyProcess" in cmdline(c):
+                seen[c] = ignores_ctrl_c(c)
+        time.sleep(0.002)
+    assert proc.wait() == 0, proc.stderr.read()
+    assert len(seen) >= 2 and all(seen.values()), seen
+
+
+@pytestmark_linux
 @pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_while_the_run_folder_is_written_ends_at_once(tmp_path, sig, code, word):
     """Ctrl-C (to the whole process group) or SIGTERM once the replications are done and the run folder is being
