@@ -37,7 +37,7 @@ from .config import Config, ConfigError, Plan, RunFault
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
 from .metrics.stats import paired_differences, summarise
-from .common.signals import children_ignore_ctrl_c, loky_workers_ignore_ctrl_c, unblock_ctrl_c
+from .common.signals import children_ignore_ctrl_c, spawns_ignore_ctrl_c, unblock_ctrl_c
 from .model import Compiled, Model, can_branch, compile_arm, compile_config, replication_streams
 from .report.format import format_summary
 
@@ -345,7 +345,8 @@ def dask_client(run):
         # and without the workers' statistical profiler: it samples the running task's stack every 10 ms, and cost
         # the replications ~10 % of their speed (bench_parallel.py: efficiency 0.85 with it, 0.95 without)
         import dask
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        # (its nannies begin with Ctrl-C ignored: common.signals.spawns_ignore_ctrl_c)
+        with dask.config.set({"distributed.worker.profile.enabled": False}), spawns_ignore_ctrl_c():
             cluster = LocalCluster(n_workers=run.workers, threads_per_worker=1, processes=True,
                                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
                                    preload=[_WORKER_PRELOAD])
@@ -527,7 +528,6 @@ def _on_joblib(calls: list[tuple], run):
     (no more than there are tasks; they leave Ctrl-C to this process and end with it, even if it is killed),
     or here."""
     if run.workers > 1 and len(calls) > 1:
-        loky_workers_ignore_ctrl_c()                  # loky's workers begin with Ctrl-C ignored (common.signals)
         with children_ignore_ctrl_c():                # the workers start here, ignoring Ctrl-C from birth
             return Parallel(n_jobs=min(run.workers, len(calls)), return_as="generator",
                             initializer=init_worker, initargs=(os.getpid(),))(delayed(run_arms)(*c) for c in calls)

@@ -6,9 +6,9 @@ signal; a forked process would meet this process's own handlers. Processes start
 :func:`children_ignore_ctrl_c` are born with both signals blocked (the signal mask is inherited across fork
 and exec): one that arrives is held until the process calls :func:`unblock_ctrl_c`, once its handlers are its
 own (a worker then ignores Ctrl-C, so a held one is dropped, and ends on a held SIGTERM). This process's own
-handlers are not changed - a signal for it is never lost. loky's workers are the exception: loky starts them with
-a fork_exec that hands them an empty mask, so :func:`loky_workers_ignore_ctrl_c` has them begin with Ctrl-C
-ignored instead (a SIGTERM during their imports ends them silently, as its default does).
+handlers are not changed - a signal for it is never lost. Spawned processes are the exception: loky and
+multiprocessing's spawn start them with an exec that hands them an empty mask, so inside the block
+(:func:`spawns_ignore_ctrl_c`) they begin with Ctrl-C ignored instead.
 """
 from __future__ import annotations
 
@@ -24,18 +24,20 @@ IGNORING_CTRL_C = ["-c", 'trap "" INT; exec "$@"', "sh"]
 
 @contextlib.contextmanager
 def children_ignore_ctrl_c():
-    """Inside: processes started (forked or spawned) by this thread begin with Ctrl-C and SIGTERM blocked. Only
-    in the main thread and where pthread_sigmask exists; elsewhere a no-op. (Python runs this process's handlers
-    in the main thread whichever thread the signal reaches, so a Ctrl-C for this process still interrupts it
-    here, or on leaving the block.)"""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)       # a signal held meanwhile is delivered now
+    """Inside: processes started by this thread with fork begin with Ctrl-C and SIGTERM blocked, and processes
+    started (by any thread) through loky's or multiprocessing's spawning - joblib's workers, a Dask LocalCluster's
+    nannies - begin with Ctrl-C ignored (:func:`spawns_ignore_ctrl_c`). The block only in the main thread and
+    where pthread_sigmask exists. (Python runs this process's handlers in the main thread whichever thread the
+    signal reaches, so a Ctrl-C for this process still interrupts it here, or on leaving the block.)"""
+    with spawns_ignore_ctrl_c():
+        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+            yield
+            return
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)       # a signal held meanwhile is delivered now
 
 
 def unblock_ctrl_c() -> None:
@@ -45,29 +47,56 @@ def unblock_ctrl_c() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
-def loky_workers_ignore_ctrl_c() -> bool:
-    """Make the worker processes loky starts (joblib's process pool) begin with Ctrl-C ignored; True if they do.
+_PATCHED = {"depth": 0, "undo": []}
+_PATCH_LOCK = threading.Lock()
 
-    loky starts a worker with its own fork_exec, which hands the child an empty signal mask (measured with Python
-    3.11: SigBlk 0 in a worker started inside :func:`children_ignore_ctrl_c`), so the block does not reach it, and
-    a Ctrl-C while the worker still imported its libraries printed a KeyboardInterrupt traceback on the command's
-    stderr. A signal's *ignored* disposition does survive fork and exec, and Python leaves an ignored SIGINT
-    ignored: so each worker's command is run through the shell with SIGINT ignored first (``sh -c 'trap "" INT;
-    exec "$@"'``; the same process, the same pid). Idempotent; a no-op (False) where loky has no fork_exec (not
-    POSIX) or there is no /bin/sh."""
+
+@contextlib.contextmanager
+def spawns_ignore_ctrl_c():
+    """Inside: the processes loky (joblib's process pool) and multiprocessing's spawn (a Dask LocalCluster's
+    nannies) start begin with Ctrl-C ignored. Re-entrant; where there is no /bin/sh, a no-op.
+
+    Both start a process with an exec that hands it an empty signal mask (measured with Python 3.11: SigBlk 0 in
+    a worker started inside the block of :func:`children_ignore_ctrl_c`), so the block does not reach it, and a
+    Ctrl-C while it still imported its libraries printed a KeyboardInterrupt traceback on the command's stderr.
+    A signal's *ignored* disposition does survive fork and exec, and Python leaves an ignored SIGINT ignored: so
+    while this is in force each such command is run through the shell with SIGINT ignored first (``sh -c 'trap ""
+    INT; exec "$@"'``: the same process, the same pid). A SIGTERM during the imports ends it silently, as its
+    default does."""
+    with _PATCH_LOCK:
+        _PATCHED["depth"] += 1
+        if _PATCHED["depth"] == 1 and os.path.exists(SHELL):
+            _PATCHED["undo"] = _patch_spawns()
     try:
-        from joblib.externals.loky.backend import fork_exec as module
+        yield
+    finally:
+        with _PATCH_LOCK:
+            _PATCHED["depth"] -= 1
+            if _PATCHED["depth"] == 0:
+                for undo in _PATCHED["undo"]:
+                    undo()
+                _PATCHED["undo"] = []
+
+
+def _patch_spawns() -> list:
+    """Wrap loky's fork_exec and multiprocessing.util.spawnv_passfds (each read from its module at every start)
+    so that the command runs through IGNORING_CTRL_C; the functions that undo it."""
+    undo = []
+    import multiprocessing.util as mp_util
+    spawn = getattr(mp_util, "spawnv_passfds", None)
+    if spawn is not None:
+        def spawnv_passfds(path, args, passfds):
+            return spawn(os.fsencode(SHELL), [os.fsencode(SHELL), *IGNORING_CTRL_C, *args], passfds)
+        mp_util.spawnv_passfds = spawnv_passfds
+        undo.append(lambda: setattr(mp_util, "spawnv_passfds", spawn))
+    try:
+        from joblib.externals.loky.backend import fork_exec as loky
     except ImportError:
-        return False
-    original = getattr(module, "fork_exec", None)
-    if original is None or not os.path.exists(SHELL):
-        return False
-    if getattr(original, "ignores_ctrl_c", False):
-        return True
-
-    def fork_exec(cmd, keep_fds, env=None):
-        return original([SHELL, *IGNORING_CTRL_C, *cmd], keep_fds, env=env)
-
-    fork_exec.ignores_ctrl_c = True
-    module.fork_exec = fork_exec          # loky's Popen imports it from the module at each start
-    return True
+        return undo
+    fork_exec = getattr(loky, "fork_exec", None)
+    if fork_exec is not None:
+        def fork_exec_ignoring(cmd, keep_fds, env=None):
+            return fork_exec([SHELL, *IGNORING_CTRL_C, *cmd], keep_fds, env=env)
+        loky.fork_exec = fork_exec_ignoring
+        undo.append(lambda: setattr(loky, "fork_exec", fork_exec))
+    return undo

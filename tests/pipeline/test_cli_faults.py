@@ -289,18 +289,33 @@ def test_ctrl_c_or_sigterm_while_the_libraries_load_is_one_line(tmp_path, sig, c
 def test_the_pools_workers_ignore_ctrl_c_from_their_first_instruction(tmp_path):
     """A Ctrl-C to the process group while a worker was still importing its libraries printed that worker's
     KeyboardInterrupt traceback beside the one line (CI of 1 December 2026, on a loaded machine): loky's fork_exec
-    hands a worker an empty signal mask, so children_ignore_ctrl_c's block never reached it. Every worker is
-    now seen ignoring SIGINT from the first moment it runs Python, and the patched start keeps its pid."""
+    hands a worker an empty signal mask, so children_ignore_ctrl_c's block never reached it (multiprocessing's
+    spawn, which starts a Dask LocalCluster's nannies, likewise). Inside the block both start a python with SIGINT
+    ignored, and not outside it; every worker of the command's pool is seen ignoring SIGINT at its first sight."""
+    import multiprocessing.util as mp_util
     from joblib.externals.loky.backend import fork_exec as module
-    from sim.common.signals import loky_workers_ignore_ctrl_c
-    assert loky_workers_ignore_ctrl_c() and loky_workers_ignore_ctrl_c()          # idempotent
-    r, w = os.pipe()
-    pid = module.fork_exec([sys.executable, "-c", f"import os, signal; os.write({w}, "
-                            "repr((os.getpid(), int(signal.getsignal(signal.SIGINT)))).encode())"], [w])
-    os.close(w)
-    os.waitpid(pid, 0)
-    assert os.read(r, 100).decode() == repr((pid, int(signal.SIG_IGN)))
-    os.close(r)
+    from sim.common.signals import SHELL, children_ignore_ctrl_c
+
+    def ignoring(spawn) -> bool:
+        """Whether a python started by ``spawn(cmd, fds)`` begins with SIGINT ignored."""
+        r, w = os.pipe()
+        cmd = [sys.executable, "-c", f"import os, signal; os.write({w}, "
+                                     f"b'1' if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else b'0')"]
+        pid = spawn(cmd, [w])
+        os.close(w)
+        os.waitpid(pid, 0)
+        got = os.read(r, 10)
+        os.close(r)
+        return got == b"1"
+
+    loky = lambda cmd, fds: module.fork_exec(cmd, fds)                        # noqa: E731
+    mp = lambda cmd, fds: mp_util.spawnv_passfds(os.fsencode(cmd[0]), cmd, fds)  # noqa: E731 (a Dask nanny's start)
+    assert not ignoring(loky) and not ignoring(mp)
+    with children_ignore_ctrl_c():
+        with children_ignore_ctrl_c():                                          # re-entrant
+            pass
+        assert ignoring(loky) and ignoring(mp)
+    assert not ignoring(loky) and not ignoring(mp)                             # undone on leaving
     # the command's own pool: each worker, at its first sight, already ignores SIGINT
     proc = subprocess.Popen([sys.executable, "-m", "sim", "run.replications=4", "run.warmup_years=1",
                              "run.horizon_years=1", "run.workers=2", "output.progress=false", "output.write=false",
@@ -309,7 +324,9 @@ def test_the_pools_workers_ignore_ctrl_c_from_their_first_instruction(tmp_path):
     seen = {}
     while proc.poll() is None:
         for c in children(proc.pid):
-            if c not in seen and "LokyProcess" in cmdline(c):
+            line = cmdline(c)
+            # (the shell that starts it, before its exec, names the worker too: only python itself counts)
+            if c not in seen and "LokyProcess" in line and not line.startswith(SHELL):
                 seen[c] = ignores_ctrl_c(c)
         time.sleep(0.002)
     assert proc.wait() == 0, proc.stderr.read()
@@ -510,7 +527,7 @@ def test_a_worker_still_starting_when_ctrl_c_comes_holds_it_instead_of_printing_
     """Processes started inside children_ignore_ctrl_c (the joblib workers, the drawing processes) hold a Ctrl-C
     that arrives while they start and drop it once they ignore it: no traceback of theirs after the command's one
     line. Without it, the same worker dies with a KeyboardInterrupt traceback."""
-    from sim.common.signals import children_ignore_ctrl_c
+    from sim.common.signals import SHELL, children_ignore_ctrl_c
     root = Path(__file__).resolve().parents[2]
     with children_ignore_ctrl_c():
         held = subprocess.Popen([sys.executable, "-c", _STARTING_WORKER], cwd=root, stdout=subprocess.PIPE,
