@@ -429,23 +429,42 @@ def _scenario_loop(overrides: list[str]) -> list[str]:
     return []
 
 
+def _chosen_files(overrides) -> list[tuple]:
+    """(group, option, path) of conf/config.yaml (group None) and each group's chosen option file (not the
+    scenario's), in the order Hydra merges them - the defaults list's order, config.yaml at its ``_self_`` - the
+    options as config.yaml's defaults and the overrides choose them; only files that exist."""
+    root = load_yaml(CONF_DIR / "config.yaml")
+    chosen: dict = {}
+    for entry in (root or {}).get("defaults", []) if isinstance(root, dict) else []:
+        if isinstance(entry, dict):
+            chosen.update({str(k): v for k, v in entry.items()})
+        elif entry == "_self_":
+            chosen[None] = None
+    for o in overrides or ():
+        if isinstance(o, str) and "=" in o and not o.lstrip().startswith("~") \
+                and group_options(override_key(o).strip()):
+            chosen[override_key(o).strip()] = o.split("=", 1)[1].strip()
+    out = []
+    for group, option in chosen.items():
+        if group is None:
+            out.append((None, None, CONF_DIR / "config.yaml"))
+            continue
+        if group == SCENARIO_GROUP or not isinstance(option, str):
+            continue
+        path = CONF_DIR / group / f"{option}.yaml"
+        if path.is_file():
+            out.append((group, option, path))
+    return out
+
+
 def _read_chosen_files(overrides: list[str]) -> None:
     """Read every file of conf/ the configuration will use - config.yaml and each group's chosen option - with
     the strict reader before Hydra does (load_yaml: one line with file and line for a file that does not parse,
     gives a key twice, is not UTF-8 or expands its aliases beyond reason; Hydra would print a traceback or build
     the expansion), and check that a municipality profile is named after its file."""
-    root = load_yaml(CONF_DIR / "config.yaml")
-    chosen = {}
-    for entry in (root or {}).get("defaults", []) if isinstance(root, dict) else []:
-        if isinstance(entry, dict):
-            chosen.update({str(k): v for k, v in entry.items()})
-    for o in overrides:
-        if "=" in o and not o.lstrip().startswith("~") and group_options(override_key(o).strip()):
-            chosen[override_key(o).strip()] = o.split("=", 1)[1].strip()
-    for group, option in chosen.items():
-        path = CONF_DIR / group / f"{option}.yaml"
-        if group == SCENARIO_GROUP or not isinstance(option, str) or not path.is_file():
-            continue
+    for group, option, path in _chosen_files(overrides):
+        if group is None:
+            continue                                   # config.yaml: read by _chosen_files
         data = load_yaml(path)
         if group == "municipality" and isinstance(data, dict) and isinstance(data.get("municipality"), dict):
             name = data["municipality"].get("name")
@@ -718,21 +737,26 @@ def _scenario_files(arm: str) -> list[Path]:
 
 
 def in_scenario_file(message: str, overrides) -> str:
-    """``message`` about a key (``<key> = <value>: ...``) with the file and line of the scenario that sets the key
-    in front (``scenarios/x.yaml:12: <message>``), when a scenario file of the arm the overrides select sets it
-    and no override does; the message as it is otherwise."""
+    """``message`` about a key (``<key> = <value>: ...``) with the file and line that set the key in front
+    (``scenarios/x.yaml:12: <message>``, ``conf/municipality/y.yaml:9: <message>``) when no override sets it: the
+    last of the arm's scenario files that sets it, else the last of the chosen files of conf/ (a municipality
+    profile, a group's option, config.yaml) in the order they are merged; the message as it is otherwise."""
     m = re.match(r"([A-Za-z_][\w-]*(?:\.[\w+-]+|\[\d+\])*)(?: = |: )", message)
     if not m or overrides is None:
         return message
     key = m.group(1)
     for o in overrides:
         k = override_key(o).strip()
-        if k in SCENARIO_KEYS and k != key:
-            continue
+        if (k in SCENARIO_KEYS or group_options(k)) and k != key:
+            continue                              # it chooses a file (a scenario, a group's option), not the key
         if k == key or key.startswith((k + ".", k + "[")) or k.startswith(key + "."):
             return message                        # the user's own override: named as they typed it
     parts = _key_parts(key)
-    for path in reversed(_scenario_files(selected_scenario(overrides))):
+    try:
+        conf_files = [path for _, _, path in _chosen_files(overrides)]
+    except ConfigError:
+        conf_files = []
+    for path in [*reversed(_scenario_files(selected_scenario(overrides))), *reversed(conf_files)]:
         try:
             data = load_yaml(path)
         except ConfigError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import math
+import re
 import uuid
 from contextlib import contextmanager
 
@@ -700,3 +701,33 @@ def test_a_workbook_cell_is_not_given_the_csv_rule_and_an_empty_cell_is_empty(tm
            "workbook; a number typed as text takes a decimal point and no thousands separator" in msg, msg
     assert "row 3, column unit_price_dkk: empty - " in msg and "None" not in msg
     assert "between the cells" not in msg
+
+
+# --------------------------------------------------------------------------- a problem in a conf/ file names it
+
+def _profile(stem: str, population: str = "58000", targets: str | None = None) -> str:
+    """A municipality profile (kolding's, renamed) with its population, and its targets as given."""
+    text = (CONF_DIR / "municipality" / "kolding.yaml").read_text().replace("name: kolding", f"name: {stem}")
+    text = re.sub(r"\n  population: \d+", f"\n  population: {population}", text, count=1)
+    if targets is not None:
+        text = re.sub(r"\n  targets:(\n    .*)+", f"\n  targets: {targets}", text, count=1)
+    return text
+
+
+@pytest.mark.parametrize("population, targets, problem", [
+    ("-5", None, "municipality.population = -5: Input should be greater than 0"),
+    ("58000", "[9.7]", "municipality.targets = [9.7]: "),
+])
+def test_a_problem_in_a_municipality_profile_names_its_file_and_line(population, targets, problem):
+    """A planner edits their own profile; the message named the key but not the file (held-out re-check, 1
+    December 2026). The file and the key's line come first - unless the user set the key on the command line."""
+    with dropped(CONF_DIR / "municipality", lambda n: _profile(n, population, targets)) as path:
+        msg = refused([f"municipality={path.stem}", "compare=[]"])
+        line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1)
+                    if ln.startswith("  " + problem.split(" = ")[0].split(".")[1] + ":"))
+        assert msg.startswith(f"conf/municipality/{path.stem}.yaml:{line}: {problem}"), msg
+        if targets is None:
+            assert refused([f"municipality={path.stem}", "compare=[]", "municipality.population=-7"]).startswith(
+                "municipality.population = -7: ")
+    # a value the user typed is named as typed, with no file
+    assert refused(["casework.caseworkers=-1", "compare=[]"]).startswith("casework.caseworkers = -1: ")
