@@ -430,3 +430,11 @@ def kpi_definition(kpi: str, english: str, language: str = "en") -> str:
     """A KPI's definition in ``language``: its Danish one in Danish, else the English one (marked '(på engelsk)'
     in a Danish output)."""
     return in_language(english, KPI_DEFINITIONS_DA.get(kpi, ""), language)
+
+
+def one_replication_note(language: str = "en") -> str:
+    """Why every interval shows as '[-, -]' with one replication (the report's and the summary's note)."""
+    return ("Med 1 replikation er der intet 95 %-interval, så intervallerne står som [-; -]; kør med flere "
+            "replikationer (run.replications) for at få dem." if language == "da" else
+            "With 1 replication there is no 95 % interval, so every interval shows as [-, -]; run more "
+            "replications (run.replications) to get them.")

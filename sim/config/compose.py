@@ -736,7 +736,7 @@ def _scenario_files(arm: str) -> list[Path]:
     return out
 
 
-def in_scenario_file(message: str, overrides) -> str:
+def in_its_file(message: str, overrides) -> str:
     """``message`` about a key (``<key> = <value>: ...``) with the file and line that set the key in front
     (``scenarios/x.yaml:12: <message>``, ``conf/municipality/y.yaml:9: <message>``) when no override sets it: the
     last of the arm's scenario files that sets it, else the last of the chosen files of conf/ (a municipality
@@ -904,7 +904,7 @@ def validate(tree: dict, overrides=None) -> Config:
     try:
         return Config.model_validate(tree)
     except ValidationError as err:
-        raise ConfigError(in_scenario_file(_format_validation_error(err, tree), overrides)) from None
+        raise ConfigError(in_its_file(_format_validation_error(err, tree), overrides)) from None
 
 
 def scenario_override(arm: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.i18n import (count_text, danish_separators, kpi_definition, kpi_label, municipality_label,
-                           replications_text, scenario_title, t, the_years, unit_label, warmup_years_text)
+                           one_replication_note, replications_text, scenario_title, t, the_years, unit_label, warmup_years_text)
 from ..common.kpi_catalog import KPI_DEFS
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
@@ -229,10 +229,7 @@ def interval_legend(res, language: str) -> str:
     """With one replication: why every interval is '[-; -]' ('' with more replications)."""
     if res.plan.arms[res.reference].run.replications > 1:
         return ""
-    return _legend("Med 1 replikation er der intet 95 %-interval, så intervallerne står som [-; -]; kør med flere "
-                   "replikationer (run.replications) for at få dem." if language == "da" else
-                   "With 1 replication there is no 95 % interval, so the intervals show as [-, -]; run more "
-                   "replications (run.replications) to get them.")
+    return _legend(one_replication_note(language))
 
 
 def _chapter(key: str, body: str, language: str, first: bool = False, **kw) -> str:

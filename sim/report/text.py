@@ -12,7 +12,7 @@ import textwrap
 
 import pandas as pd
 
-from ..common.i18n import count_text, kpi_label, months_text, replications_text, the_years
+from ..common.i18n import count_text, kpi_label, months_text, one_replication_note, replications_text, the_years
 from ..metrics.payback_monthly import payback_months
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
@@ -83,13 +83,9 @@ def _scenario_lines(res, width: int) -> list[str]:
     return fit_table(["Scenario", "Total cost, DKK", "Placed per 1,000 aged 0-22", "Payback after"], rows, width)
 
 
-ONE_REPLICATION = ("With 1 replication there is no 95 % interval: every interval shows as [-, -]; run more "
-                   "replications (run.replications) to get them.")
-
-
 def interval_note(res) -> list[str]:
     """The note under the tables with one replication: why the intervals are '[-, -]' (none with more)."""
-    return [ONE_REPLICATION] if res.plan.arms[res.reference].run.replications == 1 else []
+    return [one_replication_note()] if res.plan.arms[res.reference].run.replications == 1 else []
 
 
 def summary_text(res, width: int = WIDTH) -> str:
