@@ -9,6 +9,8 @@ handlers of the libraries run here, then the process ends with the chosen code."
 import signal
 import sys
 
+from .common.signals import SwallowedSignals, Terminated
+
 # the codes sim.cli returns for Ctrl-C and SIGTERM: 128 + the signal's number (130, 143), as a shell reports them
 INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
@@ -19,7 +21,7 @@ _EARLY: list = []      # a signal that arrived before sim.cli took over (while t
 def _early(signum, frame) -> None:
     """SIGTERM while the libraries load: ended like Ctrl-C (sim.cli installs its own handler once loaded)."""
     _EARLY.append(signum)
-    raise KeyboardInterrupt()
+    raise Terminated()
 
 
 def _quiet() -> None:
@@ -117,7 +119,10 @@ def console() -> None:
     import atexit
     atexit.register(_late_exit)            # first registered, last run
     try:
-        from .cli import Terminated, ended, main
+        swallowed = SwallowedSignals(sys.unraisablehook)     # for the process's life: a signal whose exception
+        sys.unraisablehook = swallowed.hook                 # Python ignored in a callback is sent again
+        from .cli import ended, main
+        swallowed.raise_pending()           # swallowed as the imports ended (sim.cli's main has its own from here)
     except KeyboardInterrupt:
         term = signal.SIGTERM in _EARLY
         print(f"{'terminated' if term else 'interrupted'}: nothing was written", file=sys.stderr, flush=True)

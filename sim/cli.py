@@ -54,6 +54,7 @@ from .runner import Results, check_dask, silence_dask_logs
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 from .common.i18n import replications_text
+from .common.signals import Terminated, signals_never_swallowed
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
        python -m sim [-m] [--cfg job|hydra|all [--package P] [--resolve]] [hydra/launcher=...] [hydra.….=...] [key=value ...]
@@ -418,10 +419,6 @@ def check_hydra_config(hydra_overrides: list[str]) -> None:
 _KEPT: list = []          # the folders stored by this command so far
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (e.g. a scheduler cancelling the job), raised like Ctrl-C so that every clean-up runs."""
-
-
 _SIGNALLED: list = []      # the signals this command was ended by (SIGTERM may reach it inside a DuckDB query,
                           # which answers with its own error: the exit code still says which signal it was)
 
@@ -440,7 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
-        return _main(argv)
+        with signals_never_swallowed() as swallowed:       # a signal Python ignored in a callback is sent again
+            code = _main(argv)
+            swallowed.close()               # inside the try: a signal sent again just before is caught below
+            swallowed.raise_pending()       # ... and one swallowed as the command ended ends it all the same
+            return code
     except ConfigError as err:          # bad input found late (e.g. output.dir gone since the check): one line
         return _input_error(err)
     except KeyboardInterrupt as err:

@@ -9,13 +9,18 @@ own (a worker then ignores Ctrl-C, so a held one is dropped, and ends on a held 
 handlers are not changed - a signal for it is never lost. Spawned processes are the exception: loky and
 multiprocessing's spawn start them with an exec that hands them an empty mask, so inside the block
 (:func:`spawns_ignore_ctrl_c`) they begin with Ctrl-C ignored instead.
+
+A signal for this process is never swallowed either (:func:`signals_never_swallowed`): Python may run its
+handler inside a callback whose exceptions it ignores, and the signal is then sent again.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
+import sys
 import threading
+import time
 
 SHELL = "/bin/sh"
 # a worker's command, run by the shell with SIGINT ignored (trap '' INT), which exec keeps for the command
@@ -100,3 +105,83 @@ def _patch_spawns() -> list:
         loky.fork_exec = fork_exec_ignoring
         undo.append(lambda: setattr(loky, "fork_exec", fork_exec))
     return undo
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (e.g. a scheduler cancelling the job), raised like Ctrl-C so that every clean-up runs."""
+
+
+# a swallowed Ctrl-C or SIGTERM is sent again this long after (s): by then the main thread has left the callback
+# that swallowed it (microseconds), and a command's end is not noticeably later
+RESEND_AFTER_S = 0.01
+
+
+class SwallowedSignals:
+    """Ctrl-C or SIGTERM that Python swallowed, sent again.
+
+    Python runs a signal's handler at the main thread's next instruction, and that may be inside a weakref
+    callback, a ``__del__`` or a garbage-collector callback, where an exception is ignored ("Exception ignored in
+    ..."): the command then went on and exited 0 (seen in CI: SIGTERM during an import, inside importlib's
+    module-lock callback). As ``sys.unraisablehook`` this catches such a signal and sends it again, as a real
+    signal (it wakes a blocking call), to the main thread - from a thread of its own, once the main thread has
+    left the callback (sent from the hook, the handler would run inside the hook, where it is ignored too). If it
+    lands in such a place again, it is sent again. A command that ends before that asks :meth:`raise_pending`;
+    once closed (:meth:`close`), nothing more is sent. Any other ignored exception goes to the previous hook."""
+
+    def __init__(self, previous_hook) -> None:
+        self.previous_hook = previous_hook
+        self.signals: list[int] = []
+        self.lock = threading.Lock()
+        self.closed = False
+        self.main_id = threading.main_thread().ident
+
+    def hook(self, unraisable) -> None:
+        """``sys.unraisablehook``: a swallowed Ctrl-C or SIGTERM is sent again; anything else goes on."""
+        try:
+            if isinstance(unraisable.exc_value, KeyboardInterrupt):
+                self._send_again(unraisable.exc_value)
+            else:
+                self.previous_hook(unraisable)
+        except KeyboardInterrupt as err:          # the signal came back while the hook ran
+            self._send_again(err)
+
+    def _send_again(self, err: BaseException) -> None:
+        sig = signal.SIGTERM if isinstance(err, Terminated) else signal.SIGINT
+        self.signals.append(sig)
+        threading.Thread(target=self._send, args=(sig,), name=f"resend-{signal.Signals(sig).name}",
+                         daemon=True).start()
+
+    def _send(self, sig: int) -> None:
+        time.sleep(RESEND_AFTER_S)
+        with self.lock:
+            if not self.closed:
+                signal.pthread_kill(self.main_id, sig)
+
+    def close(self) -> None:
+        """Nothing more is sent (a signal sent just before may still be raised in the main thread)."""
+        with self.lock:
+            self.closed = True
+
+    def raise_pending(self) -> None:
+        """Raise the exception of a swallowed signal, if there was one: for a command that ended before it was
+        sent again (call :meth:`close` first)."""
+        if self.signals:
+            raise Terminated() if signal.SIGTERM in self.signals else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def signals_never_swallowed():
+    """Inside (in the main thread; elsewhere a no-op), a Ctrl-C or SIGTERM whose exception Python ignored is sent
+    again (:class:`SwallowedSignals`, which this yields). Nested, the innermost catches it."""
+    swallowed = SwallowedSignals(sys.unraisablehook)
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
+        swallowed.close()
+        yield swallowed
+        return
+    sys.unraisablehook = swallowed.hook
+    try:
+        yield swallowed
+    finally:
+        swallowed.close()
+        if sys.unraisablehook == swallowed.hook:
+            sys.unraisablehook = swallowed.previous_hook

@@ -366,6 +366,90 @@ def test_a_signal_while_the_run_folder_is_written_ends_at_once(tmp_path, sig, co
     assert not end_of(proc, workers, wait=10)
 
 
+# A signal whose handler Python runs inside a callback whose exceptions it ignores (a weakref callback, a __del__):
+# the hook makes that happen while sim.cli loads (the handler of python -m sim's start), or as the run folder's
+# tables are written (sim.cli.main's handler). In CI, SIGTERM came inside importlib's module-lock callback during
+# a lazy import as the folder was written: "Exception ignored in ...", and the run went on to exit 0.
+_SWALLOWED_SIGNAL = """
+import importlib.abc, importlib.machinery, os, signal, sys, weakref
+SIG = getattr(signal, os.environ["SIM_TEST_SIGNAL"])
+WHEN, PLACE = os.environ["SIM_TEST_WHEN"], os.environ["SIM_TEST_PLACE"]
+
+class _Dying:
+    def __del__(self):
+        if PLACE == "__del__":
+            signal.raise_signal(SIG)
+
+def _swallow():
+    dying = _Dying()
+    if PLACE == "weakref callback":
+        ref = weakref.ref(dying, lambda r: signal.raise_signal(SIG))
+    del dying
+    open(os.environ["SIM_TEST_MARK"], "w").close()
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if WHEN == "imports" and name == "sim.cli":
+            _swallow()
+        if WHEN != "writing" or name != "sim.publish":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            write = module._write_tables
+            def swallow_then_write(*args, **kwargs):
+                _swallow()
+                return write(*args, **kwargs)
+            module._write_tables = swallow_then_write
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _Hook())
+"""
+
+
+@pytest.mark.parametrize("place", ["weakref callback", "__del__"])
+@pytest.mark.parametrize("when", ["imports", "writing"])
+@pytest.mark.parametrize("sig,code,word", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_signal_python_swallows_in_a_callback_still_ends_the_command(tmp_path, sig, code, word, when, place):
+    """Ctrl-C or SIGTERM whose exception Python ignores, because its handler ran inside a weakref callback or a
+    __del__, still ends the command at once: one line, the signal's exit code, nothing written - not "Exception
+    ignored in ..." and the run going on to exit 0 (the CI failure of stop 21)."""
+    (tmp_path / "sitecustomize.py").write_text(_SWALLOWED_SIGNAL)
+    mark = tmp_path / "swallowed"
+    env = {**os.environ, "SIM_TEST_SIGNAL": sig, "SIM_TEST_WHEN": when, "SIM_TEST_PLACE": place,
+           "SIM_TEST_MARK": str(mark),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "sim", "run.replications=2", "run.warmup_years=1",
+                           "run.horizon_years=1", "compare=[]", "run.workers=1", "output.progress=false",
+                           f"output.dir={out}"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert mark.exists(), "the hook did not run"
+    assert proc.returncode == code, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stderr.strip() == f"{word}: nothing was written", proc.stderr[-2000:]
+    assert not out.exists() or not any(out.iterdir()), sorted(p.name for p in out.iterdir())
+
+
+def test_an_ignored_exception_that_is_no_signal_still_reaches_the_previous_hook(monkeypatch):
+    """The hook that sends a swallowed signal again passes every other ignored exception on to the hook it
+    replaced (pytest's, a notebook's), and is undone on leaving; nothing is sent for them."""
+    from sim.common.signals import signals_never_swallowed
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value)))
+    previous = sys.unraisablehook
+
+    class Broken:
+        def __del__(self):
+            raise ValueError("in __del__")
+
+    with signals_never_swallowed() as swallowed:
+        Broken()
+    assert seen == [ValueError]
+    assert swallowed.signals == [] and swallowed.closed
+    assert sys.unraisablehook is previous
+
+
 # A KeyboardInterrupt that passes through code run by exec/eval of a string (namedtuple, dataclasses and SciPy's
 # distributions build code that way while they load) makes CPython end `python -m` by re-raising SIGINT, exit -2,
 # whatever exit code the program returned. This hook raises Ctrl-C exactly there: while sim.cli loads, or from
