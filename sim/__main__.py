@@ -9,7 +9,7 @@ handlers of the libraries run here, then the process ends with the chosen code."
 import signal
 import sys
 
-from .common.signals import SwallowedSignals, Terminated
+from .common.signals import SwallowedSignals, Terminated, interrupt_in
 
 # the codes sim.cli returns for Ctrl-C and SIGTERM: 128 + the signal's number (130, 143), as a shell reports them
 INTERRUPTED = (128 + signal.SIGINT, 128 + signal.SIGTERM)
@@ -110,6 +110,13 @@ def _quiet_trackers() -> None:
         os.environ["PYTHONWARNINGS"] = f"{given},{QUIET_TRACKERS}" if given else QUIET_TRACKERS
 
 
+def _interrupted_while_loading() -> None:
+    """Ctrl-C or SIGTERM while the libraries load: one line, the signal's exit code."""
+    term = signal.SIGTERM in _EARLY
+    print(f"{'terminated' if term else 'interrupted'}: nothing was written", file=sys.stderr, flush=True)
+    _end_interrupted(INTERRUPTED[1 if term else 0])
+
+
 def console() -> None:
     """Run the command line and end the process with its exit code (``staircase-sim``; ``python -m sim``).
     A signal at any moment - while the libraries load, during the run, or just as it ends - gives one line and
@@ -123,15 +130,20 @@ def console() -> None:
         sys.unraisablehook = swallowed.hook                 # Python ignored in a callback is sent again
         from .cli import ended, main
         swallowed.raise_pending()           # swallowed as the imports ended (sim.cli's main has its own from here)
+    except Exception as err:                # Ctrl-C or SIGTERM wrapped in another exception (interrupt_in)
+        if interrupt_in(err) is None:
+            raise
+        _interrupted_while_loading()
     except KeyboardInterrupt:
-        term = signal.SIGTERM in _EARLY
-        print(f"{'terminated' if term else 'interrupted'}: nothing was written", file=sys.stderr, flush=True)
-        _end_interrupted(INTERRUPTED[1 if term else 0])
+        _interrupted_while_loading()
     try:
         code = main()
         _late()
-    except KeyboardInterrupt as err:        # in the instant main's own handling had ended: what it stored is named
-        code = ended(isinstance(err, Terminated) or signal.SIGTERM in _EARLY)
+    except BaseException as err:            # in the instant main's own handling had ended: what it stored is named
+        interrupt = interrupt_in(err)
+        if interrupt is None:
+            raise
+        code = ended(isinstance(interrupt, Terminated) or signal.SIGTERM in _EARLY)
     if code in INTERRUPTED:
         _end_interrupted(code)
     _CODE.append(code)

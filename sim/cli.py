@@ -54,7 +54,7 @@ from .runner import Results, check_dask, silence_dask_logs
 from . import store
 from .store import OutputDirError, base_dir, check_output_dir, new_id, rebuild_catalog
 from .common.i18n import replications_text
-from .common.signals import Terminated, signals_never_swallowed
+from .common.signals import Terminated, interrupt_in, signals_never_swallowed
 
 USAGE = """usage: python -m sim [-m|--multirun] [--calibrate | --sensitivity | --uncertainty] [--cfg] [--list-scenarios] [key=value ...]
        python -m sim [-m] [--cfg job|hydra|all [--package P] [--resolve]] [hydra/launcher=...] [hydra.….=...] [key=value ...]
@@ -447,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         return ended(isinstance(err, Terminated))
     except Exception as err:
+        if (interrupt := interrupt_in(err)) is not None:     # Ctrl-C or SIGTERM wrapped in another exception
+            return ended(isinstance(interrupt, Terminated))
         if store.interrupted(err):      # Ctrl-C or SIGTERM inside a DuckDB query (the catalog)
             return ended(False)
         raise

@@ -111,6 +111,20 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (e.g. a scheduler cancelling the job), raised like Ctrl-C so that every clean-up runs."""
 
 
+def interrupt_in(err: BaseException | None) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM (KeyboardInterrupt, Terminated) that ``err`` is or wraps, at any depth of its causes
+    and contexts; None if none. Python wraps an exception in some places: in 3.11 one raised inside
+    ``__set_name__`` while a class is made (a signal while matplotlib's axes load) comes out as a RuntimeError
+    caused by it."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
 # a swallowed Ctrl-C or SIGTERM is sent again this long after (s): by then the main thread has left the callback
 # that swallowed it (microseconds), and a command's end is not noticeably later
 RESEND_AFTER_S = 0.01
