@@ -493,8 +493,9 @@ class Staffing(_Strict):
 
 class Casework(_Strict):
     """casework: the caseworker team (FTE) and its work - hours per task, follow-up intervals and delays
-    (days), task priority, overload, staffing and aftercare."""
+    (days), task priority, overload, staffing and aftercare; the caseloads a run does not warn about."""
     caseworkers: int = Field(ge=0)
+    plausible_cases_per_caseworker: tuple[float, float]    # [low, high) open cases per FTE: outside, a warning
     hire_caseworkers: int
     # FTE added as a share of caseworkers (0.28 = +28 %), rounded to whole FTE; instead of hire_caseworkers
     hire_caseworkers_share: float = Field(default=0.0, ge=-1)
@@ -514,6 +515,14 @@ class Casework(_Strict):
     overload: Overload
     staffing: Staffing
     aftercare: Aftercare
+
+    @model_validator(mode="after")
+    def _plausible_order(self):
+        low, high = self.plausible_cases_per_caseworker
+        if not 0 <= low < high:
+            raise ConfigError(f"casework.plausible_cases_per_caseworker = [{low:g}, {high:g}]: allowed: [low, high] "
+                              f"with 0 <= low < high (open cases per caseworker)")
+        return self
 
     @model_validator(mode="after")
     def _one_way_to_hire(self):

@@ -2,7 +2,8 @@
 
 Sheets (Danish names by default, English with ``language="en"``):
 
-* Om beregningen / About - municipality, run, seed, replications, horizon, price level, what the
+* Om beregningen / About - municipality, run, seed, replications, horizon, price level, the warnings a
+  reader must see first (a team that does not fit the municipality, a baseline that still drifts), what the
   intervals mean, and that parameters marked [assumption] must be replaced;
 * Investeringsregnskab / Business case - per scenario and horizon year the paired mean difference from
   the reference: investment | operating change per budget line (each step by its label, caseworkers,
@@ -38,6 +39,8 @@ from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
+from ..metrics.plausible import team_check, team_warnings
+from ..metrics.warmup import warmup_check, warmup_warnings
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
 from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
 
@@ -60,6 +63,7 @@ ABOUT: dict[str, tuple[str, str]] = {
     "price_level": ("Prisniveau", "Price level"),
     "discount": ("Diskonteringsrente pr. år", "Discount rate per year"),
     "notes": ("Bemærkninger", "Notes"),
+    "warnings": ("Advarsler: læs dem, før tallene bruges", "Warnings: read them before using the numbers"),
     "n_intervals": ("Intervaller er 95 %-intervaller over replikationerne (Student t). De viser simulationens "
                     "usikkerhed, ikke usikkerheden i antagelserne (kør en følsomhedsanalyse for den).",
                     "Intervals are 95 % intervals over the replications (Student t). They show simulation "
@@ -327,6 +331,9 @@ def about_sheet(res, language: str = "da") -> list[Table]:
                  [None, None], cell_formats={(len(facts) - 1, 1): RATE})
     notes = Table([_a("notes", language)], [[_a(k, language)] for k in
                                             ("n_intervals", "n_paired", "n_rounding", "n_discount", "n_assumption")], [None])
+    warnings = team_warnings(team_check(res), language) + warmup_warnings(warmup_check(res), language=language)
+    if warnings:        # a team that does not fit the municipality, a baseline that still drifts: before the notes
+        return [head, Table([_a("warnings", language)], [[w] for w in warnings], [None]), notes]
     return [head, notes]
 
 

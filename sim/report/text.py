@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..common.i18n import count_text, kpi_label, months_text, one_replication_note, replications_text, the_years
 from ..metrics.payback_monthly import payback_months
+from ..metrics.plausible import team_check, team_warnings    # does the team fit the municipality?
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
 from .summary import scenario_summaries
@@ -99,7 +100,7 @@ def summary_text(res, width: int = WIDTH) -> str:
                    f"{start_phrase(res)}, seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices", width)
     lines += [""] + _wrap(f"{res.reference} over the horizon (flows: total; stocks: mean per year)", width)
     lines += _reference_lines(res, width)
-    lines += [x for note in interval_note(res) for x in _wrap(note, width)]
+    lines += [x for note in interval_note(res) + team_warnings(team_check(res)) for x in _wrap(note, width)]
     follow = followup_lines(res)
     if follow:
         lines += [""] + [x for line in follow for x in _wrap(line, width)]
@@ -133,6 +134,7 @@ def summary_text_full(res, uncertainty=None) -> str:
     ]
     lines += followup_lines(res)                # today's caseload, the forecast and the budget follow-up
     lines += warmup_text(warmup_check(res))     # the warm-up check: a warning per drifting series (sim.metrics.warmup)
+    lines += team_warnings(team_check(res))     # a team that does not fit the municipality
     for s in scenario_summaries(res, "en", uncertainty):
         lines += ["", f"{s.title} ({s.scenario})"] + [x for sentence in s.sentences
                                                       for x in _wrap(sentence, WIDTH, initial_indent="- ",

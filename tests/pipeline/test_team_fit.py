@@ -1,0 +1,90 @@
+"""A caseworker team that cannot be right for the municipality is warned about in every output a person reads
+(a profile's team left at another municipality's size: 14 FTE for 60,000 children gave 2,367 cases per
+caseworker without a word); the shipped profiles and scenarios, with their calibrated teams, are not."""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from sim.config import CONF_DIR
+from sim.metrics.plausible import team_check, team_warnings
+from sim.report.excel import write_workbook
+from sim.report.html import write_report
+from sim.report.text import summary_text, summary_text_full
+from tests.conftest import run_inline
+
+PROFILES = sorted(p.stem for p in (CONF_DIR / "municipality").glob("*.yaml"))
+
+
+def _bounds(res) -> tuple[float, float]:
+    return res.plan.arms[res.reference].casework.plausible_cases_per_caseworker
+
+
+def _words(path: Path) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))).split())
+
+
+@pytest.mark.parametrize("municipality,caseworkers,side", [
+    ("average", 3, "above"), ("hvidovre", 2, "above"),          # a team far too small for the caseload
+    ("average", 80, "below"), ("syddjurs", 60, "below"),        # one far too large
+])
+def test_a_team_that_does_not_fit_the_municipality_is_warned_in_every_output(tmp_path, municipality, caseworkers,
+                                                                             side):
+    res = run_inline([f"municipality={municipality}", f"casework.caseworkers={caseworkers}", "run.seed=7"],
+                     compare="[earlier_detection]")
+    low, high = _bounds(res)
+    check = team_check(res)
+    assert list(check.scenario) == res.arms and set(check.verdict) == {side}
+    values = check.cases_per_caseworker
+    assert ((values > high) if side == "above" else (values < low)).all(), check
+    en, da = team_warnings(check), team_warnings(check, "da")
+    assert len(en) == len(da) == 1
+    assert en[0].startswith("warning: the team does not fit the caseload: baseline ") and f"{side} the plausible" in en[0]
+    assert da[0].startswith("advarsel: sagsbehandlerteamet passer ikke til sagsmængden: baseline ")
+    assert "casework.caseworkers" in en[0] and "casework.caseworkers" in da[0]
+    flat = " ".join(summary_text(res).split())                 # the printed summary, wrapped to its width
+    assert en[0] in flat
+    assert en[0] in summary_text_full(res)
+    for language, line in (("en", en[0]), ("da", da[0])):
+        write_report(res, tmp_path / f"{language}.html", language=language)
+        assert line in _words(tmp_path / f"{language}.html")
+        write_workbook(res, tmp_path / f"{language}.xlsx", language=language)
+        sheet = openpyxl.load_workbook(tmp_path / f"{language}.xlsx").worksheets[0]     # the first sheet
+        cells = [v for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+        assert line in cells
+
+
+@pytest.mark.parametrize("municipality", PROFILES)
+def test_the_shipped_profiles_with_every_standard_scenario_are_not_warned(municipality):
+    """The calibrated teams of the shipped profiles fit: no arm of the main job's comparison is outside the
+    plausible range (a bound that misfired on them would teach planners to ignore the warning)."""
+    compare = yaml.safe_load((CONF_DIR / "config.yaml").read_text(encoding="utf-8"))["compare"]
+    res = run_inline([f"municipality={municipality}"], compare=f"[{','.join(compare)}]")
+    check = team_check(res)
+    assert set(check.verdict) == {"within"}, check
+    assert team_warnings(check) == [] and "the team does not fit" not in summary_text(res)
+
+
+def test_a_run_without_a_team_is_left_to_the_kpis_own_note():
+    """No caseworker at all: the KPI is undefined, so the check has no verdict and no warning (the summary's
+    note on KPIs with nothing to measure says it)."""
+    res = run_inline(["casework.caseworkers=0"])
+    check = team_check(res)
+    assert set(check.verdict) == {"undefined"} and team_warnings(check) == []
+    assert "no caseworker" in " ".join(summary_text(res).split())
+
+
+def test_the_bounds_are_data_and_move_the_verdict():
+    """The range is read from the configuration, not written into the check: the same run is within a range
+    around its caseload and above one below it."""
+    res = run_inline(["run.seed=11"])
+    value = float(team_check(res).cases_per_caseworker.iloc[0])
+    below = run_inline(["run.seed=11", f"casework.plausible_cases_per_caseworker=[1,{value / 2:.3f}]"])
+    assert float(team_check(below).cases_per_caseworker.iloc[0]) == value      # a warning changes no number
+    assert list(team_check(below).verdict) == ["above"]
+    assert f"above the plausible 1-{value / 2:,.0f}" in team_warnings(team_check(below))[0]
