@@ -64,7 +64,7 @@ def test_the_shipped_profiles_with_every_standard_scenario_are_not_warned(munici
     """The calibrated teams of the shipped profiles fit: no arm of the main job's comparison is outside the
     plausible range (a bound that misfired on them would teach planners to ignore the warning)."""
     compare = yaml.safe_load((CONF_DIR / "config.yaml").read_text(encoding="utf-8"))["compare"]
-    res = run_inline([f"municipality={municipality}"], compare=f"[{','.join(compare)}]")
+    res = run_inline([f"municipality={municipality}", "run.workers=2"], compare=f"[{','.join(compare)}]")
     check = team_check(res)
     assert set(check.verdict) == {"within"}, check
     assert team_warnings(check) == [] and "the team does not fit" not in summary_text(res)
