@@ -366,6 +366,27 @@ def test_a_signal_while_the_run_folder_is_written_ends_at_once(tmp_path, sig, co
     assert not end_of(proc, workers, wait=10)
 
 
+# The end of a sitecustomize hook (its start defines _before_load(name), _wrap(f), MODULE and ATTRIBUTE): it
+# calls _before_load for every module imported, and once MODULE has loaded, replaces its ATTRIBUTE by
+# _wrap(ATTRIBUTE).
+_WRAPPING_HOOK = """
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        _before_load(name)
+        if name != MODULE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            setattr(module, ATTRIBUTE, _wrap(getattr(module, ATTRIBUTE)))
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, _Hook())
+"""
+
+
 # A signal whose handler Python runs inside a callback whose exceptions it ignores (a weakref callback, a __del__)
 # or wraps in another exception (__set_name__):
 # the hook makes that happen while sim.cli loads (the handler of python -m sim's start), or as the run folder's
@@ -396,26 +417,18 @@ def _swallow():
         ref = weakref.ref(dying, lambda r: signal.raise_signal(SIG))
     del dying
 
-class _Hook(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if WHEN == "imports" and name == "sim.cli":
-            _swallow()
-        if WHEN != "writing" or name != "sim.publish":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        run = spec.loader.exec_module
-        def exec_module(module):
-            run(module)
-            write = module._write_tables
-            def swallow_then_write(*args, **kwargs):
-                _swallow()
-                return write(*args, **kwargs)
-            module._write_tables = swallow_then_write
-        spec.loader.exec_module = exec_module
-        return spec
+def _before_load(name):
+    if WHEN == "imports" and name == "sim.cli":
+        _swallow()
 
-sys.meta_path.insert(0, _Hook())
-"""
+def _wrap(write):
+    def swallow_then_write(*args, **kwargs):
+        _swallow()
+        return write(*args, **kwargs)
+    return swallow_then_write
+
+MODULE, ATTRIBUTE = ("sim.publish", "_write_tables") if WHEN == "writing" else (None, None)
+""" + _WRAPPING_HOOK
 
 
 @pytest.mark.parametrize("place", ["weakref callback", "__del__", "__set_name__"])
@@ -496,25 +509,18 @@ _SIGNAL_AFTER_MAIN = """
 import importlib.abc, importlib.machinery, os, signal, sys
 SIG = getattr(signal, os.environ["SIM_TEST_SIGNAL"])
 
-class _Hook(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "sim.cli":
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        run = spec.loader.exec_module
-        def exec_module(module):
-            run(module)
-            main = module.main
-            def main_then_signal(*args, **kwargs):
-                code = main(*args, **kwargs)
-                signal.raise_signal(SIG)
-                return code
-            module.main = main_then_signal
-        spec.loader.exec_module = exec_module
-        return spec
+def _before_load(name):
+    pass
 
-sys.meta_path.insert(0, _Hook())
-"""
+def _wrap(main):
+    def main_then_signal(*args, **kwargs):
+        code = main(*args, **kwargs)
+        signal.raise_signal(SIG)
+        return code
+    return main_then_signal
+
+MODULE, ATTRIBUTE = "sim.cli", "main"
+""" + _WRAPPING_HOOK
 
 
 # A signal while the process ends, after the command's work (pools shutting down, the exit handlers: up to a
