@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .metrics.budget import budget, budget_difference
 from .metrics.payback import headroom, payback
+from .metrics.plausible import team_check         # team_check.csv (casework.plausible_cases_per_caseworker)
 from .metrics.warmup import warmup_check          # warmup_check.csv (docs/model.md 4.2)
 from .report.danish import write_danish_csv, write_danish_csvs      # Danish output: *_da.csv
 from .report.excel import write_workbook          # Danish output: business_case.xlsx
@@ -58,7 +59,8 @@ def _figures(res: Results, folder: Path, ref_cfg):
 
 
 def _write_tables(res: Results, folder: Path, ref_cfg, run_id: str) -> None:
-    """Configs, tables (Parquet, CSV), finance tables, warm-up check, summary, workbook and Danish CSVs."""
+    """Configs, tables (Parquet, CSV), finance tables, warm-up and team checks, summary, workbook and Danish
+    CSVs."""
     (folder / "configs").mkdir()
     (folder / "config.yaml").write_text(to_yaml(res.plan.tree))
     (folder / "configs" / "warmup.yaml").write_text(to_yaml(res.plan.warmup.model_dump(mode="json")))
@@ -84,6 +86,7 @@ def _write_tables(res: Results, folder: Path, ref_cfg, run_id: str) -> None:
         df.to_csv(folder / f"{name}.csv", index=False)
         with_run_id(df, run_id).to_parquet(folder / f"{name}.parquet", index=False)
     warmup_check(res).to_csv(folder / "warmup_check.csv", index=False)     # the warm-up check (sim.metrics.warmup)
+    team_check(res).to_csv(folder / "team_check.csv", index=False)     # does the team fit? (sim.metrics.plausible)
     (folder / "summary.txt").write_text(summary_text_full(res) + "\n" + budget_text(res))
     if ref_cfg.output.excel:                        # --- Danish output: workbook and *_da.csv for finance staff
         write_workbook(res, folder / "business_case.xlsx", language=ref_cfg.output.language)

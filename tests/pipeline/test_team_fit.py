@@ -88,3 +88,26 @@ def test_the_bounds_are_data_and_move_the_verdict():
     assert float(team_check(below).cases_per_caseworker.iloc[0]) == value      # a warning changes no number
     assert list(team_check(below).verdict) == ["above"]
     assert f"above the plausible 1-{value / 2:,.0f}" in team_warnings(team_check(below))[0]
+
+
+def test_a_written_run_carries_the_team_check_and_its_warning(tmp_path, capsys):
+    """The run folder has team_check.csv (verdict per arm) and the warning in summary.txt, the report and the
+    workbook; the console's summary says it too."""
+    import pandas as pd
+
+    import sim.cli
+    out = tmp_path / "results"
+    code = sim.cli.main(["casework.caseworkers=2", "municipality=kolding", "run.replications=2", "run.warmup_years=1",
+                         "run.horizon_years=1", "compare=[earlier_detection]", "run.workers=1",
+                         "output.progress=false", "output.figures=false", f"output.dir={out}"])
+    assert code == 0
+    (run,) = [d for d in out.iterdir() if (d / "run.json").is_file()]
+    check = pd.read_csv(run / "team_check.csv")
+    assert list(check.scenario) == ["baseline", "earlier_detection"] and set(check.verdict) == {"above"}
+    assert (check.cases_per_caseworker > check.plausible_high).all()
+    assert "warning: the team does not fit the caseload" in " ".join(capsys.readouterr().out.split())
+    assert "warning: the team does not fit the caseload" in (run / "summary.txt").read_text(encoding="utf-8")
+    assert "advarsel: sagsbehandlerteamet passer ikke" in _words(run / "report.html")     # Danish by default
+    cells = [v for row in openpyxl.load_workbook(run / "business_case.xlsx").worksheets[0].iter_rows(values_only=True)
+             for v in row if isinstance(v, str)]
+    assert any(v.startswith("advarsel: sagsbehandlerteamet passer ikke") for v in cells)
