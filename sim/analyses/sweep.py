@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from ..metrics.payback import payback
+from ..metrics.plausible import team_check, team_warnings
 from ..report.format import fmt
 from ..runner import Results
 from ..store import ensure_catalog, new_id, write_atomic, write_row
@@ -103,6 +104,7 @@ class Sweep:
     comparisons: list = field(default_factory=list)
     paybacks: list = field(default_factory=list)      # the national view: each job's payback table
     sizes: list = field(default_factory=list)         # the national view: each job's municipality and horizon
+    teams: list = field(default_factory=list)         # each job's team check (sim.metrics.plausible)
 
     def add(self, job: list[str], res: Results) -> None:
         """Record a finished job (its overrides and run): a row of ``jobs``, and its horizon summary and
@@ -115,6 +117,7 @@ class Sweep:
         self.rows.append(row)
         tag = {"job": n, **{k: values[k] for k in self.keys}}
         self.summaries.append(res.summary[res.summary.period == "horizon"].assign(**tag))
+        self.teams.append(team_check(res).assign(**tag))
         if not res.comparison.empty:
             self.comparisons.append(res.comparison[res.comparison.period == "horizon"].assign(**tag))
         if MUNICIPALITY in self.keys:
@@ -131,6 +134,17 @@ class Sweep:
     def summary(self) -> pd.DataFrame:
         """The horizon summary of every job, tagged with the job and its swept values (empty before any job)."""
         return pd.concat(self.summaries, ignore_index=True) if self.summaries else pd.DataFrame()
+
+    @property
+    def team(self) -> pd.DataFrame:
+        """The team check of every job (team_check.csv), tagged likewise (empty before any job)."""
+        return pd.concat(self.teams, ignore_index=True) if self.teams else pd.DataFrame()
+
+    def team_lines(self) -> list[str]:
+        """A warning per job whose team does not fit its municipality, naming the job by its swept values."""
+        labels = {r["job"]: r["label"] for r in self.rows}
+        return [f"{labels[job]}: {line}" for job, check in self.team.groupby("job", sort=True)
+                for line in team_warnings(check)] if self.teams else []
 
     @property
     def comparison(self) -> pd.DataFrame:
@@ -158,6 +172,7 @@ def sweep_text(sw: Sweep) -> str:
     lines = [f"Sweep {sw.sweep_id}: {len(sw.rows)} jobs over {', '.join(sw.keys) or '(no key varies)'}",
              "Mean [95 % interval] over the horizon, by job and scenario",
              _by_job(sw, sw.summary, "mean", "ci_low", "ci_high")]
+    lines += sw.team_lines()                    # jobs whose team does not fit the municipality
     if not sw.comparison.empty:
         lines += ["", "Paired difference from each job's reference, over the horizon",
                   _by_job(sw, sw.comparison, "diff_mean", "diff_ci_low", "diff_ci_high")]
@@ -356,6 +371,7 @@ def write_sweep(sw: Sweep, base: Path, figures: bool = True) -> Path:
         sw.jobs.to_csv(d / "jobs.csv", index=False)
         sw.summary.to_parquet(d / "summary.parquet", index=False)
         sw.comparison.to_parquet(d / "comparison.parquet", index=False)
+        sw.team.to_csv(d / "team_check.csv", index=False)
         (d / "summary.txt").write_text(sweep_text(sw))
         if figures:
             plot_sweep(sw, d / "sweep.png")

@@ -111,3 +111,22 @@ def test_a_written_run_carries_the_team_check_and_its_warning(tmp_path, capsys):
     cells = [v for row in openpyxl.load_workbook(run / "business_case.xlsx").worksheets[0].iter_rows(values_only=True)
              for v in row if isinstance(v, str)]
     assert any(v.startswith("advarsel: sagsbehandlerteamet passer ikke") for v in cells)
+
+
+def test_a_sweep_names_the_jobs_whose_team_does_not_fit(tmp_path):
+    """A sweep's summary (and team_check.csv) says which jobs' teams do not fit - a national sweep over profiles
+    with one team for all would otherwise bury it in the job folders."""
+    import pandas as pd
+
+    import sim.cli
+    out = tmp_path / "results"
+    code = sim.cli.main(["-m", "casework.caseworkers=2,14", "run.replications=2", "run.warmup_years=1",
+                         "run.horizon_years=1", "compare=[]", "run.workers=1", "output.progress=false",
+                         "output.figures=false", "output.report=false", "output.excel=false", f"output.dir={out}"])
+    assert code == 0
+    (sweep,) = list((out / "sweeps").iterdir())
+    check = pd.read_csv(sweep / "team_check.csv")
+    assert list(check.job) == [1, 2] and list(check.verdict) == ["above", "within"]
+    text = (sweep / "summary.txt").read_text(encoding="utf-8")
+    assert "casework.caseworkers=2: warning: the team does not fit the caseload: baseline " in text
+    assert "casework.caseworkers=14: warning" not in text
