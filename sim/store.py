@@ -236,6 +236,7 @@ def write_atomic(root: Path, name: str, fill) -> Path:
     on any failure the staging folder is removed and the exception re-raised. Returns root/name.
     Raises ``FolderTaken`` if root/name exists already (nothing is overwritten)."""
     staging, final = root / f"{STAGING}{name}@{_owner()}", root / name
+    made = [p for p in [root, *root.parents] if not p.exists()]   # made on the way (output.dir, its sweeps/ ...)
     try:
         staging.mkdir(parents=True)
         fill(staging)
@@ -251,6 +252,7 @@ def write_atomic(root: Path, name: str, fill) -> Path:
             STORED.append(final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(made, skip_missing=True)     # one another run writes into meanwhile is not empty
         raise
     return final
 

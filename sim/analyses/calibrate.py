@@ -524,7 +524,7 @@ def plot_calibration(c: Calibration, path: Path | None = None):
     Pairs fitted jointly: one panel per KPI, along the evaluations (the other parameters move too)."""
     import matplotlib.pyplot as plt
 
-    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
+    from ..report.plots import interval_bars, save_figure      # matplotlib: imported only when a figure is drawn
 
     t = c.table()
     fig, axes = plt.subplots(1, len(c.fits), figsize=(6.4 if not c.joint else 4.6 * len(c.fits), 4.0), squeeze=False)
@@ -536,8 +536,8 @@ def plot_calibration(c: Calibration, path: Path | None = None):
         band = c.tolerance * abs(f.target)
         ax.axhspan(f.target - band, f.target + band, color="tab:green", alpha=0.15, lw=0, label="target +- tolerance")
         ax.axhline(f.target, color="tab:green", lw=1)
-        ax.errorbar(x.iloc[order], mean.iloc[order], yerr=[(mean - t[pre + "ci_low"]).iloc[order],
-                                                           (t[pre + "ci_high"] - mean).iloc[order]],
+        ax.errorbar(x.iloc[order], mean.iloc[order], yerr=interval_bars(mean.iloc[order], t[pre + "ci_low"].iloc[order],
+                                                                        t[pre + "ci_high"].iloc[order]),
                     marker="o", ms=4, capsize=3, lw=1, color="tab:blue", label="simulated (95 % interval)")
         if c.joint:
             chosen = int(t.loc[t.chosen, "evaluation"].iloc[0])

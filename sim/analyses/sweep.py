@@ -314,7 +314,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
+    from ..report.plots import interval_bars, save_figure      # matplotlib: imported only when a figure is drawn
 
     s = _headline(sw, sw.summary)
     numeric = None
@@ -332,7 +332,7 @@ def plot_sweep(sw: Sweep, path: Path | None = None):
         for i, sc in enumerate(scenarios):
             e = d[d.scenario == sc].sort_values("x")
             offset = 0.0 if numeric is not None else (i - (len(scenarios) - 1) / 2) * 0.06
-            ax.errorbar(e["x"] + offset, e["mean"], yerr=[e["mean"] - e["ci_low"], e["ci_high"] - e["mean"]],
+            ax.errorbar(e["x"] + offset, e["mean"], yerr=interval_bars(e["mean"], e["ci_low"], e["ci_high"]),
                         marker="o", ms=4, capsize=2, lw=1.2, label=sc)
         ax.set_title(kpi, fontsize=10)
         if kpi.endswith("_dkk"):

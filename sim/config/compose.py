@@ -854,7 +854,7 @@ def suggest(key: str, tree: dict) -> str:
 
 # what a key of each type allows, for pydantic's messages that name only the type ("Input should be a valid tuple")
 TYPE_ALLOWED = {
-    "tuple_type": "a pair of numbers in brackets, e.g. [30, 90] (or null where the key may be left out)",
+    "tuple_type": "a pair of numbers in brackets, e.g. [30, 90]",
     "list_type": "a list in brackets, e.g. [a, b]",
     "dict_type": "a mapping of keys to values (key: value, one per line in YAML)",
     "model_type": "a mapping of keys to values (key: value, one per line in YAML)",
@@ -864,6 +864,48 @@ TYPE_ALLOWED = {
     "bool_type": "true or false", "bool_parsing": "true or false",
     "string_type": "text", "none_required": "null",
 }
+
+
+def _nullable(loc) -> bool:
+    """Whether the key at ``loc`` (pydantic's error location in Config) takes null (an Optional field)."""
+    import typing
+    annotation = Config
+    for part in loc:
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if origin is typing.Union:                           # Optional[X]: look into X
+            annotation = next((a for a in args if a is not type(None)), annotation)
+            origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if isinstance(part, str) and isinstance(annotation, type) and hasattr(annotation, "model_fields") \
+                and part in annotation.model_fields:
+            annotation = annotation.model_fields[part].annotation
+        elif origin is dict and len(args) == 2:                # a mapping's entry
+            annotation = args[1]
+        elif origin in (list, tuple) and args and isinstance(part, int):
+            annotation = args[0]
+        else:
+            return False
+    return typing.get_origin(annotation) is typing.Union and type(None) in typing.get_args(annotation)
+
+
+def _shown(value) -> str:
+    """A value as the configuration spells it: null, true, false; other values as Python shows them."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _length_allowed(e: dict) -> str | None:
+    """What a key allows when a list or pair has too many or too few entries."""
+    if e["type"] not in ("too_long", "too_short"):
+        return None
+    if e["msg"].startswith("Tuple"):
+        return TYPE_ALLOWED["tuple_type"]
+    ctx = e.get("ctx", {})
+    if e["type"] == "too_short":
+        return f"a list of at least {ctx.get('min_length', 1)} entries"
+    return f"a list of at most {ctx.get('max_length')} entries"
 
 
 def _format_validation_error(err: ValidationError, tree: dict | None = None) -> str:
@@ -887,14 +929,20 @@ def _format_validation_error(err: ValidationError, tree: dict | None = None) -> 
         elif e["type"] == "extra_forbidden":
             dotted = ".".join(str(x) for x in e["loc"])
             lines.append(f"{loc} = {value!r}: unknown key (unknown keys are not allowed){suggest(dotted, tree or {})}")
+        elif e["type"] == "missing" and e["loc"] and isinstance(e["loc"][-1], int):     # a pair with one entry
+            pair = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in e["loc"][:-1]).lstrip(".")
+            lines.append(f"{pair} = {_shown(value)}: too few entries; allowed: {TYPE_ALLOWED['tuple_type']}")
         elif e["type"] == "missing":
             lines.append(f"{loc}: missing; this key is required")
         else:
             msg = e["msg"]
             if msg.startswith("Value error, "):
                 msg = msg[len("Value error, "):]
-            allowed = TYPE_ALLOWED.get(e["type"])        # pydantic's type messages say what is wrong, not what is allowed
-            lines.append(f"{loc} = {value!r}: {msg}" + (f"; allowed: {allowed}" if allowed else ""))
+            allowed = TYPE_ALLOWED.get(e["type"]) or _length_allowed(e)   # pydantic's messages say what is wrong
+            if allowed and e["type"] in TYPE_ALLOWED and _nullable(e["loc"]):   # not what is allowed
+                allowed += ", or null to leave it out"
+            lines.append(f"{loc} = {_shown(value)}: {msg}" + (f"; allowed: {allowed}" if allowed else ""))
+    lines = list(dict.fromkeys(lines))             # one line per problem (a pair's two missing entries: one)
     return lines[0] if len(lines) == 1 else lines[0] + f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:]) + ")"
 
 

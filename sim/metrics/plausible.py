@@ -38,9 +38,19 @@ def team_check(res) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", KPI, "plausible_low", "plausible_high", "verdict"])
 
 
-def _number(value: float, language: str) -> str:
-    text = f"{value:,.0f}" if value >= 10 or value == round(value) else f"{value:,.1f}"
+def _number(value: float, language: str, digits: int | None = None) -> str:
+    """``value`` with ``digits`` decimals (None: as short as it is exact, like a bound from the configuration)."""
+    text = format(value, ",g") if digits is None else f"{value:,.{digits}f}"
     return danish_separators(text) if language == "da" else text
+
+
+def _beyond(value: float, low: float, high: float, language: str) -> str:
+    """A caseload outside [low, high] with as few decimals as keep it visibly outside (whole cases from 10, one
+    decimal below; more where rounding would land on or inside a bound: 65.4 above 65 is not '65')."""
+    digits = 0 if value >= 10 else 1
+    while digits < 6 and low <= round(value, digits) <= high:
+        digits += 1
+    return _number(value, language, digits)
 
 
 def team_warnings(check: pd.DataFrame, language: str = "en") -> list[str]:
@@ -54,7 +64,8 @@ def team_warnings(check: pd.DataFrame, language: str = "en") -> list[str]:
         rows = check[check.verdict == side]
         if rows.empty:
             continue
-        arms = ", ".join(f"{r.scenario} {_number(r.cases_per_caseworker, language)}" for r in rows.itertuples())
+        arms = ", ".join(f"{r.scenario} {_beyond(r.cases_per_caseworker, r.plausible_low, r.plausible_high, language)}"
+                         for r in rows.itertuples())
         span = "-".join(_number(float(rows[f"plausible_{end}"].iloc[0]), language) for end in ("low", "high"))
         if da:
             where = f"{'over' if side == 'above' else 'under'} de plausible {span}"

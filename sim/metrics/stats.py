@@ -89,7 +89,7 @@ def paired_differences(kpis: pd.DataFrame, reference: str) -> pd.DataFrame:
             b = ref_v[pos]
             d = a - b
             m, lo, hi, n = t_interval(d)
-            ref_mean = float(np.nanmean(b)) if len(b) else np.nan
+            ref_mean = float(np.nanmean(b)) if np.isfinite(b).any() else np.nan   # all NaN: no warning
             # Welch half-width for the same difference, ignoring the pairing
             a_, b_ = a[~np.isnan(a)], b[~np.isnan(b)]
             if len(a_) > 1 and len(b_) > 1:

@@ -92,7 +92,7 @@ def _check_one(name: str, table: pd.DataFrame, growth: float, threshold: float) 
     months = table.columns.to_numpy(dtype=float)
     horizon = months >= 0
     values = table.to_numpy(dtype=float)[:, horizon]
-    level = float(np.nanmean(values)) if values.size else math.nan
+    level = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan    # all NaN: no warning
     slopes = ols_slopes(values, months[horizon] / MONTHS_PER_YEAR) if horizon.sum() > 1 else np.full(len(values), np.nan)
     mean, lo, hi, n = t_interval(slopes)
     rel = [v / level - growth if level else math.nan for v in (mean, lo, hi)]

@@ -41,6 +41,16 @@ def t_errorbar(values) -> tuple[float, float]:
     _, lo, hi, _ = t_interval(np.asarray(values, dtype=float))
     return lo, hi
 
+def interval_bars(mean, low, high) -> list:
+    """``xerr``/``yerr`` of matplotlib's errorbar for 95 % intervals: the distances below and above the mean, 0
+    where the interval is undefined (one replication, a KPI with nothing to measure) - NaN there made matplotlib
+    print a RuntimeWarning on the console; the point itself is drawn where it is defined."""
+    mean, low, high = (np.asarray(v, dtype=float) for v in (mean, low, high))
+    with np.errstate(invalid="ignore"):             # inf - inf where a relative difference has no base
+        below, above = mean - low, high - mean
+    return [np.where(np.isfinite(below), below, 0.0), np.where(np.isfinite(above), above, 0.0)]
+
+
 PALETTE = "colorblind"      # seaborn's colour-blind-safe palette (Okabe-Ito-like) for every categorical colour
 
 
@@ -282,9 +292,10 @@ def forest(res, path: Path | None = None, kpis: list[str] | None = None, languag
     L = _language(res, language)
     kpis = kpis or HEADLINE
     d = c[(c.period == "horizon") & c.kpi.isin(kpis)].copy()
-    d["pct"] = 100 * d["diff_mean"] / d["reference_mean"].abs()
-    d["lo"] = 100 * d["diff_ci_low"] / d["reference_mean"].abs()
-    d["hi"] = 100 * d["diff_ci_high"] / d["reference_mean"].abs()
+    base = d["reference_mean"].abs().replace(0, np.nan)     # no reference level: no relative difference
+    d["pct"] = 100 * d["diff_mean"] / base
+    d["lo"] = 100 * d["diff_ci_low"] / base
+    d["hi"] = 100 * d["diff_ci_high"] / base
     arms = [a for a in res.arms if a != res.reference]
     kpis = [k for k in kpis if k in set(d.kpi)]
     cols = 4
@@ -294,7 +305,7 @@ def forest(res, path: Path | None = None, kpis: list[str] | None = None, languag
     colour = sns.color_palette(PALETTE)[0]
     for ax, kpi in zip(axes.flat, kpis):
         e = d[d.kpi == kpi].set_index("scenario").reindex(arms)
-        ax.errorbar(e["pct"], y, xerr=[e["pct"] - e["lo"], e["hi"] - e["pct"]], fmt="o", color=colour, capsize=3)
+        ax.errorbar(e["pct"], y, xerr=interval_bars(e["pct"], e["lo"], e["hi"]), fmt="o", color=colour, capsize=3)
         ax.axvline(0, color="grey", lw=1)
         ax.set_title(textwrap.fill(kpi_label(kpi, L), 34), fontsize=9)
         ax.set_yticks(y, [textwrap.fill(scenario_title(a, L), 24) for a in arms], fontsize=8)
@@ -356,7 +367,7 @@ def budget_difference(res, path: Path | None = None, language: str | None = None
         e = d[d.scenario == arm].set_index("label").reindex(labels)
         mean, lo, hi = (e[c].to_numpy() / 1e6 for c in ("cost_dkk", "cost_ci_low", "cost_ci_high"))
         ax.barh(y, mean, color=[cb[0] if v < 0 else cb[1] for v in np.nan_to_num(mean)], alpha=0.85)
-        ax.errorbar(mean, y, xerr=[np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)], fmt="none", color="black",
+        ax.errorbar(mean, y, xerr=interval_bars(mean, lo, hi), fmt="none", color="black",
                     capsize=2, lw=0.8)
         ax.axvline(0, color="grey", lw=1)
         total = f"{np.nansum(mean):+,.1f}" + (" mio." if L == "da" else "M")

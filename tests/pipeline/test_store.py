@@ -221,3 +221,31 @@ def test_cli_unwritable_results_is_a_one_line_error_before_anything_runs(tmp_pat
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert proc.stdout == "" and blocker.read_text() == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not_a_folder"]
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_a_failed_write_leaves_no_folder_it_made_on_the_way(tmp_path, error):
+    """Interrupted or failed while filling (SIGTERM to --sensitivity left an empty output.dir/sensitivity/ after
+    'nothing was written'): the folders the write made on the way are gone, those that existed stay, and one that
+    another run wrote into meanwhile stays with what it holds."""
+    from sim.store import write_atomic
+
+    def fail(folder):
+        (folder / "half.csv").write_text("x")
+        raise error("stopped")
+
+    root = tmp_path / "results" / "sensitivity"
+    with pytest.raises(error):
+        write_atomic(root, "run1", fail)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "results").mkdir()
+    with pytest.raises(error):
+        write_atomic(root, "run1", fail)
+    assert list(tmp_path.iterdir()) == [tmp_path / "results"] and list((tmp_path / "results").iterdir()) == []
+
+    def other_run_meanwhile(folder):
+        (root / "run2").mkdir()
+        fail(folder)
+    with pytest.raises(error):
+        write_atomic(root, "run1", other_run_meanwhile)
+    assert [p.name for p in root.iterdir()] == ["run2"]

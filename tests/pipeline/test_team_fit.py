@@ -130,3 +130,36 @@ def test_a_sweep_names_the_jobs_whose_team_does_not_fit(tmp_path):
     text = (sweep / "summary.txt").read_text(encoding="utf-8")
     assert "casework.caseworkers=2: warning: the team does not fit the caseload: baseline " in text
     assert "casework.caseworkers=14: warning" not in text
+
+
+@pytest.mark.parametrize("value,low,high,en,da", [
+    (65.3, 12, 65, "baseline 65.3 open cases per caseworker", "baseline 65,3 åbne sager"),          # not "65 above 65"
+    (65.0004, 12, 65, "baseline 65.0004 open", "baseline 65,0004 åbne"),
+    (31.47, 31.48, 40, "below the plausible 31.48-40", "under de plausible 31,48-40"),              # the bound as given
+    (2367.4, 12, 65, "baseline 2,367 open", "baseline 2.367 åbne"),
+    (7.94, 12, 65, "baseline 7.9 open", "baseline 7,9 åbne"),
+    (11.96, 12, 65, "baseline 11.96 open", "baseline 11,96 åbne"),
+])
+def test_the_warning_never_rounds_a_caseload_onto_its_bound(value, low, high, en, da):
+    """A caseload is shown with as few decimals as keep it visibly outside the range, and the range as it was
+    configured (a held-out audit read 'baseline 31 ... below the plausible 31-40' for 31.47 against 31.48)."""
+    import pandas as pd
+    side = "above" if value > high else "below"
+    check = pd.DataFrame([{"scenario": "baseline", "cases_per_caseworker": value, "plausible_low": low,
+                           "plausible_high": high, "verdict": side}])
+    assert en in team_warnings(check)[0] and da in team_warnings(check, "da")[0]
+
+
+def test_runs_whose_kpis_are_partly_undefined_print_nothing_on_stderr(tmp_path):
+    """A team of 0 or 2 leaves KPIs undefined (no follow-up due, no reference level for a relative difference):
+    the tables say '-', and neither NumPy ('Mean of empty slice') nor matplotlib ('invalid value encountered',
+    from error bars of undefined intervals in the run's and the sweep's figures) may print on the console."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "sim", "-m", "casework.caseworkers=0,2", "compare=[lower_caseload]",
+                           "run.replications=2", "run.warmup_years=1", "run.horizon_years=1", "output.progress=false",
+                           f"output.dir={tmp_path / 'results'}"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr == "", proc.stderr[-2000:]
+    assert len(list((tmp_path / "results" / "sweeps").glob("*/sweep.png"))) == 1

@@ -731,3 +731,31 @@ def test_a_problem_in_a_municipality_profile_names_its_file_and_line(population,
                 "municipality.population = -7: ")
     # a value the user typed is named as typed, with no file
     assert refused(["casework.caseworkers=-1", "compare=[]"]).startswith("casework.caseworkers = -1: ")
+
+
+@pytest.mark.parametrize("override,message", [
+    # null where a key does not take it: the value as the configuration spells it, and no hint to use null
+    ("casework.plausible_cases_per_caseworker=null",
+     "casework.plausible_cases_per_caseworker = null: Input should be a valid tuple; allowed: a pair of numbers in "
+     "brackets, e.g. [30, 90]"),
+    ("run.replications=null", "run.replications = null: Input should be a valid integer; allowed: a whole number"),
+    # a key that takes null says so
+    ("staircase.steps.residential.max_duration_days=5",
+     "staircase.steps.residential.max_duration_days = 5: Input should be a valid tuple; allowed: a pair of numbers "
+     "in brackets, e.g. [30, 90], or null to leave it out"),
+    # a pair with too many or too few entries: what is allowed, once
+    ("casework.plausible_cases_per_caseworker=[12,65,80]",
+     "casework.plausible_cases_per_caseworker = [12, 65, 80]: Tuple should have at most 2 items after validation, "
+     "not 3; allowed: a pair of numbers in brackets, e.g. [30, 90]"),
+    ("staircase.steps.residential.max_duration_days=[1]",
+     "staircase.steps.residential.max_duration_days = [1]: too few entries; allowed: a pair of numbers in brackets"),
+    ("casework.plausible_cases_per_caseworker=[]",
+     "casework.plausible_cases_per_caseworker = []: too few entries; allowed: a pair of numbers in brackets, e.g. "
+     "[30, 90]"),
+    ("casework.plausible_cases_per_caseworker=[65,12]",
+     "casework.plausible_cases_per_caseworker = [65, 12]: allowed: [low, high] with 0 <= low < high"),
+])
+def test_a_value_of_the_wrong_type_or_length_says_what_is_allowed_in_the_configurations_words(override, message):
+    msg = refused([override])
+    assert msg.startswith(message), msg
+    assert "None" not in msg and "more problem" not in msg, msg
