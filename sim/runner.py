@@ -36,7 +36,9 @@ from joblib import Parallel, delayed
 from .config import Config, ConfigError, Plan, RunFault
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
+from .metrics.plausible import team_check, team_warnings
 from .metrics.stats import paired_differences, summarise
+from .metrics.warmup import warmup_check, warmup_warnings
 from .common.signals import children_ignore_ctrl_c, spawns_ignore_ctrl_c, unblock_ctrl_c
 from .model import Compiled, Model, can_branch, compile_arm, compile_config, replication_streams
 from .report.format import format_summary
@@ -142,6 +144,16 @@ class Results:
     def table(self, period: str = "horizon", kpis: list[str] | None = None) -> pd.DataFrame:
         """Readable mean [95 % interval] per KPI (rows) and scenario (columns)."""
         return format_summary(self, period=period, kpis=kpis)
+
+    def team_check(self) -> pd.DataFrame:
+        """Each arm's mean open cases per caseworker against casework.plausible_cases_per_caseworker, with its
+        verdict (sim.metrics.plausible; team_check.csv)."""
+        return team_check(self)
+
+    def warnings(self, language: str = "en") -> list[str]:
+        """The lines a reader must see before using the numbers, as the summary, the report and the workbook
+        give them: a team that does not fit the municipality, a baseline that still drifts (none: [])."""
+        return team_warnings(team_check(self), language) + warmup_warnings(warmup_check(self), language=language)
 
 
 # --- the Dask backend (run.backend=dask)

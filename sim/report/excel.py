@@ -39,8 +39,6 @@ from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
-from ..metrics.plausible import team_check, team_warnings
-from ..metrics.warmup import warmup_check, warmup_warnings
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
 from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
 
@@ -331,7 +329,7 @@ def about_sheet(res, language: str = "da") -> list[Table]:
                  [None, None], cell_formats={(len(facts) - 1, 1): RATE})
     notes = Table([_a("notes", language)], [[_a(k, language)] for k in
                                             ("n_intervals", "n_paired", "n_rounding", "n_discount", "n_assumption")], [None])
-    warnings = team_warnings(team_check(res), language) + warmup_warnings(warmup_check(res), language=language)
+    warnings = res.warnings(language)
     if warnings:        # a team that does not fit the municipality, a baseline that still drifts: before the notes
         return [head, Table([_a("warnings", language)], [[w] for w in warnings], [None]), notes]
     return [head, notes]

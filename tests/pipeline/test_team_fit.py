@@ -163,3 +163,16 @@ def test_runs_whose_kpis_are_partly_undefined_print_nothing_on_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stderr == "", proc.stderr[-2000:]
     assert len(list((tmp_path / "results" / "sweeps").glob("*/sweep.png"))) == 1
+
+
+def test_the_python_api_gives_the_warnings_a_reader_must_see():
+    """res.warnings() (and res.team_check()) in a notebook: the same lines as the summary and the workbook."""
+    from sim import simulate
+    bad = simulate(["casework.caseworkers=2", "municipality=middelfart", "run.replications=2", "run.warmup_years=1",
+                    "run.horizon_years=1", "compare=[]", "run.workers=1"], write=False, progress=False)
+    assert bad.warnings()[0] == team_warnings(bad.team_check())[0] and bad.warnings()[0] in summary_text_full(bad)
+    assert bad.warnings("da")[0].startswith("advarsel: sagsbehandlerteamet passer ikke")
+    good = simulate(["municipality=middelfart", "run.replications=2", "run.warmup_years=1", "run.horizon_years=1",
+                     "compare=[]", "run.workers=1"], write=False, progress=False)
+    assert list(good.team_check().verdict) == ["within"]
+    assert not [w for w in good.warnings() if "team" in w]
