@@ -6,7 +6,8 @@ series into exactly that, for every arm and horizon year (year 0 = the whole hor
 
 * one row per step of the staircase (except the ground step): ``count`` = child-years on the step
   (the average number of children on it over the year), ``entries`` and ``exits`` (children arriving
-  on and leaving the step), ``unit_cost_dkk`` = the step's price per child-year, ``fixed_cost_dkk``
+  on and leaving the step), ``unit_cost_dkk`` = the step's price per child-year (in a period in which the
+  price changed - a later implementation.start_month, a ramp - the average price booked), ``fixed_cost_dkk``
   = its fixed cost for the period, and ``cost_dkk`` = count x unit cost + fixed cost;
 * ``caseworkers``: FTE-years x cost per FTE-year; ``assessments``: assessments x cost per
   assessment (beyond caseworker time); ``investment``: the scenario's investment;
@@ -91,6 +92,25 @@ def prices(res, scenario: str, item: str, years: float) -> tuple[str, str, float
     return st.label_en, "child-years", st.cost_per_year_dkk, st.fixed_cost_per_year_dkk * years
 
 
+def booked_unit_cost(b: pd.DataFrame, configured: np.ndarray) -> np.ndarray:
+    """The unit cost of each budget row such that count x unit cost + fixed cost = cost: the configured price
+    where that is what was booked over the period, else what was booked per unit on average - a period in which
+    the price changed (an implementation.start_month or ramp_months: the warm-up's prices before the arm's, or
+    a ramp's stages) has the average of the prices in force, weighted by the units booked at each."""
+    count = b["count"].to_numpy(dtype=float)
+    variable = b["cost_dkk"].to_numpy(dtype=float) - b["fixed_cost_dkk"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        booked = np.where(count > 0, variable / count, np.nan)
+    same = ~np.isfinite(booked) | np.isclose(booked, configured, rtol=1e-9, atol=1e-6)
+    return np.where(same, configured, booked)
+
+
+def prices_change(res) -> bool:
+    """Whether a price can change within a budget year: an arm whose practice starts after the horizon start or
+    ramps up (its unit costs of those years are then averages of the prices booked, see booked_unit_cost)."""
+    return any(a.implementation.start_month > 0 or a.implementation.ramp_months > 1 for a in res.plan.arms.values())
+
+
 def _intervals(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     rows = []
     values = {m: df[m].to_numpy(dtype=float) for m in MEASURES}
@@ -119,7 +139,7 @@ def _budget(res) -> pd.DataFrame:
     info = [prices(res, sc, it, horizon_years if y == 0 else 1.0) for sc, it, y in zip(b.scenario, b["item"], b.year)]
     b.insert(3, "label", [i[0] for i in info])
     b.insert(4, "count_unit", [i[1] for i in info])
-    b["unit_cost_dkk"] = [i[2] for i in info]
+    b["unit_cost_dkk"] = booked_unit_cost(b, np.array([i[2] for i in info], dtype=float))
     # fixed_cost_dkk is what was booked (the step's fixed cost, per 1,000 children included, and the recruitment
     # of families for a family pool), the mean over replications
     return b[["scenario", "year", "item", "label", "count_unit", "count", "entries", "exits", "unit_cost_dkk",

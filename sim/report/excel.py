@@ -35,7 +35,7 @@ from openpyxl.utils import get_column_letter
 
 from ..common.i18n import kpi_label, months_text, municipality_label, t, unit_label
 from ..common.kpi_catalog import HEADLINE, KPI_DEFS
-from ..metrics.budget import budget, budget_difference
+from ..metrics.budget import budget, budget_difference, prices_change
 from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
@@ -192,6 +192,11 @@ def budget_sheet(res, language: str = "da") -> Table:
              f"kommer på / forlader trinnet. Kr. i {year}-priser." if language == "da" else
              f"Count x unit cost + fixed cost = cost; mean over the replications. In/out = children arriving on / "
              f"leaving the step. DKK in {year} prices.")
+    if prices_change(res):          # a later start or a ramp: the year's prices are those of both practices
+        title += (" Hvor et scenarie indføres senere end periodens start eller gradvist, er enhedsprisen i årene "
+                  "med skiftet den gennemsnitlige bogførte pris." if language == "da" else
+                  " Where a scenario starts later than the horizon or ramps up, the unit cost of the years of the "
+                  "change is the average price booked.")
     return Table(headers, rows, [None, None, None, DEC1, None, DEC1, DEC1, KR, KR, KR, KR, KR], None, title, bold)
 
 

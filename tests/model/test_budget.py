@@ -30,6 +30,29 @@ def test_count_times_unit_cost_plus_fixed_is_the_cost(res):
     assert (b["count"].dropna() >= 0).all() and (b.loc[b["item"] == "caseworkers", "count"] > 0).all()
 
 
+@pytest.mark.parametrize("implementation", [["implementation.start_month=18"], ["implementation.ramp_months=12"]],
+                         ids=["later start", "ramp"])
+def test_count_times_unit_cost_holds_when_the_price_changes_within_a_year(implementation):
+    """A scenario that starts later or ramps up books the warm-up's price before the arm's (held-out audit 8:
+    the configured price was shown for months charged at the old one, 5 M off in a year): the unit cost of a
+    year with a change is the average price booked, between the two prices, and the configured one otherwise."""
+    res = run_inline(["run.horizon_years=3", *implementation], replications=3, compare="[full_shift]")
+    b = budget(res)
+    priced = b[b["unit_cost_dkk"].notna()]
+    np.testing.assert_allclose(priced["cost_dkk"], priced["count"] * priced["unit_cost_dkk"] + priced["fixed_cost_dkk"],
+                               rtol=1e-9, atol=1e-3)
+    old = res.plan.arms["baseline"].staircase.steps["residential"].cost_per_year_dkk
+    new = res.plan.arms["full_shift"].staircase.steps["residential"].cost_per_year_dkk
+    assert old != new                               # the scenario changes the price of residential care
+    unit = b[(b.scenario == "full_shift") & (b["item"] == "residential")].set_index("year")["unit_cost_dkk"]
+    assert unit[3] == new                           # the arm's own price once it holds all year
+    changing = unit[2] if "start_month" in implementation[0] else unit[1]
+    assert min(old, new) < changing < max(old, new)  # the year of the change: an average of the two
+    if "start_month" in implementation[0]:
+        assert unit[1] == old                       # before the start: the warm-up's price
+    assert min(old, new) < unit[0] < max(old, new)  # the whole horizon
+
+
 def test_the_budget_adds_up_to_the_cost_kpis(res):
     b = budget(res)
     total = b.groupby(["scenario", "year"])["cost_dkk"].sum()
