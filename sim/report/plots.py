@@ -20,7 +20,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
-from ..common.i18n import kpi_label, months_text, scenario_title
+from ..common.i18n import danish_separators, kpi_label, months_text, scenario_title
 from ..common.signals import children_ignore_ctrl_c, unblock_ctrl_c
 from ..metrics.budget import budget_difference as _budget_difference
 from ..metrics.payback_monthly import payback_months
@@ -370,8 +370,8 @@ def budget_difference(res, path: Path | None = None, language: str | None = None
         ax.errorbar(mean, y, xerr=interval_bars(mean, lo, hi), fmt="none", color="black",
                     capsize=2, lw=0.8)
         ax.axvline(0, color="grey", lw=1)
-        total = f"{np.nansum(mean):+,.1f}" + (" mio." if L == "da" else "M")
-        total = total.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if L == "da" else total
+        total = f"{np.nansum(mean):+,.1f}"      # the unit after the separators: its dot is no decimal point
+        total = danish_separators(total) + " mio. kr." if L == "da" else total + "M DKK"
         ax.set_title(textwrap.fill(_tr("{arm}: total {v}", L, arm=scenario_title(arm, L), v=total), 40), fontsize=9)
         ax.set_yticks(y, [textwrap.fill(x, 30) for x in labels], fontsize=7)
         ax.set_xlabel(_tr("M DKK vs {ref}", L, ref=scenario_title(res.reference, L).lower()), fontsize=8)
@@ -417,8 +417,7 @@ def _axis_numbers(ax, language: str, axis: str = "y") -> None:
         return
     def tick(v, _):
         text = f"{abs(v):,.0f}" if float(v).is_integer() else f"{abs(v):,.1f}"
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return ("\u2212" if v < 0 else "") + text
+        return ("\u2212" if v < 0 else "") + danish_separators(text)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(tick))
 
 

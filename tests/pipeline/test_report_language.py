@@ -213,3 +213,32 @@ def test_a_profile_written_from_a_csv_has_a_danish_label_that_the_schema_reads(t
     (p,) = read_profiles(f)
     m = Municipality.model_validate(yaml.safe_load(profile_yaml(p))["municipality"])
     assert m.label_da == m.label == "Middelfart (2015)" and municipality_label(m, "da") == "Middelfart (2015)"
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_every_word_on_every_figure_is_written_in_the_figures_language(res, language):
+    """Held-out audit 8: the Danish 'Hvor forskellen kommer fra' read 'i alt -26,6 mio,' - the unit's dot turned
+    into a decimal comma with the number's. Every text of every figure: no abbreviation with a comma after it,
+    units in the language, a decimal comma in Danish and a decimal point in English."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+    from sim.report.plots import FIGURES
+    texts = []
+    for name, draw in FIGURES.items():
+        fig = draw(res, None, language=language)
+        if fig is None:
+            continue
+        fig.canvas.draw()       # tick labels are made when drawn
+        texts += [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+        plt.close(fig)
+    words = "\n".join(texts)
+    assert len(texts) > 50, texts
+    assert not re.search(r"\b(mio|mia|kr),", words), re.findall(r".{20}\b(?:mio|mia|kr),.{5}", words)
+    if language == "da":
+        assert re.search(r"i alt [+\u2212-]?[\d.]+,\d mio\. kr\.", words), words
+        assert not re.search(r"\bM DKK\b|\btotal\b", words)
+        assert not re.search(r"(?<![\d.])\d+\.\d(?!\d)", words.replace("mio.", "").replace("kr.", "")), \
+            re.findall(r".{15}(?<![\d.])\d+\.\d(?!\d).{5}", words)          # 1.5 in Danish is 1,5
+    else:
+        assert re.search(r"total [+-][\d,]+\.\dM DKK", words), words
+        assert "mio." not in words and " kr." not in words
