@@ -40,7 +40,7 @@ from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
-from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
+from .followup import followup_frame, followup_lines, forecast_frame, period_days, start_phrase
 
 KR = "#,##0"            # whole kroner, thousands separator of the reader's locale
 DEC1 = "#,##0.0"
@@ -422,10 +422,11 @@ def _frame_table(df: pd.DataFrame, title: str, total_last: bool = False) -> Tabl
 
 def forecast_sheet(res, language: str = "da") -> Table:
     """The forecast to the year's end from today's caseload, per arm and measure (sim.report.followup)."""
-    months, period, _ = forecast_period(res.plan)
-    title = (f"Prognose for {period} ({months} mdr.) fra dagens sagsstamme: antal børn i gennemsnit, tilgang, afgang "
+    period = forecast_period(res.plan, language)
+    days = period_days(period, language)
+    title = (f"Prognose for {period.label} ({days}) fra dagens sagsstamme: antal børn i gennemsnit, tilgang, afgang "
              f"og udgift pr. foranstaltning; middel over replikationerne." if language == "da" else
-             f"Forecast for {period} ({months} months) from today's caseload: children on average, in, out and cost "
+             f"Forecast for {period.label} ({days}) from today's caseload: children on average, in, out and cost "
              f"by measure; mean over the replications.")
     return _frame_table(forecast_frame(res, language), title)
 

@@ -1,11 +1,13 @@
 """Today's caseload and the budget follow-up for people: the forecast to the year's end and the budget's
 deviation split into volume and price (sim.metrics.followup), in Danish or English, in the budget's prices.
 
-Prices: the forecast is computed in ``costs.price_year`` prices; it is shown in ``costs.report_year``'s prices
-when one is set, else in the budget year's (the year the forecast period ends in) when ``costs.price_index``
-has it - a budget is written in its own year's prices - else in the price year's, with a warning line. A budget
-on a synthetic start (no caseload) has no budget year: without ``costs.report_year`` its prices are compared
-with the price year's, with a warning line. Every table of the run folder says its price year (``price_year``).
+Prices: the forecast is computed in ``costs.price_year`` prices. A budget is written in its own year's prices
+(the year the forecast period ends in): the two are compared there, and shown in ``costs.report_year``'s prices
+when one is set (budget and forecast alike, so the volume and price split does not depend on it), else in the
+budget year's. A budget year ``costs.price_index`` lacks is read as the report year's, else as the price
+year's, with a warning line. A budget on a synthetic start (no caseload) has no budget year: it is read as in
+``costs.report_year``'s prices, or without one as in the price year's, with a warning line. Every table of the
+run folder says its price year (``price_year``).
 """
 from __future__ import annotations
 
@@ -16,27 +18,65 @@ from ..metrics.followup import budget_followup, forecast, forecast_period, unbud
 from .danish import item_label, price_factor
 
 
-def followup_prices(res, language: str = "en") -> tuple[float, int, str | None]:
-    """(factor, year, warning): the forecast's money x factor is in ``year``'s prices (module docstring); the
-    warning (or None) in ``language``."""
+def _price_years(res, language: str) -> tuple[int, int, str | None]:
+    """(budget's price year, year shown, warning or None): the year whose prices the budget file is written in -
+    the budget year (the year the forecast period ends in) when costs.price_index has it; with no budget year (a
+    synthetic start) or one the index lacks, costs.report_year, else costs.price_year (with a warning) - and the
+    year every follow-up figure is shown in: costs.report_year when set, else the budget's."""
     c = res.plan.arms[res.reference].costs
-    _, _, budget_year = forecast_period(res.plan)
+    budget_year = forecast_period(res.plan).year
     da = language == "da"
-    if budget_year is None and c.report_year is None and res.plan.budget is not None:
-        return 1.0, c.price_year, (
-            f"advarsel: budget= uden caseload= har intet budgetår: budgettets priser sammenlignes med modellens "
-            f"{c.price_year}-priser (costs.price_year); sæt costs.report_year til budgettets år" if da else
-            f"warning: budget= without caseload= has no budget year: the budget's prices are compared with the "
-            f"model's {c.price_year} prices (costs.price_year); set costs.report_year to the budget's year")
-    if c.report_year is not None or budget_year is None or budget_year == c.price_year:
-        return (*price_factor(res), None)       # the report year's prices, as every other table
-    if budget_year not in c.price_index:
-        return 1.0, c.price_year, (
+    shown = c.report_year
+    if budget_year is not None and (budget_year == c.price_year or budget_year in c.price_index):
+        return budget_year, shown if shown is not None else budget_year, None
+    if budget_year is not None:                 # a budget year the index does not have
+        if shown is not None:
+            return shown, shown, (
+                f"advarsel: costs.price_index har intet {budget_year}: budgettets priser læses som {shown}-priser "
+                f"(costs.report_year); tilføj årets indeks" if da else
+                f"warning: costs.price_index has no {budget_year}: the budget's prices are read as {shown} prices "
+                f"(costs.report_year); add the year's index")
+        return c.price_year, c.price_year, (
             f"advarsel: costs.price_index har intet {budget_year}: prognosen og budgetopfølgningen er i "
             f"{c.price_year}-priser; tilføj årets indeks eller sæt costs.report_year" if da else
             f"warning: costs.price_index has no {budget_year}: the forecast and the budget follow-up are in "
             f"{c.price_year} prices; add the year's index or set costs.report_year")
-    return c.price_index[budget_year] / c.price_index[c.price_year], budget_year, None
+    if shown is not None:                       # a synthetic start: the budget is in the report year's prices
+        return shown, shown, None
+    if res.plan.budget is None:
+        return c.price_year, c.price_year, None
+    return c.price_year, c.price_year, (
+        f"advarsel: budget= uden caseload= har intet budgetår: budgettets priser sammenlignes med modellens "
+        f"{c.price_year}-priser (costs.price_year); sæt costs.report_year til budgettets år" if da else
+        f"warning: budget= without caseload= has no budget year: the budget's prices are compared with the "
+        f"model's {c.price_year} prices (costs.price_year); set costs.report_year to the budget's year")
+
+
+def _index_factor(res, from_year: int, to_year: int) -> float:
+    """Money in from_year's prices x this = money in to_year's (costs.price_index)."""
+    if from_year == to_year:
+        return 1.0
+    index = res.plan.arms[res.reference].costs.price_index
+    return index[to_year] / index[from_year]
+
+
+def followup_prices(res, language: str = "en") -> tuple[float, int, str | None]:
+    """(factor, year, warning): the forecast's money (costs.price_year prices) x factor is in ``year``'s prices,
+    the year the forecast and the follow-up are shown in (module docstring); the warning (or None) in
+    ``language``."""
+    _, shown, warning = _price_years(res, language)
+    return _index_factor(res, res.plan.arms[res.reference].costs.price_year, shown), shown, warning
+
+
+def budget_price_factor(res) -> float:
+    """The budget file's prices (its budget year's) x this = the shown year's prices (followup_prices): 1 but
+    with a costs.report_year other than the budget year. The volume and price split is the same in either."""
+    written, shown, _ = _price_years(res, "en")
+    return _index_factor(res, written, shown)
+
+
+def _followup(res, factor: float) -> pd.DataFrame:
+    return budget_followup(res, factor, budget_price_factor(res))
 
 
 def _kr(language: str, year: int) -> str:
@@ -72,14 +112,14 @@ def followup_table(res) -> pd.DataFrame:
     """The budget follow-up (sim.metrics.followup.budget_followup) as the run folder's table: in the budget's
     prices (followup_prices), with the year in ``price_year``."""
     factor, year, _ = followup_prices(res)
-    return budget_followup(res, factor).assign(price_year=year)
+    return _followup(res, factor).assign(price_year=year)
 
 
 def followup_frame(res, language: str = "da") -> pd.DataFrame:
     """The budget follow-up (budget vs the reference's forecast, volume and price) with headers in the language;
     empty without a budget."""
     factor, year, _ = followup_prices(res)
-    b = budget_followup(res, factor)
+    b = _followup(res, factor)
     kr = _kr(language, year)
     labels = [t("total", language) if i == "total" else item_label(res, i, language) for i in b["item"]]
     return pd.DataFrame({
@@ -101,6 +141,16 @@ def _cases(n: int, language: str) -> str:
     if language == "da":
         return f"{n:,}".replace(",", ".") + (" sag" if n == 1 else " sager")
     return f"{n:,}" + (" case" if n == 1 else " cases")
+
+
+def period_days(period, language: str) -> str:
+    """The forecast period's length in words: '44 days', '1 day'; '44 dage', '1 dag'; 'year 1' has 'the year'."""
+    if period.year is None:
+        return "hele året" if language == "da" else "the whole year"
+    n = round(period.days)
+    if language == "da":
+        return f"{n:,}".replace(",", ".") + (" dag" if n == 1 else " dage")
+    return f"{n:,}" + (" day" if n == 1 else " days")
 
 
 def _sentence(text: str) -> str:
@@ -130,9 +180,14 @@ def followup_lines(res, language: str = "en") -> list[str]:
     if plan.caseload is None and plan.budget is None:
         return []
     factor, year, warning = followup_prices(res, language)
-    months, period, _ = forecast_period(plan, language)
+    period = forecast_period(plan, language)
     lines = [warning] if warning else []
     da = language == "da"
+    if period.cut:
+        lines.append(f"advarsel: kørslen slutter før budgetåret {period.year}: prognosen dækker kun {period.label}; "
+                     f"sæt run.horizon_years højere for hele året" if da else
+                     f"warning: the run ends before the budget year {period.year} does: the forecast covers only "
+                     f"{period.label}; set run.horizon_years higher for the whole year")
     if plan.caseload is not None:
         cl = plan.caseload
         lines.append(f"Start fra dagens sagsstamme: {_cases(len(cl.cases), language)} pr. {cl.date} ({cl.path}); ingen syntetisk "
@@ -142,19 +197,19 @@ def followup_lines(res, language: str = "en") -> list[str]:
         f = forecast(res, factor)
         f = f[f.scenario == res.reference]
         total = float(f["cost_dkk"].sum() + f["fixed_cost_dkk"].sum())
-        lines.append(f"Prognose for {period} ({months} mdr., {res.reference}): udgifter til foranstaltningerne "
-                     f"{_money(total, language)} i {year}-priser, faste udgifter medregnet." if da else
-                     f"Forecast for {period} ({months} months, {res.reference}): spending on the measures "
+        lines.append(f"Prognose for {period.label} ({period_days(period, language)}, {res.reference}): udgifter til "
+                     f"foranstaltningerne {_money(total, language)} i {year}-priser, faste udgifter medregnet." if da else
+                     f"Forecast for {period.label} ({period_days(period, language)}, {res.reference}): spending on the measures "
                      f"{_money(total, language)} in {year} prices, fixed costs included.")
     if plan.budget is not None:
-        b = budget_followup(res, factor)
+        b = _followup(res, factor)
         tot = b[b["item"] == "total"].iloc[0]
         lines.append(_sentence(
-                     f"Budgetopfølgning ({period}, {year}-priser, børnenes udgifter uden faste udgifter): budget "
+                     f"Budgetopfølgning ({period.label}, {year}-priser, børnenes udgifter uden faste udgifter): budget "
                      f"{_money(tot.budget_dkk, language)}, prognose {_money(tot.forecast_dkk, language)}, afvigelse "
                      f"{_money(tot.deviation_dkk, language)} - heraf mængde {_money(tot.volume_dkk, language)} og pris "
                      f"{_money(tot.price_dkk, language)}") if da else
-                     f"Budget follow-up ({period}, {year} prices, the children's costs without fixed costs): budget "
+                     f"Budget follow-up ({period.label}, {year} prices, the children's costs without fixed costs): budget "
                      f"{_money(tot.budget_dkk, language)}, forecast {_money(tot.forecast_dkk, language)}, deviation "
                      f"{_money(tot.deviation_dkk, language)} - volume {_money(tot.volume_dkk, language)}, price "
                      f"{_money(tot.price_dkk, language)}.")

@@ -17,6 +17,7 @@ import pytest
 from sim.common.paths import ROOT
 from sim.config import ConfigError, plan
 from sim.config.inputs import parse_number, read_caseload
+from sim.common.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 from sim.metrics.followup import budget_followup, forecast, forecast_period
 from sim.runner import execute
 from tests.conftest import QUICK
@@ -80,8 +81,8 @@ def test_the_start_is_deterministic_and_common_to_every_arm():
 
 
 def test_the_forecast_covers_the_months_to_the_years_end(res, tmp_path):
-    months, period, year = forecast_period(res.plan)
-    assert (months, year) == (2, 2026) and period == "2026-11-01 - 2026-12-31"
+    period = forecast_period(res.plan)
+    assert (period.days, period.year, period.label) == (61, 2026, "2026-11-01 - 2026-12-31")
     f = forecast(res)
     cfg = res.plan.arms[res.reference]
     ref = f[f.scenario == res.reference].set_index("item")
@@ -92,13 +93,45 @@ def test_the_forecast_covers_the_months_to_the_years_end(res, tmp_path):
     # a caseload of the year's last month forecasts the next whole year
     p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-12-10;moderate;\n")
     pl = plan(QUICK + [f"caseload={p}", "compare=[]"])
-    assert pl.caseload.date == dt.date(2026, 12, 31) and forecast_period(pl)[:3:2] == (12, 2027)
+    assert pl.caseload.date == dt.date(2026, 12, 31)
+    assert (forecast_period(pl).days, forecast_period(pl).year) == (365, 2027)
     from types import SimpleNamespace
     from sim.report.followup import start_phrase
     assert start_phrase(SimpleNamespace(plan=pl)) == "from today's caseload (1 case at 2026-12-31)"
     assert start_phrase(SimpleNamespace(plan=pl), "da") == "fra dagens sagsstamme (1 sag pr. 2026-12-31)"
     pl = plan(QUICK + [f"caseload={p}", "caseload_date=2026-12-15", "compare=[]"])
-    assert forecast_period(pl)[:3:2] == (1, 2026)
+    assert (forecast_period(pl).days, forecast_period(pl).year) == (16, 2026)
+
+
+@pytest.mark.parametrize("date, days, label", [
+    ("2026-11-17", 44, "2026-11-18 - 2026-12-31"), ("2026-11-15", 46, "2026-11-16 - 2026-12-31"),
+    ("2026-02-27", 307, "2026-02-28 - 2026-12-31"), ("2028-02-28", 307, "2028-02-29 - 2028-12-31"),
+    ("2026-12-20", 365, "2027-01-01 - 2027-12-31"), ("2027-12-25", 366, "2028-01-01 - 2028-12-31")])
+def test_the_forecast_period_is_the_one_its_label_names_to_the_day(tmp_path, date, days, label):
+    """Held-out audit 8: the period was a rounded number of whole months under a label to 31 December - 44 days
+    were forecast as 30 (a third of the spending missing) and 46 as 61, into the next budget year; a caseload of
+    20 December gave 11 days of 2026 to the 2027 budget. Now the days are the label's, the months the period
+    covers in part count pro rata, and the budget is the period's share of the year."""
+    p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;\n")
+    pl = plan(QUICK + [f"caseload={p}", f"caseload_date={date}", "compare=[]", "run.horizon_years=3"])
+    period = forecast_period(pl)
+    assert (period.days, period.label, period.cut) == (days, label, False)
+    w = period.month_weights(36)
+    assert w.sum() * DAYS_PER_MONTH == pytest.approx(days) and ((w >= 0) & (w <= 1)).all()
+    assert period.share_of_year == pytest.approx(days / DAYS_PER_YEAR)
+
+
+def test_a_forecast_period_longer_than_the_run_ends_with_it_and_says_so(tmp_path):
+    from sim.report.followup import followup_lines
+    p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;\n")
+    r = execute(plan(QUICK + [f"caseload={p}", "caseload_date=2026-12-20", f"budget={BUDGET}", "compare=[]",
+                              "run.horizon_years=1", "run.replications=2"]), progress=False)
+    period = forecast_period(r.plan)
+    assert period.cut and period.label == "2027-01-01 - 2027-12-20" and period.days == pytest.approx(365.25 - 11)
+    en, da = followup_lines(r, "en"), followup_lines(r, "da")
+    assert any(x.startswith("warning: the run ends before the budget year 2027 does") for x in en), en
+    assert any(x.startswith("advarsel: kørslen slutter før budgetåret 2027") for x in da), da
+    assert budget_followup(r)["months"].iloc[0] == pytest.approx(period.days / DAYS_PER_MONTH, abs=0.005)
 
 
 def test_the_deviation_is_volume_plus_price_exactly(res):
@@ -108,11 +141,40 @@ def test_the_deviation_is_volume_plus_price_exactly(res):
     assert np.allclose(lines.deviation_dkk, lines.forecast_dkk - lines.budget_dkk, rtol=0, atol=1e-6)
     tot = b[b["item"] == "total"].iloc[0]
     assert tot.deviation_dkk == pytest.approx(lines.deviation_dkk.sum())
-    # the budget is pro rata for the period (2 of 12 months): 90 foster families x 640.000 kr. x 2/12
+    # the budget is pro rata for the period (61 days of the year): 90 foster families x 640.000 kr. x 61/365.25
     foster = b.set_index("item").loc["foster_care"]
-    assert foster.budget_dkk == pytest.approx(90 * 640_000 * 2 / 12)
-    # the model's price is its price list, so price = (list price - budget price) x forecast count x 2/12
-    assert foster.price_dkk == pytest.approx((500_000 - 640_000) * foster.forecast_count * 2 / 12)
+    assert foster.budget_dkk == pytest.approx(90 * 640_000 * 61 / DAYS_PER_YEAR)
+    # the model's price is its price list, so price = (list price - budget price) x forecast count x 61/365.25
+    assert foster.price_dkk == pytest.approx((500_000 - 640_000) * foster.forecast_count * 61 / DAYS_PER_YEAR)
+
+
+def test_a_report_year_other_than_the_budget_year_rescales_the_follow_up_and_keeps_its_split(res, tmp_path):
+    """The budget is in its budget year's prices (2026 here). costs.report_year=2025 shows the follow-up in 2025
+    prices: budget and forecast alike x index[2025] / index[2026], so volume and price stay what they are in the
+    budget's own prices (held-out audit 8: the forecast was converted and the budget not, and a price saving of
+    0.77 M appeared from the report year alone). A budget year the index lacks is read as the report year's,
+    with a warning."""
+    from sim.report.followup import followup_lines, followup_table
+    money = ["budget_dkk", "forecast_dkk", "deviation_dkk", "volume_dkk", "price_dkk", "budget_unit_price_dkk",
+             "forecast_unit_price_dkk"]
+    own = followup_table(res)
+    assert (own["price_year"] == 2026).all()
+    index = res.plan.arms[res.reference].costs.price_index
+    for year in (2025, 2015, 2027):
+        r = execute(plan(QUICK + [f"caseload={EXAMPLE}", f"budget={BUDGET}", "compare=[full_shift]",
+                                  "run.replications=3", f"costs.report_year={year}"]), progress=False)
+        shown = followup_table(r)
+        assert (shown["price_year"] == year).all()
+        np.testing.assert_allclose(shown[money].to_numpy(float), own[money].to_numpy(float) * index[year] / index[2026],
+                                   rtol=1e-9, atol=1e-6)
+        assert not any(x.startswith("warning") for x in followup_lines(r, "en"))
+    # a budget year the index does not have: read as the report year's, and said
+    p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;\n")
+    r = execute(plan(QUICK + [f"caseload={p}", f"budget={BUDGET}", "caseload_date=2028-03-31", "compare=[]",
+                              "run.replications=2", "costs.report_year=2025"]), progress=False)
+    lines = followup_lines(r, "en")
+    assert lines[0].startswith("warning: costs.price_index has no 2028: the budget's prices are read as 2025 prices")
+    assert (followup_table(r)["price_year"] == 2025).all()
 
 
 def test_a_measure_the_budget_has_no_line_for_is_volume_and_named(tmp_path):
