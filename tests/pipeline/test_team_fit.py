@@ -176,3 +176,21 @@ def test_the_python_api_gives_the_warnings_a_reader_must_see():
                      "compare=[]", "run.workers=1"], write=False, progress=False)
     assert list(good.team_check().verdict) == ["within"]
     assert not [w for w in good.warnings() if "team" in w]
+
+
+def test_every_warning_a_reader_must_see_opens_the_reports_executive_summary(tmp_path):
+    """Held-out audit 8: the warm-up check's drift warning stood only in the report's calibration section, half
+    way down, while summary.txt and the workbook put it first. Every line of res.warnings() - a team that does
+    not fit, a baseline that still drifts - is in the executive summary, in both languages."""
+    res = run_inline(["casework.caseworkers=3", "run.warmup_years=0", "run.horizon_years=3"], replications=3)
+    for language in ("en", "da"):
+        lines = res.warnings(language)
+        words = ("drift", "team") if language == "en" else ("driver stadig", "sagsbehandlerteamet")
+        assert len(lines) >= 2 and all(any(w in x for x in lines) for w in words), lines
+        write_report(res, tmp_path / f"{language}.html", language=language)
+        page = (tmp_path / f"{language}.html").read_text(encoding="utf-8")
+        start = page.index('id="executive-summary"')
+        summary = page[start:page.index("</div>", start)]
+        words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", summary)).split())
+        for line in lines:
+            assert line in words, (line, words[:500])
