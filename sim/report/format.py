@@ -176,6 +176,35 @@ def parameter_changes(res, arm: str) -> list[tuple[str, object, object]]:
     return [(k, ref.get(k), new.get(k)) for k in sorted(set(ref) | set(new)) if ref.get(k) != new.get(k)]
 
 
+def config_value(v, language: str = "en") -> str:
+    """A configuration value for people, as the configuration means it: true/false as yes/no (ja/nej), null as
+    '-', a list or pair as 'a; b', numbers with every digit they have (no rounding: 0.0125 stays 0.0125), whole
+    ones without '.0', thousands separated; in Danish with a decimal comma and a thousands point."""
+    da = language == "da"
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return ("ja" if v else "nej") if da else ("yes" if v else "no")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        x = float(v)
+        if not np.isfinite(x):
+            return "-"
+        if x.is_integer() and abs(x) < 1e15:
+            text = f"{int(x):,}"
+        else:
+            text = repr(abs(x))
+            if "e" not in text:
+                whole, frac = text.split(".")
+                text = f"{int(whole):,}.{frac}"
+            text = ("-" if x < 0 else "") + text
+        return danish_separators(text) if da else text
+    if isinstance(v, (list, tuple)):
+        return "[" + "; ".join(config_value(x, language) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {config_value(x, language)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
 # ------------------------------------------------------------------------ the report's tables, in a language
 def _kr(language: str) -> str:
     return "kr." if language == "da" else "DKK"

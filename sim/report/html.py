@@ -25,7 +25,7 @@ from ..metrics.plausible import team_check, team_warnings    # does the team fit
 from ..metrics.warmup import warmup_check, warmup_text, warmup_warnings      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
 from .format import (budget_by_year_display, budget_difference_display, budget_display, calibration_display,
-                     format_comparison, format_summary, headroom_display, num, parameter_changes,
+                     config_value, format_comparison, format_summary, headroom_display, num, parameter_changes,
                      payback_by_year_display, payback_display)
 from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
 from .summary import description, investment_notes, summary_html
@@ -420,7 +420,8 @@ def _scenarios(res, language: str) -> str:
         if ch:
             cols = (["parameter", "nuværende praksis", "scenariet"] if da else
                     ["parameter", "current practice", "the scenario"])
-            html_ += _table(pd.DataFrame(ch, columns=cols).astype(str), index=False, text=True)
+            shown = [(k, config_value(a, language), config_value(b, language)) for k, a, b in ch]
+            html_ += _table(pd.DataFrame(shown, columns=cols), index=False, text=True)
         parts.append(html_ + "</div>")
     intro = ("<p>" + _e("Beskrivelserne kommer fra scenariefilerne i scenarios/." if da else
                         "The descriptions are those of the scenario files in scenarios/.") + "</p>")

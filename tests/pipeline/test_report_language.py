@@ -242,3 +242,39 @@ def test_every_word_on_every_figure_is_written_in_the_figures_language(res, lang
     else:
         assert re.search(r"total [+-][\d,]+\.\dM DKK", words), words
         assert "mio." not in words and " kr." not in words
+
+
+def test_the_scenarios_changed_parameters_are_shown_as_the_configuration_means_them(res, tmp_path):
+    """Held-out audit 8: the Danish report's tables of changed parameters showed Python's spelling - True, False,
+    [90.0, 150.0], 50000.0, 0.5 with a decimal point. Every standard scenario's changes, in both languages."""
+    from types import SimpleNamespace
+
+    import yaml
+
+    from sim.config import CONF_DIR, plan
+    from sim.report.format import config_value, parameter_changes
+    from tests.conftest import QUICK
+    write_report(res, tmp_path / "da.html", language="da")          # the report's own table shows them so
+    page = (tmp_path / "da.html").read_text(encoding="utf-8")
+    start = page.index(f'id="scenario-{SCENARIO}"')
+    chapter = re.sub(r"<[^>]+>", "\n", page[start:page.index("<h2", start)])     # to the next chapter
+    assert "staircase.matching" in chapter
+    assert parameter_changes(res, SCENARIO) and not re.search(r"\b(True|False|None)\b|\d\.0\b|\d\.\d\b", chapter)
+    compare = yaml.safe_load((CONF_DIR / "config.yaml").read_text(encoding="utf-8"))["compare"]
+    every = SimpleNamespace(plan=plan(QUICK + [f"compare=[{','.join(compare)}]"]))
+    shown = {"da": [], "en": []}
+    for arm in every.plan.arms:
+        for _, a, b in parameter_changes(every, arm):
+            for language in shown:
+                shown[language] += [config_value(a, language), config_value(b, language)]
+    assert len(shown["da"]) > 40
+    for language, values in shown.items():
+        text = "\n".join(values)
+        assert not re.search(r"\b(True|False|None|nan)\b|\d\.0\b", text), text
+        if language == "da":
+            assert not re.search(r"\d\.\d{1,2}\b(?!\d)", text.replace("[", " ")), text      # 0,5 not 0.5
+            assert "ja" in values or "nej" in values
+    assert config_value(True, "da") == "ja" and config_value(False, "en") == "no" and config_value(None) == "-"
+    assert config_value([90.0, 150.0], "da") == "[90; 150]" and config_value(50000.0, "da") == "50.000"
+    assert config_value(0.0125, "da") == "0,0125" and config_value(-1234.5) == "-1,234.5"
+    assert config_value(1234567.25, "da") == "1.234.567,25" and config_value("residential") == "residential"
