@@ -248,11 +248,20 @@ def danish_separators(text: str) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+NOISE = 1e-6     # a number this close to 0 is floating-point noise of sums and differences (-7e-9 kr.): shown as 0
+
+
+def denoised(v):
+    """``v``, or 0 where it is floating-point noise (|v| < NOISE): no '-0,00' for a difference of equal sums."""
+    return 0.0 if v is not None and abs(v) < NOISE else v
+
+
 def fmt_da(v: float | None, money: bool = False) -> str:
     """A number in Danish: thousands point and decimal comma - 1.234, 45,6, 0,12, 1,2 mio.; with ``money``
     the unit too: 1,2 mio. kr., 3,4 mia. kr., 12.345 kr. '-' for a missing number."""
     if v is None or not math.isfinite(v):
         return "-"
+    v = denoised(v)
     kr = " kr." if money else ""
     a = abs(v)
     if a >= 1e9:

@@ -54,6 +54,7 @@ class ForecastPeriod:
 
     @property
     def days(self) -> float:
+        """The period's length in days."""
         return self.end - self.start
 
     @property

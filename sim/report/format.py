@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.i18n import danish_separators, fmt_da, kpi_label, scenario_title, t, unit_label
+from ..common.i18n import danish_separators, denoised, fmt_da, kpi_label, scenario_title, t, unit_label
 from ..common.kpi_catalog import HEADLINE
 from ..metrics.budget import budget, budget_difference
 from ..metrics.payback import headroom, payback, payback_years
@@ -22,6 +22,7 @@ def fmt(v: float) -> str:
     """A number as a person reads it: 12.3M, 4,567, 45.6, 0.12; '-' for a missing one."""
     if v is None or not np.isfinite(v):
         return "-"
+    v = denoised(v)
     if v == 0:
         return "0"
     a = abs(v)
@@ -42,6 +43,7 @@ def num(v: float, language: str | None = None) -> str:
 def on_scale(v: float, like: float, language: str | None = None) -> str:
     """``v`` written on the scale :func:`num` writes ``like`` on, so that an interval's ends read as its mean
     does: in millions ('-12.2M', '-0.1M') when the mean is in millions, else never in millions ('-12,200,000')."""
+    v = denoised(v)
     if v is None or not np.isfinite(v) or v == 0 or like is None or not np.isfinite(like):
         return num(v, language)
     da, a = language == "da", abs(like)
@@ -67,6 +69,7 @@ def money(v: float, language: str | None = "en", signed: bool = False) -> str:
     a minus sign (U+2212) - the amount's absolute value otherwise, the sign being said in words."""
     if v is None or not np.isfinite(v):
         return "-"
+    v = denoised(v)
     text = fmt_da(abs(v), money=True) if language == "da" else f"DKK {fmt(abs(v))}"
     if not signed or v == 0:
         return text
@@ -77,7 +80,7 @@ def percent(share: float, language: str | None = "en", digits: int = 0) -> str:
     """A share as a percentage: 0.123 -> '12 %' ('12,3 %' in Danish with digits=1)."""
     if share is None or not np.isfinite(share):
         return "-"
-    text = f"{100 * share:,.{digits}f}"
+    text = f"{100 * denoised(share):,.{digits}f}"
     return (text.replace(".", ",") if language == "da" else text) + " %"
 
 

@@ -278,3 +278,20 @@ def test_the_scenarios_changed_parameters_are_shown_as_the_configuration_means_t
     assert config_value([90.0, 150.0], "da") == "[90; 150]" and config_value(50000.0, "da") == "50.000"
     assert config_value(0.0125, "da") == "0,0125" and config_value(-1234.5) == "-1,234.5"
     assert config_value(1234567.25, "da") == "1.234.567,25" and config_value("residential") == "residential"
+
+
+def test_floating_point_noise_is_shown_as_zero_never_as_a_negative_amount():
+    """Held-out audit 8: a scenario that starts in the second year has the reference's first year, and its headroom
+    (-7e-9 kr. of summation noise) read '-0,00 [-0,00; -0,00]' in the report and summary.txt."""
+    from sim.common.i18n import fmt_da
+    from sim.report.format import fmt, headroom_display, money, on_scale, percent
+    noise = -7.45e-09
+    assert fmt(noise) == fmt_da(noise) == "0" and money(noise, "da", signed=True) == "0 kr."
+    assert cell(noise, noise, noise, "da") == "0 [0; 0]" and percent(noise, "da", 1) == "0,0 %"
+    # a real small amount keeps its sign, on every scale
+    assert fmt(-0.5) == "-0.50" and on_scale(-4e4, -5e6) == "-0.0M" and fmt_da(-2e6) == "-2,0 mio."
+    r = run_inline(["implementation.start_month=13"], replications=3, compare="[full_shift]")
+    for language in (None, "en", "da"):
+        first = headroom_display(r, language).iloc[:, 0]           # year 1: the scenario has not started
+        assert not first.str.contains(r"-0[.,]0|\u22120[.,]0").any(), first
+    assert not re.search(r"-0\.00\b", summary_text_full(r))
