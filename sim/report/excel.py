@@ -40,7 +40,7 @@ from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
-from .followup import followup_frame, followup_lines, forecast_frame, period_days, start_phrase
+from .followup import followup_frame, followup_lines, followup_prices, forecast_frame, period_days, start_phrase
 
 KR = "#,##0"            # whole kroner, thousands separator of the reader's locale
 DEC1 = "#,##0.0"
@@ -324,6 +324,11 @@ def about_sheet(res, language: str = "da") -> list[Table]:
                   if language == "da" else
                   f" (the model's {c.price_year} prices x price and wage index {c.price_index[year]:g}/"
                   f"{c.price_index[c.price_year]:g} = {factor:.4f}; index from conf/costs: costs.price_index, see its source)")
+    if res.plan.caseload is not None or res.plan.budget is not None:
+        _, follow_year, _ = followup_prices(res)
+        if follow_year != year:     # the budget's own year: the forecast and follow-up sheets say it in every header
+            price += (f"; prognosen og budgetopfølgningen i {follow_year}-priser (budgetårets)" if language == "da" else
+                      f"; the forecast and the budget follow-up in {follow_year} prices (the budget year's)")
     facts = [("municipality", municipality_label(cfg.municipality, language)), ("reference", res.reference),
              ("scenarios", ", ".join(a for a in res.arms if a != res.reference) or "-"), ("run", res.run_id or "-"),
              ("written", f"{_dt.datetime.now():%Y-%m-%d %H:%M}"), ("seed", cfg.run.seed),
