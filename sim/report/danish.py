@@ -181,19 +181,11 @@ def danish_tables(res, language: str = "da") -> dict[str, pd.DataFrame]:
     return out
 
 
-CSV_DECIMALS = {"money": 2, "other": 6}   # digits kept in a *_da.csv: øre, and enough for any count or share
-
-
 def write_danish_csv(df: pd.DataFrame, path: Path) -> None:
-    """One table as a CSV file a Danish Excel opens as it is: semicolon, decimal comma, UTF-8 with BOM; money
-    (a column named with kr. or DKK) to the øre and other decimals to CSV_DECIMALS['other'] places, so a cell
-    reads 63.550,00, not the float noise 63549,99999999999 of a price conversion."""
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            money = "kr." in str(col) or "DKK" in str(col)
-            out[col] = out[col].round(CSV_DECIMALS["money" if money else "other"])
-    out.to_csv(path, **DANISH_CSV)
+    """One table as a CSV file a Danish Excel opens as it is: semicolon, decimal comma, UTF-8 with BOM. Numbers
+    are written with every digit they have, so that the file reads back to the tables exactly (Excel's General
+    format shows them rounded to its cell; the workbook has them rounded to whole kroner)."""
+    df.to_csv(path, **DANISH_CSV)
 
 
 def write_danish_csvs(res, folder: Path, language: str = "da") -> list[Path]:
