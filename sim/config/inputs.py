@@ -12,7 +12,8 @@ column              Danish                     meaning
 ==================  =========================  ====================================================
 id                  sags_id                    pseudonymised case id (optional; unique if given)
 birth               foedt                      birth year and month (YYYY-MM) or date - or:
-age                 alder                      age in years at the caseload date (decimal)
+age                 alder                      age in years at the caseload date (decimal; a whole number is
+                                               completed years: 7 is taken as 7.5)
 step                indsats                    the current measure: a step name or its label_da
 start               startdato                  the date the current measure started
 need                behov                      need level (optional; drawn from the step if left out)
@@ -56,6 +57,9 @@ CASELOAD_REQUIRED = ("step", "start")
 BUDGET_REQUIRED = ("step", "count", "unit_price_dkk")
 MAX_REPORTED = 50            # bad rows listed in one error at most (the count says how many there were)
 HEADER_ROWS = 1              # the spreadsheet's row number of a data row = its index in the file + 1 + HEADER_ROWS
+# an age given as a whole number is in completed years (alder 7 = from 7 up to 8 years, as case systems and Danish
+# usage give it): the child is taken as this far into its year, the middle of the range (a decimal age is exact)
+COMPLETED_YEAR_MIDPOINT = 0.5
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,8 @@ class _CaseRules:
             if age is None:
                 return bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish and not self.exact else "7.5")
                            + f" ({_number_rule(self.danish, self.exact)})")
+            if float(age).is_integer() and 0 <= age < self.end:
+                age += COMPLETED_YEAR_MIDPOINT      # completed years, as case systems give them: 7 = 7 up to 8
         else:
             b = parse_date(v or "", month_only=True)
             if b is None:

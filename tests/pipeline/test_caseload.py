@@ -277,6 +277,23 @@ def test_an_xlsx_and_a_danish_csv_give_the_same_cases(tmp_path):
     assert parse_number("1.150.000", danish=True) == 1_150_000 and parse_number("1150000.5") == 1150000.5
 
 
+def test_a_whole_number_age_is_completed_years(tmp_path):
+    """Held-out audit 8: 'alder 0' with a measure started a month before was refused as 'before the child was born'
+    - a whole-number age was read as exact, while case systems and Danish usage give completed years (0 = under
+    one). A whole number N is now N + 1/2; a decimal age stays exact; the rules on age still hold."""
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    p = write(tmp_path, "id;alder;step;start\n1;0;home_based;01-09-2026\n2;7;foster_care;01-02-2026\n"
+                        "3;7,25;foster_care;01-02-2026\n4;22;residential;2025-06-01\n")
+    cl = read_caseload(str(p), cfg, dt.date(2026, 10, 31))
+    assert [c.age_days / 365.25 for c in cl.cases] == pytest.approx([0.5, 7.5, 7.25, 22.5])
+    for row, message in (("18;home_based;01-09-2026", "the young person is 18.5"),
+                         ("0;home_based;01-01-2026", "before the child was born (age 0.5"),
+                         ("23;residential;01-09-2026", "age 23.0")):
+        bad = write(tmp_path, f"id;alder;step;start\n1;{row}\n", "bad.csv")
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            read_caseload(str(bad), cfg, dt.date(2026, 10, 31))
+
+
 def test_every_bad_row_is_reported_at_once_and_nothing_runs(tmp_path):
     text = HEADER + "\n".join([
         "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;",        # good
