@@ -114,6 +114,8 @@ def read_table(path: str, key: str) -> tuple[pd.DataFrame, Path, bool]:
         if suffix in WORKBOOK_SUFFIXES:
             # (only an empty cell is missing: 'nan' or 'NA' typed in a cell is text, reported as such)
             df = pd.read_excel(p, dtype=str, engine="openpyxl", keep_default_na=False, na_values=[""])
+            # a date cell comes as 'YYYY-MM-DD 00:00:00': its date, as the user sees it in Excel and in messages
+            df = df.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
         elif suffix in TEXT_SUFFIXES:
             raw = p.read_bytes()
             if raw.startswith((b"\xff\xfe", b"\xfe\xff")):

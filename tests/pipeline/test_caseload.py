@@ -472,3 +472,26 @@ def test_a_caseload_file_is_csv_text_or_a_workbook_and_the_messages_say_which(tm
     odd.write_text("{}")
     with pytest.raises(ConfigError, match=r"unknown file type '.json'; allowed: a CSV file \(.csv or .txt"):
         plan(QUICK + [f"caseload={odd}", "compare=[]"])
+
+
+def test_a_workbooks_date_cell_is_shown_as_the_date_it_holds(tmp_path):
+    """Held-out audit 8: a date cell of an .xlsx was shown in an error as '2026-04-01 00:00:00'. It is read and shown
+    as its date; a date cell that is right still reads as the same case as the CSV's text."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["sags_id", "foedt", "indsats", "startdato", "behov", "anbringelse_start"])
+    ws.append(["A1", "2015-03", "Anbringelse i familiepleje", dt.datetime(2026, 1, 10), "serious", dt.datetime(2026, 4, 1)])
+    ws.append(["A2", "2015-03", "Anbringelse i familiepleje", dt.datetime(2026, 1, 10), "serious", dt.datetime(2025, 4, 1)])
+    wb.save(tmp_path / "cases.xlsx")
+    cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
+    with pytest.raises(ConfigError) as e:
+        read_caseload(str(tmp_path / "cases.xlsx"), cfg, dt.date(2026, 3, 31))
+    assert "row 2, column anbringelse_start: '2026-04-01' - a date on or before the caseload date" in str(e.value)
+    assert "00:00:00" not in str(e.value) and "row 3" not in str(e.value)
+    good = write(tmp_path, HEADER + "A2;2015-03;Anbringelse i familiepleje;2026-01-10;serious;2025-04-01\n")
+    a = read_caseload(str(good), cfg, dt.date(2026, 3, 31)).cases[0]
+    ws.delete_rows(2)
+    wb.save(tmp_path / "one.xlsx")
+    b = read_caseload(str(tmp_path / "one.xlsx"), cfg, dt.date(2026, 3, 31)).cases[0]
+    assert (a.age_days, a.days_on_step, a.days_placed) == (b.age_days, b.days_on_step, b.days_placed)
