@@ -306,8 +306,10 @@ def kpi_sheet(res, language: str = "da") -> Table:
     groups = [None, None] + [a for a in res.arms for _ in sub] + [f"{a} - {res.reference} ({diff})" for a in others for _ in sub]
     headers = [t("kpi", language), t("unit", language)] + sub * (len(res.arms) + len(others))
     return Table(headers, rows, [None] * len(headers), groups,
-                 ("Over hele perioden: strømme er summer over perioden, beholdninger er gennemsnit pr. år."
-                  if language == "da" else "Over the horizon: flows are totals, stocks are means per year."),
+                 ("Over hele perioden: strømme er summer over perioden, beholdninger er gennemsnit pr. år. En forskel "
+                  "mellem to andele er i procentpoint (vist med %)." if language == "da" else
+                  "Over the horizon: flows are totals, stocks are means per year. A difference of two shares is in "
+                  "percentage points (shown with %)."),
                  row_formats=[KR if is_money(k) else SHARE if kpi_unit(k) == "share" else DEC1 for k in kpis])
 
 
