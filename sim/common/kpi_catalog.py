@@ -54,6 +54,13 @@ AGE_GROUP_KPIS = {
     "placed_stock__": ("children", "mean", "Children and young people of the age group on placement steps, aftercare included (time-averaged stock; they add up to the placed stock of placed_per_1000_0_22)."),
 }
 
+def non_negative(kpi: str) -> bool:
+    """Whether a KPI's value is never negative: every KPI of KPI_DEFS and their breakdowns by step or age group
+    ('cost_dkk__foster_care', 'new_placements__age_0_5') are counts, amounts, shares, rates, durations or ages
+    (tests/model/test_invariants.py checks every value of runs with any valid parameters); the summary cuts the
+    lower end of such a mean's interval at 0."""
+    return kpi in KPI_DEFS or "__" in kpi
+
 # KPIs with a key figure in municipality.targets: KPI name -> target field
 TARGET_KPIS = {
     "placed_per_1000_0_22": "placed_per_1000_0_22",

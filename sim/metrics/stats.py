@@ -6,7 +6,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ..common.kpi_catalog import KPI_DEFS
+from ..common.kpi_catalog import KPI_DEFS, non_negative
 
 @functools.lru_cache(maxsize=None)
 def t_quantile(dof: int) -> float:
@@ -64,8 +64,10 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     keys, positions = groups(kpis, ["scenario", "period", "year", "kpi"])
     for (sc, period, year, kpi), pos in zip(keys, positions):
         m, lo, hi, n = t_interval(values[pos])
+        if n > 1 and non_negative(kpi):
+            lo = max(lo, 0.0)                          # a count's, an amount's or a share's mean is never negative
         if kpi in KPI_DEFS and KPI_DEFS[kpi][0] == "share" and n > 1:
-            lo, hi = max(lo, 0.0), min(hi, 1.0)        # a share's mean lies in [0, 1]
+            hi = min(hi, 1.0)                          # a share's mean lies in [0, 1]
         rows.append((sc, period, year, kpi, m, lo, hi, n))
     return pd.DataFrame(rows, columns=["scenario", "period", "year", "kpi", "mean", "ci_low", "ci_high", "n"])
 

@@ -5,6 +5,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from sim.common.kpi_catalog import non_negative
+from sim.metrics.kpis import replication_kpis
 from sim.model import C
 from sim.model.child import SPENT
 from sim.common.units import DAYS_PER_YEAR, INF
@@ -92,6 +94,10 @@ def test_invariants_hold_for_any_valid_parameters(p):
         ov.append(f"staircase.matching_age_factors={{age_0_5: {{residential: {p['young_residential']}}}}}")
     m, r = one_model(ov)
     check_invariants(m, r)
+    # every KPI is a count, amount, share, rate, duration or age: never negative (the summary cuts the lower end
+    # of a mean's interval at 0 on this: sim.common.kpi_catalog.non_negative)
+    k = replication_kpis(r)
+    assert all(non_negative(x) for x in set(k.kpi)) and not (k["value"] < 0).any(), k[k["value"] < 0]
     assert (r.team >= (1 if p["norm"] is not None else 0)).all()
     # the arm's practice took over, whatever the warm-up and start month - or, with a ramp that runs past
     # the end, the ramp got as far as the last month

@@ -1,6 +1,6 @@
 """The interval statistics over replications (sim.metrics.stats) against an independent computation with pandas'
 own group aggregates and SciPy: the same groups in the same order, the same means, intervals and paired
-differences, the shares clipped to [0, 1]; replications with a missing value and a reference without a value."""
+differences, every KPI's lower end cut at 0 and the shares' upper end at 1; replications with a missing value and a reference without a value."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +23,8 @@ def kpis() -> pd.DataFrame:
         for rep in rng.permutation(6):
             for period, year in (("horizon", 0), ("year", 1)):
                 for kpi, scale in (("cost_total_dkk", 1e6), ("followup_on_time_share", 0.02),
-                                   ("open_cases", 10.0), ("new_placements", 3.0)):
-                    base = 0.99 if kpi == "followup_on_time_share" else 100.0
+                                   ("open_cases", 10.0), ("new_placements", 3.0), ("breakdowns", 3.0)):
+                    base = {"followup_on_time_share": 0.99, "breakdowns": 1.0}.get(kpi, 100.0)
                     v = base + shift * scale * 0.1 + rng.normal(0, scale) * (0.1 if kpi.endswith("share") else 1)
                     rows.append((arm, int(rep), period, year, kpi, v))
     df = pd.DataFrame(rows, columns=["scenario", "replication", "period", "year", "kpi", "value"])
@@ -43,13 +43,17 @@ def test_summary_matches_pandas_and_scipy(kpis):
     got = summarise(kpis)
     expect = kpis.groupby(["scenario", *KEYS], sort=False)["value"].apply(_interval)
     assert list(zip(got.scenario, got.period, got.year, got.kpi)) == list(expect.index)     # order of appearance
+    cut = 0
     for row, (m, lo, hi, n) in zip(got.itertuples(), expect):
         assert row.n == n and row.mean == pytest.approx(m, rel=1e-12)
+        # no KPI's mean is negative (counts, amounts, shares: NON_NEGATIVE): the lower end is cut at 0
+        assert row.ci_low == pytest.approx(max(lo, 0.0), rel=1e-12) and row.ci_low >= 0
+        cut += lo < 0
         if row.kpi.endswith("share"):
-            assert row.ci_low == pytest.approx(max(lo, 0.0), rel=1e-12)
             assert row.ci_high == pytest.approx(min(hi, 1.0), rel=1e-12) and row.ci_high <= 1.0
         else:
-            assert (row.ci_low, row.ci_high) == pytest.approx((lo, hi), rel=1e-12)
+            assert row.ci_high == pytest.approx(hi, rel=1e-12)
+    assert cut > 0                  # the fixture has intervals that reach below 0 (breakdowns near 1 +- 3)
 
 
 def test_paired_differences_match_a_merge_by_replication(kpis):
