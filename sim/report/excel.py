@@ -44,6 +44,7 @@ from .followup import followup_frame, followup_lines, followup_prices, forecast_
 
 KR = "#,##0"            # whole kroner, thousands separator of the reader's locale
 DEC1 = "#,##0.0"
+DEC2 = "#,##0.00"       # a ratio near 1 (caseworker utilisation 0.89): one decimal would say 0.9
 SHARE = "0.0%"
 RATE = "0.0%"
 HEADER_WRAP = 16        # a header longer than this wraps over more lines (unless the values are wider)
@@ -310,7 +311,8 @@ def kpi_sheet(res, language: str = "da") -> Table:
                   "mellem to andele er i procentpoint (vist med %)." if language == "da" else
                   "Over the horizon: flows are totals, stocks are means per year. A difference of two shares is in "
                   "percentage points (shown with %)."),
-                 row_formats=[KR if is_money(k) else SHARE if kpi_unit(k) == "share" else DEC1 for k in kpis])
+                 row_formats=[KR if is_money(k) else SHARE if kpi_unit(k) == "share" else
+                              DEC2 if kpi_unit(k) == "ratio" else DEC1 for k in kpis])
 
 
 def about_sheet(res, language: str = "da") -> list[Table]:
