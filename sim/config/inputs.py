@@ -13,7 +13,8 @@ column              Danish                     meaning
 id                  sags_id                    pseudonymised case id (optional; unique if given)
 birth               foedt                      birth year and month (YYYY-MM) or date - or:
 age                 alder                      age in years at the caseload date (decimal; a whole number is
-                                               completed years: 7 is taken as 7.5)
+                                               completed years: 7 = 7 up to 8, taken as 7.5 or as old as
+                                               the measure or placement)
 step                indsats                    the current measure: a step name or its label_da
 start               startdato                  the date the current measure started
 need                behov                      need level (optional; drawn from the step if left out)
@@ -381,25 +382,32 @@ class _CaseRules:
         self.placement = {n: st.placement for n, st in cfg.staircase.steps.items()}
         self.adult, self.end = cfg.casework.aftercare.from_age, cfg.casework.aftercare.to_age
 
-    def age(self, r, bad) -> float | None:
-        """Age in years at the caseload date, from the age or the birth column."""
+    def age(self, r, bad) -> tuple[float | None, float]:
+        """(age, span): the age in years at the caseload date, from the age or the birth column, and the years it
+        may be older than that - 1 for an age given as a whole number (completed years, as case systems give
+        them: 7 = from 7 up to 8), else 0; (None, 0) after a problem."""
         col = "age" if "age" in self.cols else "birth"
         v = _cell(r, self.cols[col])
         if col == "age":
             age = parse_number(v, self.danish, self.exact) if v is not None else None
             if age is None:
-                return bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish and not self.exact else "7.5")
-                           + f" ({_number_rule(self.danish, self.exact)})")
-            if float(age).is_integer() and 0 <= age < self.end:
-                age += COMPLETED_YEAR_MIDPOINT      # completed years, as case systems give them: 7 = 7 up to 8
+                bad(col, v, "the age in years, e.g. 7 or " + ("7,5" if self.danish and not self.exact else "7.5")
+                    + f" ({_number_rule(self.danish, self.exact)})")
+                return None, 0.0
+            if not 0 <= age < self.end:
+                bad(col, v, f"age {age:g} at {self.date}; allowed: 0 up to (not incl.) {self.end} years")
+                return None, 0.0
+            return float(age), 1.0 if float(age).is_integer() else 0.0
         else:
             b = parse_date(v or "", month_only=True)
             if b is None:
-                return bad(col, v, "the birth year and month, YYYY-MM (or a date)")
+                bad(col, v, "the birth year and month, YYYY-MM (or a date)")
+                return None, 0.0
             age = (self.date - b).days / DAYS_PER_YEAR
         if not 0 <= age < self.end:
-            return bad(col, v, f"age {age:.1f} at {self.date}; allowed: 0 up to (not incl.) {self.end} years")
-        return age
+            bad(col, v, f"age {age:.1f} at {self.date}; allowed: 0 up to (not incl.) {self.end} years")
+            return None, 0.0
+        return age, 0.0
 
     def case(self, r, row: int, start: dt.date | None, errors: list) -> Case | None:
         """The row as a Case, or None after adding its problems to ``errors``."""
@@ -408,21 +416,23 @@ class _CaseRules:
         def bad(col, v, allowed):
             errors.append(f"row {row}, column {cols.get(col, col)}: {shown(v)} - {allowed}")
 
-        age = self.age(r, bad)
+        age, span = self.age(r, bad)
+        said = "" if age is None else f"{age:g}" if span else f"{age:.1f}"      # the age as the file gives it
         sv = _cell(r, cols["step"])
         step = self.steps.get((sv or "").lower())
         if step is None:
             bad("step", sv, f"allowed: {self.step_list} (or their Danish labels)")
         elif age is not None and age >= self.adult and not self.placement[step]:
-            bad("step", sv, f"the young person is {age:.1f}; from {self.adult} only placed young people go on (aftercare)")
+            bad("step", sv, f"the young person is {said}; from {self.adult} only placed young people go on (aftercare)")
         raw = _cell(r, cols["start"])
         if start is None:
             bad("start", raw, "the date the measure started, e.g. 2026-03-01 or 01-03-2026")
         elif start > date:
             bad("start", raw, f"after the caseload date {date}; allowed: on or before it")
             start = None
-        elif age is not None and (date - start).days > age * DAYS_PER_YEAR + 1:
-            bad("start", raw, f"before the child was born (age {age:.1f} at {date})")
+        elif age is not None and (date - start).days > (age + span) * DAYS_PER_YEAR + 1:
+            bad("start", raw, f"before the child was born (age {said} at {date}"
+                + (", in completed years: under " + f"{age + span:g})" if span else ")"))
             start = None
         level = _cell(r, cols.get("need"))
         if level is not None and level.lower() not in self.levels:
@@ -434,6 +444,9 @@ class _CaseRules:
         days = float((date - start).days)
         if placed is None and self.placement[step]:
             placed = days
+        if span:        # completed years: the middle of the year, but never younger than the measure or placement
+            lived = max(days, placed or 0.0) + 1
+            age = min(max(age + COMPLETED_YEAR_MIDPOINT, lived / DAYS_PER_YEAR), age + span - 1 / DAYS_PER_YEAR)
         return Case(row, age * DAYS_PER_YEAR, step, days, level.lower() if level else None, placed)
 
     def placed(self, r, step: str | None, start: dt.date | None, bad) -> float | None | bool:

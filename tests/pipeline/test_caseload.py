@@ -278,17 +278,27 @@ def test_an_xlsx_and_a_danish_csv_give_the_same_cases(tmp_path):
 
 
 def test_a_whole_number_age_is_completed_years(tmp_path):
-    """Held-out audit 8: 'alder 0' with a measure started a month before was refused as 'before the child was born'
-    - a whole-number age was read as exact, while case systems and Danish usage give completed years (0 = under
-    one). A whole number N is now N + 1/2; a decimal age stays exact; the rules on age still hold."""
+    """Held-out audits 8 and 9: 'alder 0' with a measure started a month (then nine months) before was refused as
+    'before the child was born' - a whole-number age was read as exact, while case systems and Danish usage give
+    completed years (0 = under one). A whole number N is a child from N up to N + 1: taken as N + 1/2, but never
+    younger than its measure or placement; refused only when the measure started before N + 1 years ago; the
+    messages quote the age as the file gives it. A decimal age stays exact."""
     cfg = plan(QUICK + ["compare=[]"]).arms["baseline"]
-    p = write(tmp_path, "id;alder;step;start\n1;0;home_based;01-09-2026\n2;7;foster_care;01-02-2026\n"
-                        "3;7,25;foster_care;01-02-2026\n4;22;residential;2025-06-01\n")
+    p = write(tmp_path, "id;alder;step;start;anbringelse_start\n1;0;home_based;01-09-2026;\n"
+                        "2;7;foster_care;01-02-2026;\n3;7,25;foster_care;01-02-2026;\n4;22;residential;2025-06-01;\n"
+                        "5;0;home_based;2026-02-01;\n6;7;foster_care;2019-01-31;\n"
+                        "7;3;foster_care;2026-06-01;2023-03-01\n")
     cl = read_caseload(str(p), cfg, dt.date(2026, 10, 31))
-    assert [c.age_days / 365.25 for c in cl.cases] == pytest.approx([0.5, 7.5, 7.25, 22.5])
-    for row, message in (("18;home_based;01-09-2026", "the young person is 18.5"),
-                         ("0;home_based;01-01-2026", "before the child was born (age 0.5"),
-                         ("23;residential;01-09-2026", "age 23.0")):
+    ages = [c.age_days / 365.25 for c in cl.cases]
+    assert ages[:4] == pytest.approx([0.5, 7.5, 7.25, 22.5])
+    # as old as the measure (272 days), or the placement (1,340 days), and within the completed year
+    assert ages[4] == pytest.approx(273 / 365.25) and 7.5 < ages[5] < 8 and 3.5 < ages[6] < 4
+    assert ages[6] * 365.25 >= (dt.date(2026, 10, 31) - dt.date(2023, 3, 1)).days
+    for row, message in (("18;home_based;01-09-2026", "the young person is 18; from 18"),
+                         ("0;home_based;01-10-2025", "before the child was born (age 0 at 2026-10-31, in completed "
+                                                     "years: under 1)"),
+                         ("7,5;home_based;01-01-2018", "before the child was born (age 7.5 at 2026-10-31)"),
+                         ("23;residential;01-09-2026", "age 23 at 2026-10-31; allowed: 0 up to (not incl.) 23")):
         bad = write(tmp_path, f"id;alder;step;start\n1;{row}\n", "bad.csv")
         with pytest.raises(ConfigError, match=re.escape(message)):
             read_caseload(str(bad), cfg, dt.date(2026, 10, 31))
