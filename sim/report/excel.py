@@ -323,9 +323,10 @@ def about_sheet(res, language: str = "da") -> list[Table]:
     c = cfg.costs
     price = f"{year}-priser" if language == "da" else f"{year} prices"
     if factor != 1.0:
-        price += (f" (modellens tal i {c.price_year}-priser x pris- og lønindeks {c.price_index[year]:g}/"
-                  f"{c.price_index[c.price_year]:g} = {factor:.4f}; indekset fra conf/costs: costs.price_index, se dets kilde)"
-                  if language == "da" else
+        da = lambda text: text.replace(".", ",")       # noqa: E731 - a decimal comma (the index has no thousands)
+        price += (f" (modellens tal i {c.price_year}-priser x pris- og lønindeks {da(f'{c.price_index[year]:g}')}/"
+                  f"{da(f'{c.price_index[c.price_year]:g}')} = {da(f'{factor:.4f}')}; indekset fra conf/costs: "
+                  f"costs.price_index, se dets kilde)" if language == "da" else
                   f" (the model's {c.price_year} prices x price and wage index {c.price_index[year]:g}/"
                   f"{c.price_index[c.price_year]:g} = {factor:.4f}; index from conf/costs: costs.price_index, see its source)")
     if res.plan.caseload is not None or res.plan.budget is not None:

