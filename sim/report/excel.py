@@ -179,8 +179,8 @@ def budget_sheet(res, language: str = "da") -> Table:
             period = t("whole_horizon", language) if y == 0 else f"{t('year', language)} {y}"
             cost = round_to_total(list(g.cost_dkk * factor))
             for (_, r), c in zip(g.iterrows(), cost):
-                rows.append([sc, period, item_label(res, r["item"], language, sc), _num(r["count"], 1),
-                             unit_label(r["count_unit"], language), _num(r["entries"], 1), _num(r["exits"], 1),
+                rows.append([sc, period, item_label(res, r["item"], language, sc), _num(r["count"]),
+                             unit_label(r["count_unit"], language), _num(r["entries"]), _num(r["exits"]),
                              kroner(r["unit_cost_dkk"] * factor), kroner(r["fixed_cost_dkk"] * factor), c,
                              kroner(r["cost_ci_low"] * factor), kroner(r["cost_ci_high"] * factor)])
             bold.add(len(rows))
@@ -201,8 +201,10 @@ def budget_sheet(res, language: str = "da") -> Table:
     return Table(headers, rows, [None, None, None, DEC1, None, DEC1, DEC1, KR, KR, KR, KR, KR], None, title, bold)
 
 
-def _num(v, digits: int):
-    return None if v is None or pd.isna(v) else round(float(v), digits)
+def _num(v):
+    """A count or other decimal as its cell holds it: every digit (the cell's format shows one decimal), so that
+    count x unit cost + fixed cost recomputed from the cells is the cost to the krone; missing to None."""
+    return None if v is None or pd.isna(v) else float(v)
 
 
 def _year_or_text(v, language: str):
@@ -424,7 +426,7 @@ def write_tables(ws, tables: list[Table]) -> None:
 def _frame_table(df: pd.DataFrame, title: str, total_last: bool = False) -> Table:
     """A table of a frame whose money columns (named with 'kr.' or 'DKK') are whole kroner, the rest one decimal."""
     money = ["kr." in c or "DKK" in c for c in df.columns]
-    rows = [[(kroner(v) if m else _num(v, 1)) if isinstance(v, (int, float, np.floating)) else v
+    rows = [[(kroner(v) if m else _num(v)) if isinstance(v, (int, float, np.floating)) else v
              for v, m in zip(r, money)] for r in df.itertuples(index=False)]
     fmts = [KR if m else (DEC1 if pd.api.types.is_float_dtype(df[c]) else None) for c, m in zip(df.columns, money)]
     return Table(list(df.columns), rows, fmts, None, title, {len(rows) - 1} if total_last and rows else set())
