@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .compose import check_overrides, compose_tree, scenario_override, selected_scenario, strip_scenario, validate
 from .errors import ConfigError
+from ..common.units import budget_year
 from .inputs import read_budget, read_caseload
 from .schema import BASELINE, Config
 
@@ -136,5 +137,15 @@ def plan(overrides: list[str] | tuple[str, ...] = (), arm_overrides: dict[str, l
         raise ConfigError(f"caseload_date = {ref_cfg.caseload_date.isoformat()!r}: used only with caseload=<file>; "
                           "allowed: null, or give the caseload file as well")
     budget = read_budget(ref_cfg.budget, ref_cfg) if ref_cfg.budget else None
+    if budget is not None and caseload is not None:
+        year = budget_year(caseload.date)[0]
+        index = ref_cfg.costs.price_index
+        if year != ref_cfg.costs.price_year and year not in index:
+            # the budget is in its year's prices: without the year's index it would be compared with the model's
+            # price year, and the price part of the deviation would be the inflation since then
+            raise ConfigError(f"costs.price_index has no {year}, the budget year of caseload_date {caseload.date}: "
+                              f"the budget ({ref_cfg.budget}) is in {year} prices; allowed: the years "
+                              f"{min(index)}-{max(index)}, or add +costs.price_index.{year}=<index, "
+                              f"{ref_cfg.costs.price_year} = {index.get(ref_cfg.costs.price_year, 100):g}>")
     return Plan(overrides=overrides, warmup=warm, arms=arms, reference=reference, tree=tree,
                 caseload=caseload, budget=budget)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR
+from ..common.units import DAYS_PER_MONTH, DAYS_PER_YEAR, budget_year
 from .budget import step_totals
 from .stats import t_interval
 
@@ -80,11 +80,7 @@ def forecast_period(plan, language: str = "en") -> ForecastPeriod:
     if plan.caseload is None:
         return ForecastPeriod(0.0, min(DAYS_PER_YEAR, horizon), FIRST_YEAR.get(language, FIRST_YEAR["en"]), None)
     d = plan.caseload.date
-    year = d.year
-    left = (dt.date(year, 12, 31) - d).days         # the days after the caseload date in its year
-    start = 0
-    if left < DAYS_PER_MONTH / 2:                   # (almost) no year left: the next budget year
-        year, start = year + 1, left
+    year, start = budget_year(d)                    # (almost) no year left: the next budget year
     first = d + dt.timedelta(days=start + 1)
     last = dt.date(year, 12, 31)
     end = start + (last - first).days + 1

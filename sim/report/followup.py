@@ -4,8 +4,8 @@ deviation split into volume and price (sim.metrics.followup), in Danish or Engli
 Prices: the forecast is computed in ``costs.price_year`` prices. A budget is written in its own year's prices
 (the year the forecast period ends in): the two are compared there, and shown in ``costs.report_year``'s prices
 when one is set (budget and forecast alike, so the volume and price split does not depend on it), else in the
-budget year's. A budget year ``costs.price_index`` lacks is read as the report year's, else as the price
-year's, with a warning line. A budget on a synthetic start (no caseload) has no budget year: it is read as in
+budget year's. A budget whose year ``costs.price_index`` lacks is refused (sim.config.plan); a forecast alone
+is then shown in the report year's prices, or without one in the price year's, with a warning line. A budget on a synthetic start (no caseload) has no budget year: it is read as in
 ``costs.report_year``'s prices, or without one as in the price year's, with a warning line. Every table of the
 run folder says its price year (``price_year``).
 """
@@ -29,13 +29,9 @@ def _price_years(res, language: str) -> tuple[int, int, str | None]:
     shown = c.report_year
     if budget_year is not None and (budget_year == c.price_year or budget_year in c.price_index):
         return budget_year, shown if shown is not None else budget_year, None
-    if budget_year is not None:                 # a budget year the index does not have
+    if budget_year is not None:                 # a budget year the index lacks (with a budget: refused by plan())
         if shown is not None:
-            return shown, shown, (
-                f"advarsel: costs.price_index har intet {budget_year}: budgettets priser læses som {shown}-priser "
-                f"(costs.report_year); tilføj årets indeks" if da else
-                f"warning: costs.price_index has no {budget_year}: the budget's prices are read as {shown} prices "
-                f"(costs.report_year); add the year's index")
+            return shown, shown, None           # the forecast in the report year's prices, as every other table
         return c.price_year, c.price_year, (
             f"advarsel: costs.price_index har intet {budget_year}: prognosen og budgetopfølgningen er i "
             f"{c.price_year}-priser; tilføj årets indeks eller sæt costs.report_year" if da else

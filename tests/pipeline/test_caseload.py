@@ -155,7 +155,7 @@ def test_a_report_year_other_than_the_budget_year_rescales_the_follow_up_and_kee
     budget's own prices (held-out audit 8: the forecast was converted and the budget not, and a price saving of
     0.77 M appeared from the report year alone). A budget year the index lacks is read as the report year's,
     with a warning."""
-    from sim.report.followup import followup_lines, followup_table
+    from sim.report.followup import followup_lines, followup_table, forecast_table
     money = ["budget_dkk", "forecast_dkk", "deviation_dkk", "volume_dkk", "price_dkk", "budget_unit_price_dkk",
              "forecast_unit_price_dkk"]
     own = followup_table(res)
@@ -169,13 +169,26 @@ def test_a_report_year_other_than_the_budget_year_rescales_the_follow_up_and_kee
         np.testing.assert_allclose(shown[money].to_numpy(float), own[money].to_numpy(float) * index[year] / index[2026],
                                    rtol=1e-9, atol=1e-6)
         assert not any(x.startswith("warning") for x in followup_lines(r, "en"))
-    # a budget year the index does not have: read as the report year's, and said
+    # a budget year the index does not have: the budget is refused before anything runs (held-out audit 9: it was
+    # compared in 2015 prices, with a warning, and the price part was 45.8 M of inflation), with or without a
+    # report year; a forecast alone is shown in the report year's prices, or with a warning in the price year's
     p = write(tmp_path, HEADER + "A1;2015-03;Hjemmebaseret indsats;2026-01-10;moderate;\n")
+    for extra in ([], ["costs.report_year=2025"]):
+        with pytest.raises(ConfigError, match=r"costs.price_index has no 2028, the budget year of caseload_date "
+                                              r"2028-03-31: the budget \(.*\) is in 2028 prices; allowed: the years "
+                                              r"2015-2027, or add \+costs.price_index.2028=<index, 2015 = 100>"):
+            plan(QUICK + [f"caseload={p}", f"budget={BUDGET}", "caseload_date=2028-03-31", "compare=[]", *extra])
+    r = execute(plan(QUICK + [f"caseload={p}", "caseload_date=2028-03-31", "compare=[]", "run.replications=2",
+                              "costs.report_year=2025"]), progress=False)
+    assert not any(x.startswith("warning") for x in followup_lines(r, "en"))
+    assert (followup_table(r)["price_year"] == 2025).all() and (forecast_table(r)["price_year"] == 2025).all()
+    r = execute(plan(QUICK + [f"caseload={p}", "caseload_date=2028-03-31", "compare=[]", "run.replications=2"]),
+                progress=False)
+    assert followup_lines(r, "en")[0].startswith("warning: costs.price_index has no 2028: the forecast and the budget "
+                                                 "follow-up are in 2015 prices")
     r = execute(plan(QUICK + [f"caseload={p}", f"budget={BUDGET}", "caseload_date=2028-03-31", "compare=[]",
-                              "run.replications=2", "costs.report_year=2025"]), progress=False)
-    lines = followup_lines(r, "en")
-    assert lines[0].startswith("warning: costs.price_index has no 2028: the budget's prices are read as 2025 prices")
-    assert (followup_table(r)["price_year"] == 2025).all()
+                              "run.replications=2", "+costs.price_index.2028=136.9"]), progress=False)
+    assert (followup_table(r)["price_year"] == 2028).all()          # the index added as the message says
 
 
 def test_a_measure_the_budget_has_no_line_for_is_volume_and_named(tmp_path):
