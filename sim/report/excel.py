@@ -40,7 +40,8 @@ from ..metrics.payback import headroom, payback, payback_years
 from ..metrics.followup import forecast_period
 from ..metrics.payback_monthly import payback_months
 from .danish import budget_lines, is_money, item_label, kpi_unit, kr_header, kroner, price_factor, round_to_total
-from .followup import followup_frame, followup_lines, followup_prices, forecast_frame, period_days, start_phrase
+from .followup import (first_warnings, followup_frame, followup_lines, followup_prices, forecast_frame, period_days,
+                       start_phrase)
 
 KR = "#,##0"            # whole kroner, thousands separator of the reader's locale
 DEC1 = "#,##0.0"
@@ -346,8 +347,8 @@ def about_sheet(res, language: str = "da") -> list[Table]:
                  [None, None], cell_formats={(len(facts) - 1, 1): RATE})
     notes = Table([_a("notes", language)], [[_a(k, language)] for k in
                                             ("n_intervals", "n_paired", "n_rounding", "n_discount", "n_assumption")], [None])
-    warnings = res.warnings(language)
-    if warnings:        # a team that does not fit the municipality, a baseline that still drifts: before the notes
+    warnings = first_warnings(res, language)
+    if warnings:        # a team that does not fit, a baseline that still drifts, the follow-up's: before the notes
         return [head, Table([_a("warnings", language)], [[w] for w in warnings], [None]), notes]
     return [head, notes]
 

@@ -15,6 +15,8 @@ import pandas as pd
 
 from ..common.i18n import fmt_da, t, warmup_years_text
 from ..metrics.followup import budget_followup, forecast, forecast_period, unbudgeted
+from ..metrics.plausible import team_check, team_warnings
+from ..metrics.warmup import warmup_check, warmup_warnings
 from .danish import item_label, price_factor
 
 
@@ -213,6 +215,22 @@ def followup_lines(res, language: str = "en") -> list[str]:
         if extra:
             lines.append(extra)
     return lines
+
+
+WARNING_WORDS = ("warning:", "advarsel:")
+
+
+def followup_warnings(res, language: str = "en") -> list[str]:
+    """The warning lines of followup_lines (a forecast cut by the horizon, a price year without an index, a budget
+    with no line for a measure): lines a reader must see before using the follow-up."""
+    return [x for x in followup_lines(res, language) if x.startswith(WARNING_WORDS)]
+
+
+def first_warnings(res, language: str = "en") -> list[str]:
+    """Every line a reader must see before using the numbers, as the report, summary.txt and the workbook put them
+    first: a team that does not fit the municipality, a baseline that still drifts, and the follow-up's warnings."""
+    return (team_warnings(team_check(res), language) + warmup_warnings(warmup_check(res), language=language)
+            + followup_warnings(res, language))
 
 
 def start_phrase(res, language: str = "en") -> str:

