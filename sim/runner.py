@@ -36,11 +36,11 @@ from joblib import Parallel, delayed
 from .config import Config, ConfigError, Plan, RunFault
 from .metrics.budget import budget, budget_difference
 from .metrics.kpis import replication_children, replication_kpis, replication_timeseries
-from .metrics.plausible import team_check, team_warnings
+from .metrics.plausible import team_check
 from .metrics.stats import paired_differences, summarise
-from .metrics.warmup import warmup_check, warmup_warnings
 from .common.signals import children_ignore_ctrl_c, spawns_ignore_ctrl_c, unblock_ctrl_c
 from .model import Compiled, Model, can_branch, compile_arm, compile_config, replication_streams
+from .report.followup import first_warnings
 from .report.format import format_summary
 
 
@@ -152,8 +152,9 @@ class Results:
 
     def warnings(self, language: str = "en") -> list[str]:
         """The lines a reader must see before using the numbers, as the summary, the report and the workbook
-        give them: a team that does not fit the municipality, a baseline that still drifts (none: [])."""
-        return team_warnings(team_check(self), language) + warmup_warnings(warmup_check(self), language=language)
+        give them first: a team that does not fit the municipality, a baseline that still drifts, the budget
+        follow-up's (a forecast cut by the horizon, a measure without a budget line); none: []."""
+        return first_warnings(self, language)
 
 
 # --- the Dask backend (run.backend=dask)

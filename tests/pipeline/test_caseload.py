@@ -150,6 +150,7 @@ def test_a_forecast_period_longer_than_the_run_ends_with_it_and_says_so(tmp_path
         first = [v for row in load_workbook(tmp_path / f"{language}.xlsx").worksheets[0].iter_rows(values_only=True)
                  for v in row if v is not None]
         assert cut in first
+    assert any(x.startswith("warning: the run ends") for x in r.warnings())            # the Python API too
     full = summary_text_full(r).splitlines()
     assert full.count(en[[x.startswith("warning: the run ends") for x in en].index(True)]) == 1
     assert next(i for i, x in enumerate(full) if x.startswith("warning:")) < \
