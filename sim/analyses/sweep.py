@@ -27,7 +27,7 @@ import yaml
 
 from ..metrics.payback import payback
 from ..metrics.plausible import team_check, team_warnings
-from ..report.format import fmt
+from ..report.format import cell
 from ..runner import Results
 from ..store import ensure_catalog, new_id, write_atomic, write_row
 
@@ -160,8 +160,8 @@ def _headline(sw: Sweep, df: pd.DataFrame) -> pd.DataFrame:
 def _by_job(sw: Sweep, df: pd.DataFrame, mean: str, lo: str, hi: str) -> str:
     """Text table: one row per (job, scenario), one column per headline KPI, 'mean [lo, hi]'."""
     d = _headline(sw, df)
-    cell = [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in zip(d[mean], d[lo], d[hi])]
-    t = d.assign(cell=cell).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
+    cells = [cell(m, a, b) for m, a, b in zip(d[mean], d[lo], d[hi])]      # the ends on the mean's scale
+    t = d.assign(cell=cells).pivot(index=["job", "label", "scenario"], columns="kpi", values="cell")
     return t.reindex(columns=[k for k in SWEEP_KPIS if k in t.columns]).droplevel("job").to_string()
 
 
@@ -233,7 +233,7 @@ def national_table(sw: Sweep) -> pd.DataFrame:
 
 def _cells(t: pd.DataFrame, kpi: str) -> list[str]:
     """'mean [low, high]' of a KPI's difference in every row of the national table."""
-    return [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in
+    return [cell(m, a, b) for m, a, b in                 # the ends on the mean's scale: -0.98M [-2.2M, 0.3M]
             zip(t[f"{kpi}_diff"], t[f"{kpi}_diff_ci_low"], t[f"{kpi}_diff_ci_high"])]
 
 

@@ -374,3 +374,12 @@ def test_a_row_that_gives_no_team_or_no_file_name_is_a_bad_row(tmp_path, row, pr
         read_profiles(f)
     assert len(err.value.lines) == 1 and err.value.lines[0].startswith(f"{f}:2: ") and problem in err.value.lines[0], \
         err.value.lines
+
+
+def test_an_intervals_ends_are_written_on_its_means_scale():
+    """Held-out audit 9: national.txt read '-982,096 [-2.2M, 250,889]' - each number on its own scale."""
+    import pandas as pd
+    from sim.analyses.sweep import _cells
+    t = pd.DataFrame({"cost_total_dkk_diff": [-982_096.0, -2.5e6], "cost_total_dkk_diff_ci_low": [-2.2e6, -4e6],
+                      "cost_total_dkk_diff_ci_high": [250_889.0, 3e5]})
+    assert _cells(t, "cost_total_dkk") == ["-982,096 [-2,200,000, 250,889]", "-2.5M [-4.0M, 0.3M]"]
