@@ -34,6 +34,7 @@ Output: ``results/uncertainty/<id>/`` (tables as CSV, ``summary.txt``, ``uncerta
 from __future__ import annotations
 
 import datetime as _dt
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,6 +297,15 @@ def plot_prcc(u: UncertaintyResult, path: Path | None = None):
     from ..report.plots import save_figure      # matplotlib: imported only when a figure is drawn
 
     pr = u.prcc()
+    if not pr.prcc.notna().any():       # too few sets: say so, rather than an empty grid (as summary.txt does)
+        n_sets = int((u.samples["sample"] != AT_DEFAULTS).sum())
+        fig, ax = plt.subplots(figsize=(7, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, textwrap.fill(f"No partial rank correlations: they need more parameter sets than parameters "
+                                        f"+ 1 ({n_sets} sets, {len(u.parameters)} parameters). Draw at least "
+                                        f"{len(u.parameters) + 1 + MIN_DOF} sets.", 70),
+                ha="center", va="center", fontsize=10)
+        return save_figure(fig, path)
     m = pr.pivot(index="scenario", columns="parameter", values="prcc").reindex(
         index=list(dict.fromkeys(pr.scenario)), columns=u.parameters)
     m.columns = [short_name(c) for c in m.columns]
@@ -306,7 +316,8 @@ def plot_prcc(u: UncertaintyResult, path: Path | None = None):
     ax.set_ylabel("")
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
     ax.tick_params(axis="y", labelrotation=0, labelsize=8)
-    ax.set_title(f"What drives the difference in {u.kpi}: + = a higher value raises it", fontsize=10)
+    ax.set_title(textwrap.fill(f"What drives the difference in {u.kpi}: + = a higher value raises it", 60),
+                 fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 

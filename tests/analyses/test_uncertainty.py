@@ -195,3 +195,22 @@ def test_the_analysis_is_the_same_with_one_or_two_workers(u):
     pd.testing.assert_frame_equal(two.results, u.results)          # FAST runs with run.workers=1
     pd.testing.assert_frame_equal(two.payback, u.payback)
     pd.testing.assert_frame_equal(two.samples, u.samples)
+
+
+def test_too_few_sets_for_correlations_draw_the_reason_not_an_empty_grid(u):
+    """Held-out audit 9: prcc.png was an empty grid with too few parameter sets, its title over the colour bar."""
+    import copy
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from sim.analyses.uncertainty import plot_prcc
+    few = copy.copy(u)
+    few.prcc = lambda: u.prcc().assign(prcc=np.nan, p_value=np.nan)      # as with fewer sets than parameters + 1
+    fig = plot_prcc(few)
+    words = " ".join(" ".join(t.get_text().split()) for t in fig.findobj(Text))
+    plt.close(fig)
+    assert "No partial rank correlations: they need more parameter sets than parameters + 1" in words
+    fig = plot_prcc(u)                                                     # enough sets: the heatmap
+    assert fig.axes and fig.axes[0].collections
+    plt.close(fig)
